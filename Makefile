@@ -1,0 +1,47 @@
+# terraform-provider-nested — the two commands a new user runs are
+# `make demo` and `make test`; everything they need is installed by them.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+PROVIDER := terraform-provider-nested
+
+.PHONY: help build venv demo test lint fmt unit acceptance schema bench clean
+
+help:
+	@echo "make demo    build, start moto, run Terraform on examples/quickstart, clean up"
+	@echo "make test    formatting, clippy, unit and acceptance tests (real Terraform + moto)"
+	@echo "make schema  refresh schemas/provider-schema.json after a deliberate schema change"
+
+build:
+	$(CARGO) build -p $(PROVIDER) --bin $(PROVIDER)
+
+venv:
+	bash acceptance/tools/setup-venv.sh
+
+demo: build venv
+	bash scripts/demo.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# Unit tests, the provider process tests and the acceptance suite.
+test: lint venv build
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+	  $(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+schema: venv build
+	UPDATE_SCHEMA_SNAPSHOT=1 $(CARGO) test -p acceptance --test schema_snapshot provider_schema_matches_the_committed_snapshot
+
+bench:
+	@echo "make bench: not implemented yet (see the benchmarks issue)"; exit 1
+
+clean:
+	$(CARGO) clean
+	rm -rf .venv .venv.lock

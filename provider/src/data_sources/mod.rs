@@ -1,0 +1,3 @@
+//! Data sources: pure reads that never create anything.
+
+pub mod capability;

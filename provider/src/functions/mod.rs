@@ -1,0 +1,3 @@
+//! Provider-defined functions (Terraform ≥ 1.8): pure, no configuration needed.
+
+pub mod kernel_floor;
