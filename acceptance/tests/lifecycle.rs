@@ -22,8 +22,10 @@ provider "nested" {
 }
 
 data "nested_capability" "each" {
-  for_each = toset(["nsjail", "landjail", "bubblewrap", "podman"])
-  sandbox  = each.key
+  for_each           = toset(["nsjail", "landjail", "bubblewrap", "podman"])
+  sandbox            = each.key
+  platform           = "eks"
+  kubernetes_version = "1.33"
 }
 
 output "floors" {
@@ -31,7 +33,7 @@ output "floors" {
 }
 
 output "landjail_reason" {
-  value = data.nested_capability.each["landjail"].reasons[0]
+  value = join("\n", data.nested_capability.each["landjail"].reasons)
 }
 "#;
 
@@ -63,7 +65,8 @@ fn validate_plan_apply_replan_destroy() {
             out["landjail_reason"]["value"]
                 .as_str()
                 .unwrap()
-                .contains("coder/boundary:landjail/child.go")
+                .contains("coder/boundary:landjail/child.go"),
+            "{out}"
         );
 
         // Second plan: nothing to do (exit 0 under -detailed-exitcode).
@@ -146,7 +149,8 @@ provider "nested" {
   endpoints   = { ssm = "localhost:5000" }
 }
 data "nested_capability" "uses_the_provider" {
-  sandbox = "nsjail"
+  sandbox  = "nsjail"
+  platform = "eks_fargate"
 }
 "#,
         )
@@ -175,7 +179,8 @@ terraform {
   }
 }
 data "nested_capability" "x" {
-  sandbox = "docker"
+  sandbox  = "docker"
+  platform = "eks"
 }
 "#,
         )
@@ -211,7 +216,9 @@ resource "terraform_data" "pick" {
   input = "bubblewrap"
 }
 data "nested_capability" "x" {
-  sandbox = terraform_data.pick.output
+  sandbox            = terraform_data.pick.output
+  platform           = "eks"
+  kubernetes_version = "1.34"
 }
 output "floor" { value = data.nested_capability.x.kernel_floor }
 "#,

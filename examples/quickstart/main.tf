@@ -30,9 +30,14 @@ provider "nested" {
   }
 }
 
+# Each sandbox on an EKS managed node group running Kubernetes 1.33 on
+# Bottlerocket: what the node and the pod need.
 data "nested_capability" "sandbox" {
-  for_each = toset(["nsjail", "landjail", "bubblewrap", "podman"])
-  sandbox  = each.key
+  for_each           = toset(["nsjail", "landjail", "bubblewrap", "podman"])
+  sandbox            = each.key
+  platform           = "eks"
+  kubernetes_version = "1.33"
+  ami_family         = "bottlerocket"
 }
 
 output "kernel_floors" {
@@ -40,9 +45,19 @@ output "kernel_floors" {
   value       = { for name, c in data.nested_capability.sandbox : name => c.kernel_floor }
 }
 
-output "why_landjail" {
-  description = "The facts behind the landjail answer, with sources."
-  value       = data.nested_capability.sandbox["landjail"].reasons
+output "node_sysctls" {
+  description = "Sysctls each sandbox needs on the node."
+  value       = { for name, c in data.nested_capability.sandbox : name => c.sysctls }
+}
+
+output "container_security_contexts" {
+  description = "Least-privilege container securityContext per sandbox."
+  value       = { for name, c in data.nested_capability.sandbox : name => jsondecode(c.container_security_context) }
+}
+
+output "why_nsjail" {
+  description = "The facts behind the nsjail answer, with sources."
+  value       = data.nested_capability.sandbox["nsjail"].reasons
 }
 
 output "podman_floor_from_function" {

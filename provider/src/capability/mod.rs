@@ -1,15 +1,18 @@
-//! The capability rules engine's data: facts about sandboxes, kept as rows
-//! with sources in `schemas/capabilities.toml` and embedded at build time.
+//! The capability rules engine: given a sandbox and a platform, decide
+//! whether it can work, what the node needs and what the pod needs, and
+//! explain every decision. The facts are rows with sources in
+//! `schemas/capabilities.toml` ([`data`]); the engine ([`engine`]) evaluates
+//! them as a list of checks. Pure: no I/O.
+
+pub mod data;
+pub mod engine;
+
+pub use data::CapabilityData;
+pub use engine::{Architecture, Decision, Field, Finding, Input, Runtime, decide};
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::OnceLock;
-
-use serde::Deserialize;
-
-/// The embedded capability data.
-const CAPABILITIES_TOML: &str = include_str!("../../../schemas/capabilities.toml");
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CapabilityError {
@@ -79,87 +82,6 @@ impl fmt::Display for Version {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawData {
-    sandbox: Vec<RawSandbox>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSandbox {
-    name: String,
-    title: String,
-    kernel_floor: Option<String>,
-    reason: String,
-    sources: Vec<String>,
-}
-
-/// One sandbox and what it needs from the node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sandbox {
-    pub name: String,
-    pub title: String,
-    pub kernel_floor: Option<Version>,
-    pub reason: String,
-    pub sources: Vec<String>,
-}
-
-/// The parsed, validated capability data.
-#[derive(Debug)]
-pub struct CapabilityData {
-    pub sandboxes: Vec<Sandbox>,
-}
-
-impl CapabilityData {
-    /// Parse and validate a data document.
-    pub fn parse(text: &str) -> Result<Self, CapabilityError> {
-        let raw: RawData =
-            toml::from_str(text).map_err(|e| CapabilityError::Data(e.to_string()))?;
-        let mut sandboxes = Vec::with_capacity(raw.sandbox.len());
-        for s in raw.sandbox {
-            let row = |problem: &str| CapabilityError::Row {
-                row: format!("sandbox {:?}", s.name),
-                problem: problem.to_string(),
-            };
-            if s.sources.iter().all(|x| x.trim().is_empty()) {
-                return Err(row("has no source"));
-            }
-            if s.reason.trim().is_empty() {
-                return Err(row("has no reason"));
-            }
-            if sandboxes.iter().any(|x: &Sandbox| x.name == s.name) {
-                return Err(row("is listed twice"));
-            }
-            let kernel_floor = s.kernel_floor.as_deref().map(str::parse).transpose()?;
-            sandboxes.push(Sandbox {
-                name: s.name,
-                title: s.title,
-                kernel_floor,
-                reason: s.reason,
-                sources: s.sources,
-            });
-        }
-        Ok(Self { sandboxes })
-    }
-
-    /// The embedded data, parsed once per process.
-    pub fn embedded() -> Result<&'static CapabilityData, CapabilityError> {
-        static DATA: OnceLock<Result<CapabilityData, CapabilityError>> = OnceLock::new();
-        DATA.get_or_init(|| CapabilityData::parse(CAPABILITIES_TOML))
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
-    pub fn sandbox(&self, name: &str) -> Option<&Sandbox> {
-        self.sandboxes.iter().find(|s| s.name == name)
-    }
-
-    pub fn sandbox_names(&self) -> Vec<&str> {
-        self.sandboxes.iter().map(|s| s.name.as_str()).collect()
-    }
-}
-
 /// The sandboxes the provider knows, in a fixed order (schemas use it for
 /// their allowed values).
 pub const SANDBOXES: [&str; 4] = ["nsjail", "landjail", "bubblewrap", "podman"];
@@ -172,9 +94,22 @@ mod tests {
     fn embedded_data_is_valid_and_every_row_has_a_source() {
         let data = CapabilityData::embedded().unwrap();
         assert_eq!(data.sandbox_names(), SANDBOXES);
-        for s in &data.sandboxes {
-            assert!(!s.sources.is_empty(), "{}", s.name);
-        }
+        let (rows, sourced) = data.row_counts();
+        assert_eq!(rows, sourced, "every row cites a source");
+        assert!(rows > 30);
+    }
+
+    #[test]
+    fn kernel_floors_follow_from_the_data() {
+        let data = CapabilityData::embedded().unwrap();
+        let floor = |n: &str| {
+            data.kernel_floor(data.sandbox(n).unwrap())
+                .map(|v| v.to_string())
+        };
+        assert_eq!(floor("nsjail"), None);
+        assert_eq!(floor("landjail").as_deref(), Some("6.7"));
+        assert_eq!(floor("bubblewrap").as_deref(), Some("6.3"));
+        assert_eq!(floor("podman").as_deref(), Some("6.3"));
     }
 
     #[test]
@@ -189,42 +124,56 @@ mod tests {
         }
     }
 
+    /// The embedded file with one edit applied: the edit must make it fail.
+    fn broken(from: &str, to: &str) -> Result<CapabilityData, CapabilityError> {
+        let text = include_str!("../../../schemas/capabilities.toml");
+        assert!(text.contains(from), "fixture text {from:?} not in the data");
+        CapabilityData::parse(&text.replacen(from, to, 1))
+    }
+
     #[test]
     fn malformed_rows_fail_here_not_for_a_user() {
-        let no_source = r#"
-            [[sandbox]]
-            name = "x"
-            title = "t"
-            reason = "r"
-            sources = []
-        "#;
+        // A row without a source.
         assert!(matches!(
-            CapabilityData::parse(no_source),
+            broken(
+                "sources = [\"https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html (amiType)\"]",
+                "sources = []"
+            ),
             Err(CapabilityError::Row { .. })
         ));
-        let bad_version = r#"
-            [[sandbox]]
-            name = "x"
-            title = "t"
-            kernel_floor = "six"
-            reason = "r"
-            sources = ["s"]
-        "#;
-        assert_eq!(
-            CapabilityData::parse(bad_version).unwrap_err(),
-            CapabilityError::Version("six".into())
-        );
-        let unknown_field = r#"
-            [[sandbox]]
-            name = "x"
-            title = "t"
-            reason = "r"
-            sources = ["s"]
-            colour = "blue"
-        "#;
+        // A version that does not parse.
         assert!(matches!(
-            CapabilityData::parse(unknown_field),
+            broken("kernel = \"6.12\"", "kernel = \"six\""),
             Err(CapabilityError::Data(_))
+        ));
+        // An unknown field.
+        assert!(matches!(
+            broken("landlock_enabled = true", "landlock = true"),
+            Err(CapabilityError::Data(_))
+        ));
+        // A name that refers to nothing.
+        assert!(matches!(
+            broken(
+                "sandbox = \"nsjail\"\nplatforms",
+                "sandbox = \"nsjale\"\nplatforms"
+            ),
+            Err(CapabilityError::Row { .. })
+        ));
+        // Overlapping image rows.
+        assert!(matches!(
+            broken(
+                "kubernetes = [\"1.35\", \"1.35\"]",
+                "kubernetes = [\"1.34\", \"1.35\"]"
+            ),
+            Err(CapabilityError::Row { .. })
+        ));
+        // An unknown capability.
+        assert!(matches!(
+            broken(
+                "capabilities = [\"SETFCAP\"]",
+                "capabilities = [\"SETFCAPS\"]"
+            ),
+            Err(CapabilityError::Row { .. })
         ));
     }
 }

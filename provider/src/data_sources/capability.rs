@@ -1,18 +1,263 @@
-//! `data "nested_capability"`: what a sandbox needs from the node.
-//!
-//! This first cut answers from the sandbox rows alone (kernel floor, reason,
-//! sources); the full decision over platform, AMI family and versions is the
-//! capability engine's job and grows this data source.
+//! `data "nested_capability"`: can this sandbox run on this platform, and
+//! what do the node and the pod need? Pure: answered from the embedded
+//! capability data, never from AWS.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::capability::{CapabilityData, SANDBOXES};
+use crate::capability::engine::DEFAULT_MAX_USER_NAMESPACES;
+use crate::capability::{
+    Architecture, CapabilityData, Decision, Input, Runtime, SANDBOXES, Version, decide,
+};
 use crate::framework::{
     Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, ReadDataRequest,
     ReadDataResponse, Schema, Value,
 };
 
+pub const PLATFORMS: [&str; 5] = [
+    "eks",
+    "eks_auto_mode",
+    "eks_fargate",
+    "openshift",
+    "kubernetes",
+];
+pub const AMI_FAMILIES: [&str; 3] = ["bottlerocket", "al2023", "al2"];
+pub const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
+
 pub struct CapabilityDataSource;
+
+fn schema() -> Schema {
+    Schema::new(
+        "Decides whether a nested sandbox can run in pods on a platform, and what the node \
+         (AMI family, kernel, sysctls, kubelet settings) and the pod (security contexts) need. \
+         Every decision comes with its reason and source. Pure: computed from the provider's \
+         embedded capability data, never from AWS.",
+    )
+    .attribute(
+        Attribute::string("sandbox")
+            .required()
+            .one_of(&SANDBOXES)
+            .description(
+                "The sandbox to run inside pods: `nsjail` (Coder Agent Firewall), `landjail` \
+                 (Coder Agent Firewall with Landlock), `bubblewrap` or `podman` (rootless).",
+            ),
+    )
+    .attribute(
+        Attribute::string("platform")
+            .required()
+            .one_of(&PLATFORMS)
+            .description(
+                "Where the pods run: `eks` (managed node group), `eks_auto_mode`, \
+                 `eks_fargate`, `openshift`, or `kubernetes` (your own nodes, described by \
+                 `kernel_version`, `container_runtime` and `seccomp_default`).",
+            ),
+    )
+    .attribute(Attribute::string("kubernetes_version").optional().description(
+        "Kubernetes minor version, e.g. `\"1.33\"`. Required for `eks`, `eks_auto_mode` and \
+         `kubernetes`.",
+    ))
+    .attribute(Attribute::string("openshift_version").optional().description(
+        "OpenShift minor version, e.g. `\"4.20\"`. Required for (and only for) `openshift`.",
+    ))
+    .attribute(
+        Attribute::string("ami_family")
+            .optional()
+            .computed()
+            .one_of(&AMI_FAMILIES)
+            .description(
+                "`bottlerocket`, `al2023` or `al2`. When omitted on an EKS platform, the \
+                 provider picks the first of al2023, bottlerocket, al2 that can run the sandbox.",
+            ),
+    )
+    .attribute(
+        Attribute::string("architecture")
+            .default_value("x86_64")
+            .one_of(&ARCHITECTURES)
+            .description("`x86_64` (default) or `arm64`."),
+    )
+    .attribute(Attribute::bool("user_namespaces").default_value(true).description(
+        "Whether the node may enable unprivileged user namespaces. `false` (e.g. a CIS \
+         level 2 policy) pins `user.max_user_namespaces` to 0 and rejects sandboxes that \
+         need them. Defaults to `true`.",
+    ))
+    .attribute(
+        Attribute::string("kernel_version")
+            .optional()
+            .computed()
+            .description(
+                "Input for `kubernetes`: the nodes' kernel release, e.g. `\"6.12\"`. Output \
+                 elsewhere: the kernel series of the chosen node image.",
+            ),
+    )
+    .attribute(Attribute::string("container_runtime").optional().description(
+        "For `kubernetes`: the nodes' runtime and version, e.g. `\"containerd 2.1\"` or \
+         `\"cri-o 1.33\"`.",
+    ))
+    .attribute(Attribute::bool("seccomp_default").optional().description(
+        "For `kubernetes`: whether the kubelet runs pods with the runtime's default seccomp \
+         profile (`seccompDefault: true`).",
+    ))
+    .attribute(Attribute::string("ami_type").computed().description(
+        "The EKS `amiType` for a managed node group, e.g. `BOTTLEROCKET_x86_64` or \
+         `AL2023_ARM_64_STANDARD`. Null off EKS managed node groups.",
+    ))
+    .attribute(Attribute::string("kernel_floor").computed().description(
+        "Lowest Linux release on which the sandbox can work in a pod, e.g. `6.7`. Null when \
+         every supported node image is new enough.",
+    ))
+    .attribute(
+        Attribute::string_map("sysctls")
+            .computed()
+            .description("Node sysctls the sandbox needs, e.g. `user.max_user_namespaces`."),
+    )
+    .attribute(Attribute::string_map("kubelet_settings").computed().description(
+        "Kubelet configuration the sandbox needs, keyed by KubeletConfiguration path, e.g. \
+         `userNamespaces.idsPerPod`.",
+    ))
+    .attribute(Attribute::string("pod_security_context").computed().description(
+        "JSON for the pod's `securityContext` fields the sandbox needs (e.g. `hostUsers`).",
+    ))
+    .attribute(Attribute::string("container_security_context").computed().description(
+        "JSON for the container's `securityContext`: drops ALL capabilities and adds only \
+         what the sandbox needs; never privileged.",
+    ))
+    .attribute(
+        Attribute::string_list("runtime_args")
+            .computed()
+            .description("Arguments the sandbox must be started with, e.g. `--no-user-namespace`."),
+    )
+    .attribute(
+        Attribute::string_map("node_labels")
+            .computed()
+            .description("Labels that mark nodes prepared for this sandbox."),
+    )
+    .attribute(
+        Attribute::string_list("warnings")
+            .computed()
+            .description("Conditions that do not stop the sandbox but deserve attention."),
+    )
+    .attribute(
+        Attribute::string_list("reasons")
+            .computed()
+            .description("Each decision with its source."),
+    )
+}
+
+/// Read the inputs; bad values become diagnostics at their attribute.
+fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
+    let s = |name: &str| {
+        config
+            .attr(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut input = Input::new(
+        &s("sandbox").unwrap_or_default(),
+        &s("platform").unwrap_or_default(),
+    );
+    let mut version = |name: &str, example: &str| -> Option<Version> {
+        let text = s(name)?;
+        match text.trim_start_matches('v').parse::<Version>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                diags.error_at(
+                    AttributePath::attr(name),
+                    format!("Invalid {name}"),
+                    format!("{text:?} is not a version; use a version like \"{example}\"."),
+                );
+                None
+            }
+        }
+    };
+    input.kubernetes_version = version("kubernetes_version", "1.33");
+    input.openshift_version = version("openshift_version", "4.20");
+    input.kernel_version = version("kernel_version", "6.12");
+    input.ami_family = s("ami_family");
+    input.architecture = s("architecture")
+        .and_then(|a| Architecture::parse(&a))
+        .unwrap_or_default();
+    input.user_namespaces = config
+        .attr("user_namespaces")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    input.seccomp_default = config.attr("seccomp_default").and_then(Value::as_bool);
+    input.max_user_namespaces = DEFAULT_MAX_USER_NAMESPACES;
+    if let Some(rt) = s("container_runtime") {
+        match Runtime::parse(&rt) {
+            Ok(r) => input.container_runtime = Some(r),
+            Err(e) => diags.error_at(
+                AttributePath::attr("container_runtime"),
+                "Invalid container_runtime",
+                e,
+            ),
+        }
+    }
+    input
+}
+
+fn string_map(m: &BTreeMap<String, String>) -> Value {
+    Value::Map(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect(),
+    )
+}
+
+fn string_list(v: &[String]) -> Value {
+    Value::List(v.iter().map(Value::string).collect())
+}
+
+/// The data source's state for a decision.
+pub fn decision_state(config: &Value, d: &Decision) -> Value {
+    let mut state = config.clone();
+    let set = |state: &mut Value, k: &str, v: Value| state.set_attr(k, v);
+    set(&mut state, "ami_family", d.ami_family.clone().into());
+    set(&mut state, "ami_type", d.ami_type.clone().into());
+    set(
+        &mut state,
+        "kernel_floor",
+        d.kernel_floor.map(|v| v.to_string()).into(),
+    );
+    set(
+        &mut state,
+        "kernel_version",
+        d.kernel_version.map(|v| v.to_string()).into(),
+    );
+    set(&mut state, "sysctls", string_map(&d.sysctls));
+    set(
+        &mut state,
+        "kubelet_settings",
+        string_map(&d.kubelet_settings),
+    );
+    set(
+        &mut state,
+        "pod_security_context",
+        Value::string(d.pod_security_context.to_string()),
+    );
+    set(
+        &mut state,
+        "container_security_context",
+        Value::string(d.container_security_context.to_string()),
+    );
+    set(&mut state, "runtime_args", string_list(&d.runtime_args));
+    set(&mut state, "node_labels", string_map(&d.node_labels));
+    set(&mut state, "warnings", string_list(&d.warnings));
+    set(&mut state, "reasons", string_list(&d.reasons));
+    state
+}
+
+/// Findings as diagnostics at the attribute of the input at fault.
+pub fn findings_to_diagnostics(d: &Decision, diags: &mut Diagnostics) {
+    for f in &d.findings {
+        let path = AttributePath::attr(f.field.attribute());
+        if f.error {
+            diags.error_at(path, f.summary.clone(), f.detail.clone());
+        } else {
+            diags.warning_at(path, f.summary.clone(), f.detail.clone());
+        }
+    }
+}
 
 #[async_trait]
 impl DataSource for CapabilityDataSource {
@@ -21,34 +266,50 @@ impl DataSource for CapabilityDataSource {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            "What a nested sandbox needs from a Kubernetes node. Pure: computed from the \
-             provider's embedded capability data, never from AWS.",
-        )
-        .attribute(
-            Attribute::string("sandbox")
-                .required()
-                .one_of(&SANDBOXES)
-                .description(
-                    "The sandbox to run inside pods: `nsjail` (Coder Agent Firewall), \
-                     `landjail` (Coder Agent Firewall, Landlock), `bubblewrap` or `podman` \
-                     (rootless).",
-                ),
-        )
-        .attribute(Attribute::string("kernel_floor").computed().description(
-            "Lowest Linux release on which the sandbox can work in a pod, e.g. `6.7`. Null when \
-             every supported node image is new enough.",
-        ))
-        .attribute(
-            Attribute::string_list("reasons")
-                .computed()
-                .description("Each fact behind the answer, with its source."),
-        )
+        schema()
+    }
+
+    /// Plan-time checks: when every input is known, the whole decision is
+    /// made here so errors show during `terraform validate` and `plan`.
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if !config.is_wholly_known() {
+            return diags;
+        }
+        let input = input_from(config, &mut diags);
+        if diags.has_errors() {
+            return diags;
+        }
+        match CapabilityData::embedded().and_then(|data| decide(data, &input)) {
+            Ok(d) => {
+                // Only errors here: warnings are reported once, at read.
+                let mut all = Diagnostics::new();
+                findings_to_diagnostics(&d, &mut all);
+                diags.extend(Diagnostics(
+                    all.0
+                        .into_iter()
+                        .filter(|x| x.severity == crate::framework::Severity::Error)
+                        .collect(),
+                ));
+            }
+            Err(e) => diags.push(Diagnostic::error(
+                "Provider capability data is invalid",
+                e.to_string(),
+            )),
+        }
+        diags
     }
 
     async fn read(&self, req: ReadDataRequest) -> ReadDataResponse {
         let mut diagnostics = Diagnostics::new();
-        let data = match CapabilityData::embedded() {
+        let input = input_from(&req.config, &mut diagnostics);
+        if diagnostics.has_errors() {
+            return ReadDataResponse {
+                state: Value::Null,
+                diagnostics,
+            };
+        }
+        let decision = match CapabilityData::embedded().and_then(|data| decide(data, &input)) {
             Ok(d) => d,
             Err(e) => {
                 diagnostics.push(Diagnostic::error(
@@ -61,38 +322,12 @@ impl DataSource for CapabilityDataSource {
                 };
             }
         };
-        let sandbox_name = req
-            .config
-            .attr("sandbox")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let Some(sandbox) = data.sandbox(sandbox_name) else {
-            diagnostics.error_at(
-                AttributePath::attr("sandbox"),
-                "Unknown sandbox",
-                format!(
-                    "{sandbox_name:?} is not a sandbox this provider knows. Use one of: {}.",
-                    SANDBOXES.join(", ")
-                ),
-            );
-            return ReadDataResponse {
-                state: Value::Null,
-                diagnostics,
-            };
+        findings_to_diagnostics(&decision, &mut diagnostics);
+        let state = if diagnostics.has_errors() {
+            Value::Null
+        } else {
+            decision_state(&req.config, &decision)
         };
-        let reasons = vec![Value::string(format!(
-            "{} ({})",
-            sandbox.reason,
-            sandbox.sources.join("; ")
-        ))];
-        let state = Value::object([
-            ("sandbox", Value::string(&sandbox.name)),
-            (
-                "kernel_floor",
-                sandbox.kernel_floor.map(|v| v.to_string()).into(),
-            ),
-            ("reasons", Value::List(reasons)),
-        ]);
         ReadDataResponse { state, diagnostics }
     }
 }
@@ -101,11 +336,28 @@ impl DataSource for CapabilityDataSource {
 mod tests {
     use super::*;
     use crate::framework::StopToken;
+    use crate::framework::schema::apply_defaults;
 
-    async fn read(sandbox: &str) -> ReadDataResponse {
+    fn config(pairs: &[(&str, &str)]) -> Value {
+        let schema = schema();
+        let mut attrs: BTreeMap<String, Value> = schema
+            .block
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect();
+        for (k, v) in pairs {
+            attrs.insert((*k).to_string(), Value::string(*v));
+        }
+        let mut v = Value::Object(attrs);
+        apply_defaults(&schema.block.attributes, &mut v);
+        v
+    }
+
+    async fn read(pairs: &[(&str, &str)]) -> ReadDataResponse {
         CapabilityDataSource
             .read(ReadDataRequest {
-                config: Value::object([("sandbox", Value::string(sandbox))]),
+                config: config(pairs),
                 provider: None,
                 stop: StopToken::never(),
             })
@@ -113,37 +365,83 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn landjail_needs_kernel_6_7_and_says_why() {
-        let r = read("landjail").await;
-        assert!(r.diagnostics.is_empty());
-        assert_eq!(r.state.attr("kernel_floor"), Some(&Value::string("6.7")));
-        let reasons = r
-            .state
-            .attr("reasons")
-            .and_then(Value::as_elements)
-            .unwrap();
-        assert!(reasons[0].as_str().unwrap().contains("Landlock ABI v4"));
-        assert!(
-            reasons[0]
-                .as_str()
-                .unwrap()
-                .contains("coder/boundary:landjail/child.go")
+    async fn outputs_for_coder_nsjail_on_bottlerocket() {
+        let r = read(&[
+            ("sandbox", "nsjail"),
+            ("platform", "eks"),
+            ("kubernetes_version", "1.33"),
+            ("ami_family", "bottlerocket"),
+        ])
+        .await;
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        let s = &r.state;
+        assert_eq!(
+            s.attr("ami_type"),
+            Some(&Value::string("BOTTLEROCKET_x86_64"))
         );
+        assert_eq!(s.attr("kernel_version"), Some(&Value::string("6.12")));
+        let csc: serde_json::Value = serde_json::from_str(
+            s.attr("container_security_context")
+                .unwrap()
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(csc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
+        let sysctls = s.attr("sysctls").unwrap().as_entries().unwrap();
+        assert_eq!(sysctls["user.max_user_namespaces"], Value::string("65536"));
     }
 
     #[tokio::test]
-    async fn nsjail_has_no_kernel_floor() {
-        let r = read("nsjail").await;
-        assert_eq!(r.state.attr("kernel_floor"), Some(&Value::Null));
-    }
-
-    #[tokio::test]
-    async fn unknown_sandbox_is_an_error_at_the_attribute() {
-        let r = read("docker").await;
+    async fn fargate_rejection_is_an_error_at_platform() {
+        let r = read(&[("sandbox", "nsjail"), ("platform", "eks_fargate")]).await;
         assert!(r.diagnostics.has_errors());
         assert_eq!(
             r.diagnostics.0[0].path,
-            Some(AttributePath::attr("sandbox"))
+            Some(AttributePath::attr("platform"))
         );
+        assert!(r.diagnostics.0[0].detail.contains("landjail"));
+    }
+
+    #[tokio::test]
+    async fn malformed_versions_name_the_attribute() {
+        let r = read(&[
+            ("sandbox", "nsjail"),
+            ("platform", "eks"),
+            ("kubernetes_version", "one.thirty"),
+        ])
+        .await;
+        assert_eq!(
+            r.diagnostics.0[0].path,
+            Some(AttributePath::attr("kubernetes_version"))
+        );
+        assert!(r.diagnostics.0[0].detail.contains("\"1.33\""));
+        let r = read(&[
+            ("sandbox", "podman"),
+            ("platform", "kubernetes"),
+            ("kubernetes_version", "1.33"),
+            ("kernel_version", "6.8"),
+            ("container_runtime", "docker 24"),
+        ])
+        .await;
+        assert_eq!(
+            r.diagnostics.0[0].path,
+            Some(AttributePath::attr("container_runtime"))
+        );
+    }
+
+    #[test]
+    fn validate_reports_decision_errors_at_plan_time_and_skips_unknowns() {
+        let ds = CapabilityDataSource;
+        let d = ds.validate(&config(&[
+            ("sandbox", "landjail"),
+            ("platform", "eks"),
+            ("kubernetes_version", "1.31"),
+        ]));
+        assert!(d.has_errors());
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("kubernetes_version")));
+        let mut cfg = config(&[("sandbox", "landjail"), ("platform", "eks")]);
+        cfg.set_attr("kubernetes_version", Value::unknown());
+        assert!(ds.validate(&cfg).is_empty());
     }
 }

@@ -43,7 +43,7 @@ impl Function for KernelFloorFunction {
                 ),
             )
         })?;
-        Ok(sandbox.kernel_floor.map(|v| v.to_string()).into())
+        Ok(data.kernel_floor(sandbox).map(|v| v.to_string()).into())
     }
 }
 

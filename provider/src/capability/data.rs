@@ -1,0 +1,385 @@
+//! The capability data (`schemas/capabilities.toml`): parsed into typed rows
+//! and validated once, so a malformed row fails a test, never a user.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use super::{CapabilityError, Version};
+
+const CAPABILITIES_TOML: &str = include_str!("../../../schemas/capabilities.toml");
+
+/// A node image family (Bottlerocket, AL2023, AL2) on a range of Kubernetes
+/// versions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageRow {
+    pub family: String,
+    pub kubernetes: [Version; 2],
+    pub kernel: Version,
+    pub containerd: Option<Version>,
+    pub landlock_enabled: bool,
+    /// The image's default `user.max_user_namespaces`; `None` = kernel default (non-zero).
+    pub max_user_namespaces: Option<u64>,
+    pub sources: Vec<String>,
+}
+
+impl ImageRow {
+    pub fn covers(&self, k8s: Version) -> bool {
+        self.kubernetes[0] <= k8s && k8s <= self.kubernetes[1]
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyRow {
+    pub name: String,
+    pub title: String,
+    pub ami_type: BTreeMap<String, String>,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformRow {
+    pub name: String,
+    pub title: String,
+    /// Families the platform runs, in order of preference.
+    pub families: Vec<String>,
+    pub sysctls_settable: bool,
+    pub capabilities_allowed: bool,
+    /// What is not known about the platform's kernel, said plainly.
+    pub unknown_kernel: Option<String>,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandlockRow {
+    pub abi: u32,
+    pub kernel: Version,
+    pub sources: Vec<String>,
+}
+
+/// What `hostUsers: false` needs from a node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostUsersRow {
+    pub kernel_floor: Version,
+    pub containerd_floor: Version,
+    pub containerd_warn_below: Version,
+    pub containerd_ignored_below: Version,
+    pub kubernetes_default_on: Version,
+    pub kubernetes_available: Version,
+    pub overlay_idmap_kernel: Version,
+    pub ids_per_pod_kubernetes: Version,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxRow {
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub needs_user_namespaces: bool,
+    #[serde(default)]
+    pub needs_host_users_false: bool,
+    #[serde(default)]
+    pub proc_mount_unmasked: bool,
+    #[serde(default)]
+    pub allow_privilege_escalation: bool,
+    pub landlock_abi: Option<u32>,
+    pub capabilities: Vec<String>,
+    pub ids_per_pod: Option<u64>,
+    #[serde(default)]
+    pub devices: Vec<String>,
+    pub without_user_namespaces: Option<String>,
+    pub selinux_warning: Option<String>,
+    pub reason: String,
+    pub sources: Vec<String>,
+}
+
+/// A sandbox requirement that differs by platform or family.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRow {
+    pub sandbox: String,
+    pub platforms: Vec<String>,
+    /// Empty = any family.
+    pub families: Vec<String>,
+    #[serde(default)]
+    pub sysctl_max_user_namespaces: bool,
+    pub seccomp_profile: Option<String>,
+    pub alternative: Option<String>,
+    #[serde(default)]
+    pub runtime_args: Vec<String>,
+    #[serde(default)]
+    pub extra_capabilities: Vec<String>,
+    #[serde(default)]
+    pub drops_user_namespaces: bool,
+    pub warning: Option<String>,
+    pub error: Option<String>,
+    pub recommend: Option<String>,
+    pub reason: String,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateState {
+    Absent,
+    Preview,
+    Default,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenShiftRow {
+    pub versions: [Version; 2],
+    pub kubernetes: Version,
+    pub gates: GateState,
+    #[serde(default)]
+    pub pss_gate: bool,
+    pub sources: Vec<String>,
+}
+
+/// The whole data file, validated.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityData {
+    pub image: Vec<ImageRow>,
+    pub family: Vec<FamilyRow>,
+    pub platform: Vec<PlatformRow>,
+    pub landlock_abi: Vec<LandlockRow>,
+    pub host_users: HostUsersRow,
+    pub sandbox: Vec<SandboxRow>,
+    pub variant: Vec<VariantRow>,
+    pub openshift: Vec<OpenShiftRow>,
+}
+
+/// Linux capability names the data may add (without the CAP_ prefix).
+const KNOWN_CAPABILITIES: [&str; 6] = [
+    "NET_ADMIN",
+    "SYS_ADMIN",
+    "SETFCAP",
+    "SETUID",
+    "SETGID",
+    "NET_RAW",
+];
+
+impl CapabilityData {
+    /// Parse and validate a data document.
+    pub fn parse(text: &str) -> Result<Self, CapabilityError> {
+        let data: CapabilityData =
+            toml::from_str(text).map_err(|e| CapabilityError::Data(e.to_string()))?;
+        data.validate()?;
+        Ok(data)
+    }
+
+    /// The embedded data, parsed once per process.
+    pub fn embedded() -> Result<&'static CapabilityData, CapabilityError> {
+        static DATA: OnceLock<Result<CapabilityData, CapabilityError>> = OnceLock::new();
+        DATA.get_or_init(|| CapabilityData::parse(CAPABILITIES_TOML))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn validate(&self) -> Result<(), CapabilityError> {
+        let row = |row: String, problem: &str| CapabilityError::Row {
+            row,
+            problem: problem.to_string(),
+        };
+        let sourced = |sources: &[String]| sources.iter().any(|s| !s.trim().is_empty());
+        let families: Vec<&str> = self.family.iter().map(|f| f.name.as_str()).collect();
+        let platforms: Vec<&str> = self.platform.iter().map(|p| p.name.as_str()).collect();
+        let sandboxes: Vec<&str> = self.sandbox.iter().map(|s| s.name.as_str()).collect();
+
+        for f in &self.family {
+            let name = format!("family {:?}", f.name);
+            if !sourced(&f.sources) {
+                return Err(row(name, "has no source"));
+            }
+            for arch in ["x86_64", "arm64"] {
+                if !f.ami_type.contains_key(arch) {
+                    return Err(row(name, "has no ami_type for every architecture"));
+                }
+            }
+        }
+        for (i, img) in self.image.iter().enumerate() {
+            let name = format!("image #{} ({} {})", i + 1, img.family, img.kubernetes[0]);
+            if !sourced(&img.sources) {
+                return Err(row(name, "has no source"));
+            }
+            if !families.contains(&img.family.as_str()) {
+                return Err(row(name, "names an unknown family"));
+            }
+            if img.kubernetes[0] > img.kubernetes[1] {
+                return Err(row(name, "has an empty Kubernetes range"));
+            }
+            let overlaps = self.image[..i]
+                .iter()
+                .any(|o| o.family == img.family && o.covers(img.kubernetes[0]))
+                || self.image[..i]
+                    .iter()
+                    .any(|o| o.family == img.family && o.covers(img.kubernetes[1]));
+            if overlaps {
+                return Err(row(name, "overlaps another row of the same family"));
+            }
+        }
+        for p in &self.platform {
+            let name = format!("platform {:?}", p.name);
+            if !sourced(&p.sources) {
+                return Err(row(name, "has no source"));
+            }
+            if p.families.iter().any(|f| !families.contains(&f.as_str())) {
+                return Err(row(name, "names an unknown family"));
+            }
+        }
+        for l in &self.landlock_abi {
+            if !sourced(&l.sources) {
+                return Err(row(format!("landlock_abi {}", l.abi), "has no source"));
+            }
+        }
+        if !sourced(&self.host_users.sources) {
+            return Err(row("host_users".into(), "has no source"));
+        }
+        for s in &self.sandbox {
+            let name = format!("sandbox {:?}", s.name);
+            if !sourced(&s.sources) {
+                return Err(row(name, "has no source"));
+            }
+            if s.reason.trim().is_empty() {
+                return Err(row(name, "has no reason"));
+            }
+            if sandboxes.iter().filter(|n| **n == s.name).count() > 1 {
+                return Err(row(name, "is listed twice"));
+            }
+            if s.capabilities
+                .iter()
+                .any(|c| !KNOWN_CAPABILITIES.contains(&c.as_str()))
+            {
+                return Err(row(name, "adds a capability the provider does not know"));
+            }
+            if let Some(abi) = s.landlock_abi
+                && !self.landlock_abi.iter().any(|l| l.abi == abi)
+            {
+                return Err(row(name, "needs a Landlock ABI with no kernel row"));
+            }
+            if s.needs_user_namespaces && s.without_user_namespaces.is_none() {
+                return Err(row(name, "needs user namespaces but says no alternative"));
+            }
+        }
+        for (i, v) in self.variant.iter().enumerate() {
+            let name = format!("variant #{} ({})", i + 1, v.sandbox);
+            if !sourced(&v.sources) {
+                return Err(row(name, "has no source"));
+            }
+            if !sandboxes.contains(&v.sandbox.as_str()) {
+                return Err(row(name, "names an unknown sandbox"));
+            }
+            if v.platforms.iter().any(|p| !platforms.contains(&p.as_str())) {
+                return Err(row(name, "names an unknown platform"));
+            }
+            if v.families.iter().any(|f| !families.contains(&f.as_str())) {
+                return Err(row(name, "names an unknown family"));
+            }
+            if v.extra_capabilities
+                .iter()
+                .any(|c| !KNOWN_CAPABILITIES.contains(&c.as_str()))
+            {
+                return Err(row(name, "adds a capability the provider does not know"));
+            }
+            if let Some(r) = &v.recommend
+                && !sandboxes.contains(&r.as_str())
+            {
+                return Err(row(name, "recommends an unknown sandbox"));
+            }
+        }
+        for o in &self.openshift {
+            if !sourced(&o.sources) {
+                return Err(row(format!("openshift {}", o.versions[0]), "has no source"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn sandbox(&self, name: &str) -> Option<&SandboxRow> {
+        self.sandbox.iter().find(|s| s.name == name)
+    }
+
+    pub fn platform(&self, name: &str) -> Option<&PlatformRow> {
+        self.platform.iter().find(|p| p.name == name)
+    }
+
+    pub fn family(&self, name: &str) -> Option<&FamilyRow> {
+        self.family.iter().find(|f| f.name == name)
+    }
+
+    pub fn image(&self, family: &str, k8s: Version) -> Option<&ImageRow> {
+        self.image
+            .iter()
+            .find(|i| i.family == family && i.covers(k8s))
+    }
+
+    /// Kubernetes versions a family has images for (lowest, highest).
+    pub fn family_range(&self, family: &str) -> Option<(Version, Version)> {
+        let rows = self.image.iter().filter(|i| i.family == family);
+        let lo = rows.clone().map(|i| i.kubernetes[0]).min()?;
+        let hi = rows.map(|i| i.kubernetes[1]).max()?;
+        Some((lo, hi))
+    }
+
+    pub fn landlock_kernel(&self, abi: u32) -> Option<&LandlockRow> {
+        self.landlock_abi.iter().find(|l| l.abi == abi)
+    }
+
+    pub fn openshift(&self, version: Version) -> Option<&OpenShiftRow> {
+        self.openshift
+            .iter()
+            .find(|o| o.versions[0] <= version && version <= o.versions[1])
+    }
+
+    /// The lowest kernel on which `sandbox` can work in a pod: the highest
+    /// of the floors its needs imply. `None` when nothing sets a floor.
+    pub fn kernel_floor(&self, sandbox: &SandboxRow) -> Option<Version> {
+        let host_users = sandbox
+            .needs_host_users_false
+            .then_some(self.host_users.kernel_floor);
+        let landlock = sandbox
+            .landlock_abi
+            .and_then(|abi| self.landlock_kernel(abi))
+            .map(|l| l.kernel);
+        host_users.into_iter().chain(landlock).max()
+    }
+
+    pub fn sandbox_names(&self) -> Vec<&str> {
+        self.sandbox.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// Rows in the data, and how many of them cite a source.
+    pub fn row_counts(&self) -> (usize, usize) {
+        let all: Vec<&[String]> = self
+            .image
+            .iter()
+            .map(|r| r.sources.as_slice())
+            .chain(self.family.iter().map(|r| r.sources.as_slice()))
+            .chain(self.platform.iter().map(|r| r.sources.as_slice()))
+            .chain(self.landlock_abi.iter().map(|r| r.sources.as_slice()))
+            .chain(std::iter::once(self.host_users.sources.as_slice()))
+            .chain(self.sandbox.iter().map(|r| r.sources.as_slice()))
+            .chain(self.variant.iter().map(|r| r.sources.as_slice()))
+            .chain(self.openshift.iter().map(|r| r.sources.as_slice()))
+            .collect();
+        let sourced = all.iter().filter(|s| !s.is_empty()).count();
+        (all.len(), sourced)
+    }
+}
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
