@@ -48,3 +48,84 @@ fn fargate_rejected_fails_plan_with_the_landjail_recommendation() {
         assert!(e.contains("main.tf line 16"), "{e}");
     }
 }
+
+/// Each seed scenario applies and gives the decision its README promises.
+#[test]
+fn seed_scenarios_apply_with_the_expected_decisions() {
+    let tf = &terraforms().unwrap()[0];
+    let apply = |name: &str| {
+        let ws = Workspace::from_example(tf, &repo_root().join("examples").join(name)).unwrap();
+        ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+        let again = ws
+            .run(&["plan", "-detailed-exitcode", "-no-color"])
+            .unwrap();
+        assert_eq!(
+            again.code,
+            0,
+            "{name}: second plan not empty\n{}",
+            again.text()
+        );
+        ws.outputs().unwrap()
+    };
+
+    let o = apply("coder-nsjail-bottlerocket");
+    assert_eq!(o["ami_type"]["value"], "BOTTLEROCKET_x86_64");
+    assert_eq!(
+        o["node_sysctls"]["value"]["user.max_user_namespaces"],
+        "65536"
+    );
+    let csc = &o["container_security_context"]["value"];
+    assert_eq!(csc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
+    assert_eq!(csc["seccompProfile"]["type"], "Unconfined");
+
+    let o = apply("coder-nsjail-amazon-linux");
+    assert_eq!(o["ami_type"]["value"], "AL2023_x86_64_STANDARD");
+    let csc = &o["container_security_context"]["value"];
+    assert_eq!(csc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
+    assert!(csc.get("seccompProfile").is_none());
+
+    let o = apply("coder-landjail");
+    assert_eq!(o["ami_family"]["value"], "al2023");
+    assert_eq!(o["kernel"]["value"]["floor"], "6.7");
+    assert_eq!(o["kernel"]["value"]["image"], "6.12");
+    assert!(
+        o["container_security_context"]["value"]["capabilities"]
+            .get("add")
+            .is_none()
+    );
+
+    let o = apply("zuul-bubblewrap");
+    assert_eq!(o["pod_security_context"]["value"]["hostUsers"], false);
+    let csc = &o["container_security_context"]["value"];
+    assert_eq!(csc["procMount"], "Unmasked");
+    assert_eq!(csc["capabilities"]["add"], serde_json::json!(["SETFCAP"]));
+
+    let o = apply("devspaces-podman-openshift");
+    assert_eq!(o["pod_security_context"]["value"]["hostUsers"], false);
+    let csc = &o["container_security_context"]["value"];
+    assert_eq!(
+        csc["capabilities"]["add"],
+        serde_json::json!(["SETGID", "SETUID"])
+    );
+    assert_eq!(csc["allowPrivilegeEscalation"], true);
+    assert_eq!(
+        o["kubelet_settings"]["value"]["userNamespaces.idsPerPod"],
+        "131072"
+    );
+}
+
+#[test]
+fn examples_are_terraform_fmt_clean() {
+    let tf = &terraforms().unwrap()[0];
+    let out = std::process::Command::new(&tf.path)
+        .args(["fmt", "-check", "-recursive", "-diff"])
+        .arg(repo_root().join("examples"))
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "run `.venv/bin/terraform fmt -recursive examples`:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

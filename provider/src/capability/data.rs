@@ -70,6 +70,7 @@ pub struct HostUsersRow {
     pub containerd_floor: Version,
     pub containerd_warn_below: Version,
     pub containerd_ignored_below: Version,
+    pub crio_floor: Version,
     pub kubernetes_default_on: Version,
     pub kubernetes_available: Version,
     pub overlay_idmap_kernel: Version,

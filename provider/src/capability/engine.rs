@@ -607,8 +607,10 @@ fn check_host_users(c: &mut Ctx<'_>) {
             field,
             "Kernel too old for pod user namespaces",
             format!(
-                "{} needs hostUsers: false, which needs Linux ≥ {} (idmapped tmpfs mounts); this node has {k}. {fix}",
-                c.sandbox.name, hu.kernel_floor
+                "{} needs hostUsers: false, which needs Linux ≥ {} (idmapped tmpfs mounts); {}. {fix}",
+                c.sandbox.name,
+                hu.kernel_floor,
+                node_kernel(c, k)
             ),
         );
     }
@@ -619,6 +621,20 @@ fn check_host_users(c: &mut Ctx<'_>) {
             Field::KernelVersion,
             "slow_chown needed",
             format!("Linux {k} has no overlayfs idmap (needs {}); containerd must set slow_chown = true, which copies image files per pod.", hu.overlay_idmap_kernel),
+        );
+    }
+    if let Some(r) = &c.input.container_runtime
+        && r.name == "cri-o"
+        && r.version < hu.crio_floor
+    {
+        let detail = format!(
+            "CRI-O {} does not support hostUsers: false; use CRI-O ≥ {}.",
+            r.version, hu.crio_floor
+        );
+        c.error(
+            Field::ContainerRuntime,
+            "CRI-O too old for pod user namespaces",
+            detail,
         );
     }
     let containerd = match &c.input.container_runtime {
@@ -679,6 +695,14 @@ fn check_host_users(c: &mut Ctx<'_>) {
             c.sandbox.name,
             c.sandbox.devices.join(", ")
         ));
+    }
+}
+
+/// "bottlerocket on Kubernetes 1.31 has Linux 6.1" or "this node has Linux 5.15".
+fn node_kernel(c: &Ctx<'_>, k: Version) -> String {
+    match (c.family, c.input.kubernetes_version) {
+        (Some(f), Some(v)) if c.image.is_some() => format!("{f} on Kubernetes {v} has Linux {k}"),
+        _ => format!("this node has Linux {k}"),
     }
 }
 
@@ -749,7 +773,7 @@ fn check_landlock(c: &mut Ctx<'_>) {
     {
         let (field, fix) = kernel_fix(c, floor, |i| i.landlock_enabled);
         let why = if k < floor {
-            format!("this node has Linux {k}")
+            node_kernel(c, k)
         } else {
             "Landlock is not enabled in this image's LSM list".to_string()
         };
@@ -1037,7 +1061,21 @@ mod tests {
         let d = eks("bubblewrap", Some("bottlerocket"), "1.33");
         assert_eq!(d.sysctls["user.max_user_namespaces"], "65536");
         let d = eks("bubblewrap", Some("bottlerocket"), "1.31");
-        assert_eq!(errors(&d)[0].field, Field::KubernetesVersion);
+        let e = errors(&d);
+        assert_eq!(e[0].field, Field::KubernetesVersion);
+        // Names the floor, the family, the version and the fix.
+        assert!(e[0].detail.contains("Linux ≥ 6.3"), "{}", e[0].detail);
+        assert!(
+            e[0].detail
+                .contains("bottlerocket on Kubernetes 1.31 has Linux 6.1"),
+            "{}",
+            e[0].detail
+        );
+        assert!(
+            e[0].detail.contains("set kubernetes_version to \"1.33\""),
+            "{}",
+            e[0].detail
+        );
     }
 
     #[test]
@@ -1077,6 +1115,15 @@ mod tests {
         );
         let d = byo("bubblewrap", "6.8", "containerd 2.1", "1.33");
         assert!(d.findings.is_empty(), "{:?}", d.findings);
+        let d = byo("bubblewrap", "6.8", "cri-o 1.24", "1.33");
+        assert_eq!(errors(&d)[0].field, Field::ContainerRuntime);
+        // CRI-O hosts usually run SELinux: bubblewrap needs a mount policy.
+        let d = byo("bubblewrap", "6.8", "cri-o 1.30", "1.33");
+        assert!(
+            d.warnings.iter().any(|w| w.contains("container_t")),
+            "{:?}",
+            d.warnings
+        );
     }
 
     #[test]

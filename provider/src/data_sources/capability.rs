@@ -212,18 +212,23 @@ fn string_list(v: &[String]) -> Value {
 pub fn decision_state(config: &Value, d: &Decision) -> Value {
     let mut state = config.clone();
     let set = |state: &mut Value, k: &str, v: Value| state.set_attr(k, v);
-    set(&mut state, "ami_family", d.ami_family.clone().into());
+    // Optional + computed inputs keep the user's own spelling when set.
+    if config.attr("ami_family").is_none_or(Value::is_null) {
+        set(&mut state, "ami_family", d.ami_family.clone().into());
+    }
     set(&mut state, "ami_type", d.ami_type.clone().into());
     set(
         &mut state,
         "kernel_floor",
         d.kernel_floor.map(|v| v.to_string()).into(),
     );
-    set(
-        &mut state,
-        "kernel_version",
-        d.kernel_version.map(|v| v.to_string()).into(),
-    );
+    if config.attr("kernel_version").is_none_or(Value::is_null) {
+        set(
+            &mut state,
+            "kernel_version",
+            d.kernel_version.map(|v| v.to_string()).into(),
+        );
+    }
     set(&mut state, "sysctls", string_map(&d.sysctls));
     set(
         &mut state,
@@ -427,6 +432,23 @@ mod tests {
         assert_eq!(
             r.diagnostics.0[0].path,
             Some(AttributePath::attr("container_runtime"))
+        );
+    }
+
+    #[tokio::test]
+    async fn configured_values_come_back_exactly_as_written() {
+        let r = read(&[
+            ("sandbox", "landjail"),
+            ("platform", "kubernetes"),
+            ("kubernetes_version", "1.33"),
+            ("kernel_version", "6.8.0"),
+            ("container_runtime", "containerd 2.1"),
+        ])
+        .await;
+        assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
+        assert_eq!(
+            r.state.attr("kernel_version"),
+            Some(&Value::string("6.8.0"))
         );
     }
 

@@ -1,0 +1,27 @@
+# Rootless podman in OpenShift Dev Spaces workspaces (OpenShift 4.20: user namespaces by default).
+terraform {
+  required_providers {
+    nested = {
+      source = "nested-sandbox/nested"
+    }
+  }
+}
+
+
+data "nested_capability" "workspace" {
+  sandbox           = "podman"
+  platform          = "openshift"
+  openshift_version = "4.20"
+}
+
+output "pod_security_context" {
+  value = jsondecode(data.nested_capability.workspace.pod_security_context)
+}
+
+output "container_security_context" {
+  value = jsondecode(data.nested_capability.workspace.container_security_context)
+}
+
+output "kubelet_settings" {
+  value = data.nested_capability.workspace.kubelet_settings
+}
