@@ -264,19 +264,16 @@ pub fn decide(data: &CapabilityData, input: &Input) -> Result<Decision, Capabili
     }
     let mut first: Option<Decision> = None;
     for family in &candidates {
-        let d = run(data, input, sandbox, platform, Some(family));
+        let mut d = run(data, input, sandbox, platform, Some(family));
         if !d.has_errors() {
             if input.ami_family.is_none() && family != &candidates[0] {
-                let mut d = d;
-                let preferred = candidates[0];
                 d.reasons.insert(
                     0,
                     format!(
-                        "ami_family {family} was chosen because {preferred} cannot run {} here",
-                        sandbox.name
+                        "ami_family {family} was chosen because {} cannot run {} here",
+                        candidates[0], sandbox.name
                     ),
                 );
-                return Ok(d);
             }
             return Ok(d);
         }
@@ -1169,6 +1166,15 @@ mod tests {
         i.architecture = Architecture::Arm64;
         let d = decide(data(), &i).unwrap();
         assert_eq!(d.ami_type.as_deref(), Some("AL2023_ARM_64_STANDARD"));
+        // Only AL2 has images for 1.27: it is chosen, and the reason says why.
+        let d = eks("nsjail", None, "1.27");
+        assert!(!d.has_errors(), "{:?}", d.findings);
+        assert_eq!(d.ami_family.as_deref(), Some("al2"));
+        assert!(
+            d.reasons[0].contains("al2023 cannot run nsjail"),
+            "{:?}",
+            d.reasons
+        );
     }
 
     #[test]

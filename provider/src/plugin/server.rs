@@ -293,39 +293,20 @@ where
     Ok(())
 }
 
-fn accept_plain(
+/// Accept connections until shutdown and hand each, once `upgrade` has
+/// accepted it, to the gRPC server. Each connection is upgraded in its own
+/// task, so one slow or hostile client cannot block the others; a
+/// connection `upgrade` refuses (`None`) is dropped.
+fn accept<IO, F, Fut>(
     listener: TcpListener,
     shutdown: watch::Receiver<bool>,
-) -> mpsc::Receiver<Result<TcpStream, std::io::Error>> {
-    let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(async move {
-        let stop = wait_shutdown(shutdown);
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        if tx.send(Ok(stream)).await.is_err() { break; }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "accept failed"),
-                },
-                () = &mut stop => break,
-            }
-        }
-    });
-    rx
-}
-
-type TlsStream = tokio_rustls::server::TlsStream<TcpStream>;
-
-/// Accept connections and complete each TLS handshake in its own task, so
-/// one slow or hostile client cannot block the others. Connections that fail
-/// the handshake (no client certificate, wrong certificate) are dropped.
-fn accept_tls(
-    listener: TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
-    shutdown: watch::Receiver<bool>,
-) -> mpsc::Receiver<Result<TlsStream, std::io::Error>> {
+    upgrade: F,
+) -> mpsc::Receiver<Result<IO, std::io::Error>>
+where
+    IO: Send + 'static,
+    F: Fn(TcpStream, SocketAddr) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<IO>> + Send + 'static,
+{
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let stop = wait_shutdown(shutdown);
@@ -334,13 +315,11 @@ fn accept_tls(
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        let acceptor = acceptor.clone();
                         let tx = tx.clone();
+                        let upgraded = upgrade(stream, peer);
                         tokio::spawn(async move {
-                            match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
-                                Ok(Ok(tls)) => { let _ = tx.send(Ok(tls)).await; }
-                                Ok(Err(e)) => tracing::warn!(peer = %peer, error = %e, "refused a connection: TLS handshake failed"),
-                                Err(_) => tracing::warn!(peer = %peer, "refused a connection: TLS handshake timed out"),
+                            if let Some(io) = upgraded.await {
+                                let _ = tx.send(Ok(io)).await;
                             }
                         });
                     }
@@ -351,6 +330,40 @@ fn accept_tls(
         }
     });
     rx
+}
+
+fn accept_plain(
+    listener: TcpListener,
+    shutdown: watch::Receiver<bool>,
+) -> mpsc::Receiver<Result<TcpStream, std::io::Error>> {
+    accept(listener, shutdown, |stream, _| async move { Some(stream) })
+}
+
+type TlsStream = tokio_rustls::server::TlsStream<TcpStream>;
+
+/// Connections that fail the TLS handshake (no client certificate, wrong
+/// certificate, too slow) are dropped.
+fn accept_tls(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    shutdown: watch::Receiver<bool>,
+) -> mpsc::Receiver<Result<TlsStream, std::io::Error>> {
+    accept(listener, shutdown, move |stream, peer| {
+        let handshake = acceptor.accept(stream);
+        async move {
+            match tokio::time::timeout(Duration::from_secs(10), handshake).await {
+                Ok(Ok(tls)) => Some(tls),
+                Ok(Err(e)) => {
+                    tracing::warn!(peer = %peer, error = %e, "refused a connection: TLS handshake failed");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!(peer = %peer, "refused a connection: TLS handshake timed out");
+                    None
+                }
+            }
+        }
+    })
 }
 
 /// SIGINT: Terraform forwards Ctrl-C as StopProvider, so a managed provider
