@@ -129,3 +129,31 @@ fn examples_are_terraform_fmt_clean() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The registry examples (functions, data sources) apply as written.
+#[test]
+fn registry_examples_apply() {
+    let tf = &terraforms().unwrap()[0];
+    let mut applied = 0;
+    for kind in ["functions", "data-sources"] {
+        for entry in std::fs::read_dir(repo_root().join("examples").join(kind)).unwrap() {
+            let dir = entry.unwrap().path();
+            let ws = Workspace::from_example(tf, &dir).unwrap();
+            for extra in std::fs::read_dir(&dir).unwrap() {
+                let p = extra.unwrap().path();
+                if p.extension().is_some_and(|e| e == "toml") {
+                    std::fs::copy(&p, ws.path().join(p.file_name().unwrap())).unwrap();
+                }
+            }
+            ws.write(
+                "providers.tf",
+                "terraform {\n  required_providers {\n    nested = { source = \"nested-sandbox/nested\" }\n  }\n}\n",
+            )
+            .unwrap();
+            ws.must(&["apply", "-auto-approve", "-no-color"])
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            applied += 1;
+        }
+    }
+    assert!(applied >= 5, "only {applied} examples found");
+}

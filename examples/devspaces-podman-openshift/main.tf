@@ -25,3 +25,18 @@ output "container_security_context" {
 output "kubelet_settings" {
   value = data.nested_capability.workspace.kubelet_settings
 }
+
+# The manifests OpenShift needs for it: SCC, annotations, Dev Spaces patch.
+data "nested_openshift_profile" "workspace" {
+  openshift_version = "4.20"
+  sandbox           = "podman"
+  dev_spaces        = true
+}
+
+output "pod_annotations" {
+  value = data.nested_openshift_profile.workspace.pod_annotations
+}
+
+output "checluster_patch" {
+  value = data.nested_openshift_profile.workspace.checluster_patch
+}

@@ -11,6 +11,7 @@ pub mod framework;
 pub mod functions;
 pub mod plugin;
 pub mod provider;
+pub mod render;
 
 /// Registry address users put in `required_providers`.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/nested-sandbox/nested";

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::data_sources::capability::CapabilityDataSource;
+use crate::data_sources::openshift_profile::OpenShiftProfileDataSource;
 use crate::framework::{
     Attribute, AttributePath, ConfigureRequest, ConfigureResponse, DataSource, Diagnostics,
     Function, Nesting, Provider, Schema, Value,
 };
+use crate::functions::bottlerocket::{BottlerocketSettingsFunction, MergeBottlerocketTomlFunction};
 use crate::functions::kernel_floor::KernelFloorFunction;
 
 /// Services whose endpoint can be overridden.
@@ -270,11 +272,18 @@ impl Provider for NestedProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(CapabilityDataSource)]
+        vec![
+            Arc::new(CapabilityDataSource),
+            Arc::new(OpenShiftProfileDataSource),
+        ]
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
-        vec![Arc::new(KernelFloorFunction)]
+        vec![
+            Arc::new(KernelFloorFunction),
+            Arc::new(BottlerocketSettingsFunction),
+            Arc::new(MergeBottlerocketTomlFunction),
+        ]
     }
 }
 

@@ -158,6 +158,20 @@ pub struct CapabilityData {
     pub sandbox: Vec<SandboxRow>,
     pub variant: Vec<VariantRow>,
     pub openshift: Vec<OpenShiftRow>,
+    pub kubelet_setting: Vec<KubeletSettingRow>,
+}
+
+/// How a kubelet setting is written in each family's bootstrap.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubeletSettingRow {
+    /// KubeletConfiguration path, e.g. `userNamespaces.idsPerPod`.
+    pub key: String,
+    /// Bottlerocket settings path, e.g. `settings.kubernetes.ids-per-pod`.
+    pub bottlerocket: String,
+    pub bottlerocket_since: Version,
+    pub al2023: String,
+    pub sources: Vec<String>,
 }
 
 /// Linux capability names the data may add (without the CAP_ prefix).
@@ -298,6 +312,24 @@ impl CapabilityData {
                 return Err(row(name, "recommends an unknown sandbox"));
             }
         }
+        for k in &self.kubelet_setting {
+            if !sourced(&k.sources) {
+                return Err(row(format!("kubelet_setting {:?}", k.key), "has no source"));
+            }
+        }
+        for s in &self.sandbox {
+            if s.ids_per_pod.is_some()
+                && !self
+                    .kubelet_setting
+                    .iter()
+                    .any(|k| k.key == "userNamespaces.idsPerPod")
+            {
+                return Err(row(
+                    format!("sandbox {:?}", s.name),
+                    "sets ids_per_pod, which no kubelet_setting row maps",
+                ));
+            }
+        }
         for o in &self.openshift {
             if !sourced(&o.sources) {
                 return Err(row(format!("openshift {}", o.versions[0]), "has no source"));
@@ -355,6 +387,10 @@ impl CapabilityData {
         host_users.into_iter().chain(landlock).max()
     }
 
+    pub fn kubelet_setting(&self, key: &str) -> Option<&KubeletSettingRow> {
+        self.kubelet_setting.iter().find(|k| k.key == key)
+    }
+
     pub fn sandbox_names(&self) -> Vec<&str> {
         self.sandbox.iter().map(|s| s.name.as_str()).collect()
     }
@@ -372,6 +408,7 @@ impl CapabilityData {
             .chain(self.sandbox.iter().map(|r| r.sources.as_slice()))
             .chain(self.variant.iter().map(|r| r.sources.as_slice()))
             .chain(self.openshift.iter().map(|r| r.sources.as_slice()))
+            .chain(self.kubelet_setting.iter().map(|r| r.sources.as_slice()))
             .collect();
         let sourced = all.iter().filter(|s| !s.is_empty()).count();
         (all.len(), sourced)

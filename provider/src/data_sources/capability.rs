@@ -14,6 +14,7 @@ use crate::framework::{
     Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, ReadDataRequest,
     ReadDataResponse, Schema, Value,
 };
+use crate::render;
 
 pub const PLATFORMS: [&str; 5] = [
     "eks",
@@ -142,6 +143,9 @@ fn schema() -> Schema {
             .computed()
             .description("Each decision with its source."),
     )
+    .attribute(Attribute::string("user_data").computed().description(
+        "The bootstrap document the chosen AMI family needs, before any merge with your own          settings: Bottlerocket TOML (never MIME-wrapped) or Amazon Linux MIME multipart          (a sysctl shell part and a nodeadm NodeConfig part). For a managed node group with          an EKS-provided AMI, so no cluster keys. Null when nothing needs rendering or the          platform takes no user data.",
+    ))
 }
 
 /// Read the inputs; bad values become diagnostics at their attribute.
@@ -252,6 +256,13 @@ pub fn decision_state(config: &Value, d: &Decision) -> Value {
     state
 }
 
+/// The rendered bootstrap document for the decision (no user merge).
+fn rendered_user_data(data: &CapabilityData, d: &Decision) -> Result<Value, String> {
+    render::user_data(data, d, &render::UserDataOptions::default())
+        .map(Value::from)
+        .map_err(|e| e.to_string())
+}
+
 /// Findings as diagnostics at the attribute of the input at fault.
 pub fn findings_to_diagnostics(d: &Decision, diags: &mut Diagnostics) {
     for f in &d.findings {
@@ -328,11 +339,26 @@ impl DataSource for CapabilityDataSource {
             }
         };
         findings_to_diagnostics(&decision, &mut diagnostics);
-        let state = if diagnostics.has_errors() {
-            Value::Null
-        } else {
-            decision_state(&req.config, &decision)
-        };
+        if diagnostics.has_errors() {
+            return ReadDataResponse {
+                state: Value::Null,
+                diagnostics,
+            };
+        }
+        let mut state = decision_state(&req.config, &decision);
+        match CapabilityData::embedded()
+            .map_err(|e| e.to_string())
+            .and_then(|data| rendered_user_data(data, &decision))
+        {
+            Ok(v) => state.set_attr("user_data", v),
+            Err(e) => {
+                diagnostics.push(Diagnostic::error("Cannot render user data", e));
+                return ReadDataResponse {
+                    state: Value::Null,
+                    diagnostics,
+                };
+            }
+        }
         ReadDataResponse { state, diagnostics }
     }
 }

@@ -1,3 +1,4 @@
 //! Data sources: pure reads that never create anything.
 
 pub mod capability;
+pub mod openshift_profile;

@@ -26,10 +26,15 @@ pub struct NumberError(pub String);
 
 impl Number {
     pub fn from_f64(f: f64) -> Number {
-        if f.fract() == 0.0 && f.is_finite() && f.abs() < 9.0e15 {
-            // Exactly representable integer: keep it as one.
-            #[allow(clippy::cast_possible_truncation)]
-            return Number::Int(f as i64);
+        // An integral float within the machine integer range is that integer
+        // exactly (|f| < 2^63 or 0 <= f < 2^64 converts without loss).
+        if f.fract() == 0.0 && f.is_finite() {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            if f.abs() < 9.223_372_036_854_775_8e18 {
+                return Number::Int(f as i64);
+            } else if (0.0..1.844_674_407_370_955_2e19).contains(&f) {
+                return Number::UInt(f as u64);
+            }
         }
         Number::Float(f)
     }
@@ -307,6 +312,19 @@ mod tests {
     fn numbers_normalise_so_equal_numbers_compare_equal() {
         assert_eq!(Number::parse("1").unwrap(), Number::from_f64(1.0));
         assert_eq!(Number::parse("2.5").unwrap(), Number::Float(2.5));
+        // Big integral floats become the integer they exactly are.
+        assert_eq!(
+            Number::from_f64(2.315433740807746e17),
+            Number::Int(231_543_374_080_774_592)
+        );
+        assert_eq!(
+            Number::from_f64(1.0e19),
+            Number::UInt(10_000_000_000_000_000_000)
+        );
+        assert_eq!(
+            Number::from_f64(1.0e20),
+            Number::parse("100000000000000000000").unwrap()
+        );
         assert_eq!(
             Number::parse("18446744073709551615").unwrap(),
             Number::UInt(u64::MAX)

@@ -1,0 +1,179 @@
+//! `provider::nested::bottlerocket_settings(object)` and
+//! `provider::nested::merge_bottlerocket_toml(base, overlay)`.
+
+use crate::framework::{Function, FunctionDefinition, FunctionError, Parameter, Type, Value};
+use crate::render::bottlerocket::{self, Setting, SettingValue};
+
+pub struct BottlerocketSettingsFunction;
+pub struct MergeBottlerocketTomlFunction;
+
+/// Flatten an object of settings into provider settings under `settings`.
+fn collect(value: &Value, path: &mut Vec<String>, out: &mut Vec<Setting>) -> Result<(), String> {
+    if let Some(entries) = value.as_entries() {
+        for (k, v) in entries {
+            if k.contains('.') && v.as_entries().is_some() {
+                return Err(format!(
+                    "key {:?} under {} holds a table: a dotted key in a table header needs quotes, which EKS rejects; nest it as separate keys instead",
+                    k,
+                    path.join(".")
+                ));
+            }
+            path.push(k.clone());
+            collect(v, path, out)?;
+            path.pop();
+        }
+        return Ok(());
+    }
+    let here = || path.join(".");
+    let leaf = if value.is_null() {
+        return Ok(());
+    } else if let Some(s) = value.as_str() {
+        SettingValue::String(s.to_string())
+    } else if let Some(b) = value.as_bool() {
+        SettingValue::Bool(b)
+    } else if let Some(n) = value.as_number() {
+        SettingValue::Integer(n.as_i64().ok_or_else(|| {
+            format!(
+                "{} = {n}: only whole numbers are accepted (quote other values as strings)",
+                here()
+            )
+        })?)
+    } else if let Some(items) = value.as_elements() {
+        let strings: Option<Vec<String>> = items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect();
+        SettingValue::Strings(strings.ok_or_else(|| {
+            format!(
+                "{}: lists must hold only strings (EKS rejects mixed-type arrays)",
+                here()
+            )
+        })?)
+    } else {
+        return Err(format!("{}: unknown values cannot be rendered yet", here()));
+    };
+    out.push(Setting {
+        path: path.clone(),
+        value: leaf,
+    });
+    Ok(())
+}
+
+impl Function for BottlerocketSettingsFunction {
+    fn definition(&self) -> FunctionDefinition {
+        FunctionDefinition {
+            name: "bottlerocket_settings".into(),
+            summary: "Render Bottlerocket settings as EKS-safe TOML".into(),
+            description: "Renders an object of Bottlerocket settings (the contents of the \
+                          `settings` table) as one TOML document that EKS's user-data merge \
+                          accepts: one table per header, dotted keys quoted only inside tables, \
+                          never MIME-wrapped."
+                .into(),
+            parameters: vec![Parameter::new(
+                "settings",
+                Type::Dynamic,
+                "Object of settings, e.g. `{ kernel = { sysctl = { \"user.max_user_namespaces\" = \"65536\" } } }`.",
+            )],
+            variadic: None,
+            return_type: Type::String,
+            deprecation: None,
+        }
+    }
+
+    fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
+        let arg = arguments.first().cloned().unwrap_or_default();
+        if arg.as_entries().is_none() {
+            return Err(FunctionError::at_argument(0, "settings must be an object"));
+        }
+        let mut settings = Vec::new();
+        collect(&arg, &mut vec!["settings".to_string()], &mut settings)
+            .map_err(|e| FunctionError::at_argument(0, e))?;
+        bottlerocket::render(&settings)
+            .map(Value::String)
+            .map_err(|e| FunctionError::at_argument(0, e.to_string()))
+    }
+}
+
+impl Function for MergeBottlerocketTomlFunction {
+    fn definition(&self) -> FunctionDefinition {
+        FunctionDefinition {
+            name: "merge_bottlerocket_toml".into(),
+            summary: "Merge two Bottlerocket TOML documents".into(),
+            description: "Merges `overlay` into `base`: tables merge, values in `overlay` win, \
+                          and `base` keeps its comments and key order. Fails, naming the key, \
+                          when a key is a table in one document and a value in the other, or \
+                          when either document uses TOML that EKS's user-data merge rejects."
+                .into(),
+            parameters: vec![
+                Parameter::new("base", Type::String, "Bottlerocket TOML user data."),
+                Parameter::new("overlay", Type::String, "TOML whose values win."),
+            ],
+            variadic: None,
+            return_type: Type::String,
+            deprecation: None,
+        }
+    }
+
+    fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
+        let base = arguments
+            .first()
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let overlay = arguments.get(1).and_then(Value::as_str).unwrap_or_default();
+        if let Err(e) = bottlerocket::parse_user(base) {
+            return Err(FunctionError::at_argument(0, e.to_string()));
+        }
+        if let Err(e) = bottlerocket::parse_user(overlay) {
+            return Err(FunctionError::at_argument(1, e.to_string()));
+        }
+        bottlerocket::merge_documents(base, overlay)
+            .map(Value::String)
+            .map_err(|e| FunctionError::at_argument(1, e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_nested_objects_as_one_table_per_header() {
+        let arg = Value::object([(
+            "kernel",
+            Value::object([(
+                "sysctl",
+                Value::object([("user.max_user_namespaces", Value::string("65536"))]),
+            )]),
+        )]);
+        let out = BottlerocketSettingsFunction.call(&[arg]).unwrap();
+        assert_eq!(
+            out.as_str(),
+            Some("[settings.kernel.sysctl]\n\"user.max_user_namespaces\" = \"65536\"\n")
+        );
+    }
+
+    #[test]
+    fn dotted_table_keys_and_mixed_lists_are_refused() {
+        let arg = Value::object([("a.b", Value::object([("c", Value::string("d"))]))]);
+        let e = BottlerocketSettingsFunction.call(&[arg]).unwrap_err();
+        assert!(e.text.contains("\"a.b\""), "{}", e.text);
+        let arg = Value::object([("x", Value::Tuple(vec![Value::string("a"), Value::int(1)]))]);
+        assert!(BottlerocketSettingsFunction.call(&[arg]).is_err());
+    }
+
+    #[test]
+    fn merge_names_the_offending_argument_and_key() {
+        let e = MergeBottlerocketTomlFunction
+            .call(&[
+                Value::string("[a]\nb = 1\n"),
+                Value::string("[a.b]\nc = 1\n"),
+            ])
+            .unwrap_err();
+        assert_eq!(e.argument, Some(1));
+        assert!(e.text.contains("a.b"), "{}", e.text);
+        let e = MergeBottlerocketTomlFunction
+            .call(&[Value::string("[x.\"y.z\"]\nk = 1\n"), Value::string("")])
+            .unwrap_err();
+        assert_eq!(e.argument, Some(0));
+    }
+}
