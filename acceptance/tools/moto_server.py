@@ -1,21 +1,689 @@
 """moto's AWS API server for the acceptance suite and `make demo`.
 
-Binds 127.0.0.1 only. APIs moto lacks (the provider needs a few EKS ones
-later) are added here, never faked inside the provider.
+Binds 127.0.0.1 only. What moto lacks is added here by patching moto's
+classes before its own server main runs, never faked inside the provider:
+
+- EKS UpdateNodegroupVersion
+  (POST /clusters/{name}/node-groups/{nodegroupName}/update-version),
+  DescribeUpdate (GET /clusters/{name}/updates/{updateId}?nodegroupName=)
+  and ListUpdates (GET /clusters/{name}/updates?nodegroupName=); updates
+  made by UpdateNodegroupConfig are recorded too. A repeated
+  clientRequestToken returns the update it already made.
+- CreateNodegroup idempotency: the clientRequestToken the node group was
+  created with returns the existing node group (200), as EKS does; another
+  or no token still gets ResourceInUseException.
+- Node group defaults as EKS sets them: the cluster's Kubernetes version
+  when none is given, a release version matching the SSM parameters below,
+  and the launch template's default version when none is given.
+- TagResource, UntagResource and ListTagsForResource on node group ARNs
+  (moto tags clusters only).
+- An optional slow lifecycle, off by default:
+  MOTO_NODEGROUP_CREATING_POLLS=N: a new node group reports CREATING for
+  its first N DescribeNodegroup calls, then ACTIVE;
+  MOTO_NODEGROUP_DELETING_POLLS=N: a deleted node group reports DELETING
+  for N DescribeNodegroup calls, then is gone (ResourceNotFoundException).
+  Updates are refused (ResourceInUseException) while CREATING or DELETING.
+- The SSM public parameters EKS users read, in every region, for
+  Kubernetes 1.28-1.37 and x86_64/arm64:
+  /aws/service/bottlerocket/aws-k8s-<v>/<arch>/latest/{image_id,image_version}
+  /aws/service/eks/optimized-ami/<v>/amazon-linux-2023/<arch>/standard/recommended/{image_id,release_version}
+- A call counter per service:Action: GET /nested-test/calls answers
+  {"eks:DescribeNodegroup": 3, ...}; POST /nested-test/calls/reset zeroes it.
 """
 
 import argparse
+import hashlib
+import inspect
+import io
+import json
+import os
 import sys
+import threading
+from collections import defaultdict
+from urllib.parse import parse_qs
 
-from moto.server import main as moto_main
+import moto.server as moto_server
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
+from moto.eks import models as eks_models
+from moto.eks import responses as eks_responses
+from moto.eks import urls as eks_urls
+from moto.eks.exceptions import (
+    InvalidParameterException,
+    InvalidRequestException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
+from moto.moto_api._internal import mock_random
+from moto.ssm import models as ssm_models
+
+HOST = "127.0.0.1"
+
+# Node group status changes and update records are made under this lock;
+# the server is threaded.
+EKS_LOCK = threading.RLock()
+
+
+def _polls(var):
+    try:
+        return max(0, int(os.environ.get(var, "0") or 0))
+    except ValueError:
+        return 0
+
+
+# ---------------------------------------------------------------------------
+# SSM public parameters for EKS node images
+# ---------------------------------------------------------------------------
+
+K8S_VERSIONS = [f"1.{minor}" for minor in range(28, 38)]
+ARCHES = ("x86_64", "arm64")
+AL2023_RELEASE_DATE = "20261012"
+BOTTLEROCKET_RELEASE = "1.51.0"
+PUBLIC_PREFIXES = ("/aws/service/bottlerocket", "/aws/service/eks")
+
+
+def _fake_ami(name):
+    return "ami-" + hashlib.sha256(name.encode()).hexdigest()[:17]
+
+
+def _bottlerocket_prefix(version, arch):
+    return f"/aws/service/bottlerocket/aws-k8s-{version}/{arch}/latest"
+
+
+def _al2023_prefix(version, arch):
+    return f"/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{arch}/standard/recommended"
+
+
+def bottlerocket_image_version(version, arch):
+    name = f"{_bottlerocket_prefix(version, arch)}/image_version"
+    return f"{BOTTLEROCKET_RELEASE}-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
+def al2023_release_version(version):
+    return f"{version}.0-{AL2023_RELEASE_DATE}"
+
+
+def _public_parameters():
+    out = {}
+    for version in K8S_VERSIONS:
+        for arch in ARCHES:
+            br = _bottlerocket_prefix(version, arch)
+            out[f"{br}/image_id"] = _fake_ami(f"{br}/image_id")
+            out[f"{br}/image_version"] = bottlerocket_image_version(version, arch)
+            al = _al2023_prefix(version, arch)
+            out[f"{al}/image_id"] = _fake_ami(f"{al}/image_id")
+            out[f"{al}/release_version"] = al2023_release_version(version)
+    return out
+
+
+PUBLIC_PARAMETERS = _public_parameters()
+_orig_check_loading_status = ssm_models.ParameterDict._check_loading_status
+
+
+def _check_loading_status(self, key):
+    # moto loads its own /aws/service/... trees lazily, per region, the first
+    # time a name under them is looked up (GetParameter, GetParameters,
+    # GetParametersByPath all go through here); ours join in the same way.
+    _orig_check_loading_status(self, key)
+    key = str(key or "")
+    if key.startswith(PUBLIC_PREFIXES) and not getattr(self, "_nested_eks_public_loaded", False):
+        self._nested_eks_public_loaded = True
+        for name, value in PUBLIC_PARAMETERS.items():
+            versions = defaultdict.__getitem__(self, name)
+            if versions:
+                continue
+            versions.append(
+                ssm_models.Parameter(
+                    account_id=self.account_id,
+                    name=name,
+                    value=value,
+                    parameter_type="String",
+                    description=None,
+                    allowed_pattern=None,
+                    keyid=None,
+                    last_modified_date=utcnow(),
+                    version=1,
+                    data_type="text",
+                )
+            )
+
+
+ssm_models.ParameterDict._check_loading_status = _check_loading_status
+
+
+def default_release_version(ami_type, version):
+    """The release version EKS would pick: the newest AMI for `version`."""
+    kind = (ami_type or "").upper()
+    if kind.startswith("BOTTLEROCKET"):
+        return bottlerocket_image_version(version, "arm64" if "ARM" in kind else "x86_64")
+    if kind.startswith("AL2"):
+        return al2023_release_version(version)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# EKS
+# ---------------------------------------------------------------------------
+
+Backend = eks_models.EKSBackend
+_orig_create_nodegroup = Backend.create_nodegroup
+_orig_delete_nodegroup = Backend.delete_nodegroup
+_orig_update_nodegroup_config = Backend.update_nodegroup_config
+_orig_tag_resource = Backend.tag_resource
+_orig_untag_resource = Backend.untag_resource
+_orig_list_tags_for_resource = Backend.list_tags_for_resource
+_CREATE_SIG = inspect.signature(_orig_create_nodegroup)
+_UPDATE_CONFIG_SIG = inspect.signature(_orig_update_nodegroup_config)
+
+
+def _cluster_not_found(cluster_name, nodegroup_name=None):
+    return ResourceNotFoundException(
+        clusterName=cluster_name,
+        nodegroupName=nodegroup_name,
+        fargateProfileName=None,
+        addonName=None,
+        message=eks_models.CLUSTER_NOT_FOUND_MSG.format(clusterName=cluster_name),
+    )
+
+
+def _nodegroup_not_found(cluster_name, nodegroup_name):
+    return ResourceNotFoundException(
+        clusterName=cluster_name,
+        nodegroupName=nodegroup_name,
+        fargateProfileName=None,
+        addonName=None,
+        message=eks_models.NODEGROUP_NOT_FOUND_MSG.format(nodegroupName=nodegroup_name),
+    )
+
+
+def _lookup(backend, cluster_name, nodegroup_name):
+    cluster = backend.clusters.get(cluster_name)
+    if cluster is None:
+        raise _cluster_not_found(cluster_name, nodegroup_name)
+    ng = cluster.nodegroups.get(nodegroup_name)
+    if ng is None:
+        raise _nodegroup_not_found(cluster_name, nodegroup_name)
+    return cluster, ng
+
+
+def _require_active(ng):
+    if ng.status in ("CREATING", "DELETING"):
+        raise ResourceInUseException(
+            clusterName=ng.cluster_name,
+            nodegroupName=ng.nodegroup_name,
+            addonName=None,
+            message=f"Nodegroup {ng.nodegroup_name} cannot be updated while in {ng.status} status",
+        )
+
+
+# Updates live on the backend instance, so /moto-api/reset clears them.
+def _updates(backend):
+    if not hasattr(backend, "_nested_updates"):
+        backend._nested_updates = {}
+        backend._nested_update_tokens = {}
+    return backend._nested_updates
+
+
+def _update_by_token(backend, cluster_name, nodegroup_name, kind, token):
+    _updates(backend)
+    update_id = backend._nested_update_tokens.get((cluster_name, nodegroup_name, kind, token))
+    if token and update_id:
+        return backend._nested_updates[update_id]["update"]
+    return None
+
+
+def _record_update(backend, cluster_name, nodegroup_name, token, update):
+    _updates(backend)[update["id"]] = {
+        "cluster": cluster_name,
+        "nodegroup": nodegroup_name,
+        "update": update,
+    }
+    if token:
+        backend._nested_update_tokens[(cluster_name, nodegroup_name, update["type"], token)] = update["id"]
+    return update
+
+
+def _launch_template(backend, spec):
+    """moto's EC2 launch template named by an EKS spec ({id|name}), or None."""
+    try:
+        from moto.ec2.models import ec2_backends
+
+        ec2 = ec2_backends[backend.account_id][backend.region_name]
+        template_id = spec.get("id") or ec2.launch_template_name_to_ids.get(spec.get("name"))
+        return ec2.launch_templates.get(template_id)
+    except Exception:  # noqa: BLE001 - EC2 state is best effort, as in moto's Nodegroup
+        return None
+
+
+def _template_version(template, version):
+    """The version number a spec's version means, as a string."""
+    if template is None:
+        return None if version is None else str(version)
+    if version is None or str(version).lower() == "$default":
+        return str(template.default_version_number)
+    if str(version).lower() == "$latest":
+        return str(template.latest_version_number)
+    version = str(version)
+    if not version.isdigit() or not 1 <= int(version) <= len(template.versions):
+        raise InvalidParameterException(
+            message=f"Launch template {template.id} has no version {version}"
+        )
+    return version
+
+
+def create_nodegroup(self, *args, **kwargs):
+    bound = _CREATE_SIG.bind(self, *args, **kwargs)
+    a = bound.arguments
+    cluster_name, nodegroup_name = a["cluster_name"], a["nodegroup_name"]
+    token = a.get("client_request_token")
+    with EKS_LOCK:
+        cluster = self.clusters.get(cluster_name)
+        if cluster is not None:
+            existing = cluster.nodegroups.get(nodegroup_name)
+            if (
+                existing is not None
+                and token
+                and existing.client_request_token == token
+                and existing.status != "DELETING"
+            ):
+                return existing
+            if not a.get("version"):
+                a["version"] = cluster.version
+        ng = _orig_create_nodegroup(*bound.args, **bound.kwargs)
+        if not a.get("release_version"):
+            ng.release_version = default_release_version(ng.ami_type, ng.version) or ng.release_version
+        if ng.launch_template:
+            template = _launch_template(self, ng.launch_template)
+            if template is not None and ng.launch_template.get("version") is None:
+                ng.launch_template["version"] = str(template.default_version_number)
+        polls = _polls("MOTO_NODEGROUP_CREATING_POLLS")
+        if polls:
+            ng.status = "CREATING"
+            ng._nested_creating_polls = polls
+        return ng
+
+
+def delete_nodegroup(self, cluster_name, nodegroup_name):
+    polls = _polls("MOTO_NODEGROUP_DELETING_POLLS")
+    with EKS_LOCK:
+        cluster = self.clusters.get(cluster_name)
+        ng = cluster.nodegroups.get(nodegroup_name) if cluster is not None else None
+        if ng is None or not polls:
+            return _orig_delete_nodegroup(self, cluster_name, nodegroup_name)
+        if ng.status != "DELETING":
+            ng.status = "DELETING"
+            ng._nested_deleting_polls = polls
+            ng.modified_at = utcnow()
+        return ng
+
+
+def observe_nodegroup(backend, cluster_name, nodegroup_name):
+    """One DescribeNodegroup call: advances the slow lifecycle, if on."""
+    with EKS_LOCK:
+        cluster, ng = _lookup(backend, cluster_name, nodegroup_name)
+        if ng.status == "CREATING":
+            left = getattr(ng, "_nested_creating_polls", 0)
+            if left > 0:
+                ng._nested_creating_polls = left - 1
+            else:
+                ng.status = "ACTIVE"
+                ng.modified_at = utcnow()
+        elif ng.status == "DELETING":
+            left = getattr(ng, "_nested_deleting_polls", 0)
+            if left > 0:
+                ng._nested_deleting_polls = left - 1
+            else:
+                cluster.nodegroups.pop(nodegroup_name, None)
+                cluster.nodegroup_count -= 1
+                raise _nodegroup_not_found(cluster_name, nodegroup_name)
+        return ng
+
+
+def update_nodegroup_config(self, *args, **kwargs):
+    bound = _UPDATE_CONFIG_SIG.bind(self, *args, **kwargs)
+    a = bound.arguments
+    cluster_name, nodegroup_name = a["cluster_name"], a["nodegroup_name"]
+    token = a.get("client_request_token")
+    with EKS_LOCK:
+        _, ng = _lookup(self, cluster_name, nodegroup_name)
+        previous = _update_by_token(self, cluster_name, nodegroup_name, "ConfigUpdate", token)
+        if previous is not None:
+            return previous
+        _require_active(ng)
+        update = _orig_update_nodegroup_config(*bound.args, **bound.kwargs)
+        return _record_update(self, cluster_name, nodegroup_name, token, update)
+
+
+def update_nodegroup_version(
+    self,
+    cluster_name,
+    nodegroup_name,
+    version=None,
+    release_version=None,
+    launch_template=None,
+    force=None,
+    client_request_token=None,
+):
+    with EKS_LOCK:
+        cluster, ng = _lookup(self, cluster_name, nodegroup_name)
+        previous = _update_by_token(self, cluster_name, nodegroup_name, "VersionUpdate", client_request_token)
+        if previous is not None:
+            return previous
+        _require_active(ng)
+        params = []
+        if launch_template:
+            current = ng.launch_template or {}
+            if not current:
+                raise InvalidRequestException(
+                    message=f"Nodegroup {nodegroup_name} was not created with a launch template; "
+                    "launchTemplate cannot be given when updating it"
+                )
+            template = _launch_template(self, launch_template)
+            wanted_id = launch_template.get("id") or (template.id if template else None)
+            wanted_name = launch_template.get("name") or (template.name if template else None)
+            if (wanted_id and current.get("id") and wanted_id != current["id"]) or (
+                wanted_name and current.get("name") and wanted_name != current["name"]
+            ):
+                raise InvalidParameterException(
+                    message="The launch template must be the one the node group was created with "
+                    f"(id {current.get('id')}, name {current.get('name')})"
+                )
+            updated = dict(current)
+            if wanted_id:
+                updated["id"] = wanted_id
+            if wanted_name:
+                updated["name"] = wanted_name
+            lt_version = _template_version(template, launch_template.get("version"))
+            if lt_version is not None:
+                updated["version"] = lt_version
+            ng.launch_template = updated
+            if updated.get("name"):
+                params.append({"type": "LaunchTemplateName", "value": updated["name"]})
+            if updated.get("version") is not None:
+                params.append({"type": "LaunchTemplateVersion", "value": str(updated["version"])})
+        # No version: EKS moves the group to the cluster's version, unless only
+        # a launch template version is being rolled out.
+        if version:
+            ng.version = version
+        elif not launch_template:
+            ng.version = cluster.version
+        if release_version:
+            ng.release_version = release_version
+        elif version or not launch_template:
+            ng.release_version = default_release_version(ng.ami_type, ng.version) or ng.release_version
+        params.append({"type": "Version", "value": ng.version})
+        params.append({"type": "ReleaseVersion", "value": ng.release_version})
+        ng.modified_at = utcnow()
+        update = {
+            "id": str(mock_random.uuid4()),
+            "status": "Successful",
+            "type": "VersionUpdate",
+            "params": params,
+            "createdAt": utcnow(),
+            "errors": [],
+        }
+        return _record_update(self, cluster_name, nodegroup_name, client_request_token, update)
+
+
+def describe_update(self, name, update_id, nodegroup_name=None, addon_name=None):
+    with EKS_LOCK:
+        if name not in self.clusters:
+            raise _cluster_not_found(name, nodegroup_name)
+        entry = _updates(self).get(update_id)
+        if (
+            entry is None
+            or entry["cluster"] != name
+            or (nodegroup_name and entry["nodegroup"] != nodegroup_name)
+            or addon_name
+        ):
+            raise ResourceNotFoundException(
+                clusterName=name,
+                nodegroupName=nodegroup_name,
+                fargateProfileName=None,
+                addonName=addon_name,
+                message=f"No update found for ID: {update_id}",
+            )
+        return entry["update"]
+
+
+def list_updates(self, name, nodegroup_name=None):
+    with EKS_LOCK:
+        if name not in self.clusters:
+            raise _cluster_not_found(name, nodegroup_name)
+        entries = sorted(_updates(self).values(), key=lambda e: e["update"]["createdAt"])
+        return [
+            e["update"]["id"]
+            for e in entries
+            if e["cluster"] == name and e["nodegroup"] == nodegroup_name
+        ]
+
+
+def _nodegroup_by_arn(backend, arn):
+    for cluster in backend.clusters.values():
+        for ng in cluster.nodegroups.values():
+            if ng.arn == arn:
+                return ng
+    return None
+
+
+def tag_resource(self, resource_arn, tags):
+    ng = _nodegroup_by_arn(self, resource_arn)
+    if ng is None:
+        return _orig_tag_resource(self, resource_arn, tags)
+    ng.tags.update(tags or {})
+
+
+def untag_resource(self, resource_arn, tag_keys):
+    ng = _nodegroup_by_arn(self, resource_arn)
+    if ng is None:
+        return _orig_untag_resource(self, resource_arn, tag_keys)
+    if not isinstance(tag_keys, list):
+        tag_keys = [tag_keys]
+    for key in tag_keys:
+        ng.tags.pop(key, None)
+
+
+def list_tags_for_resource(self, resource_arn):
+    ng = _nodegroup_by_arn(self, resource_arn)
+    if ng is None:
+        return _orig_list_tags_for_resource(self, resource_arn)
+    return ng.tags
+
+
+Backend.create_nodegroup = create_nodegroup
+Backend.delete_nodegroup = delete_nodegroup
+Backend.update_nodegroup_config = update_nodegroup_config
+Backend.update_nodegroup_version = update_nodegroup_version
+Backend.describe_update = describe_update
+Backend.list_updates = list_updates
+Backend.tag_resource = tag_resource
+Backend.untag_resource = untag_resource
+Backend.list_tags_for_resource = list_tags_for_resource
+
+
+# Response handlers. moto names the action from botocore's EKS model
+# (method + URI), then calls the snake_case method of EKSResponse.
+Response = eks_responses.EKSResponse
+
+
+def _resp_describe_nodegroup(self):
+    ng = observe_nodegroup(self.eks_backend, self._get_param("name"), self._get_param("nodegroupName"))
+    return ActionResult({"nodegroup": ng})
+
+
+def _resp_update_nodegroup_version(self):
+    update = self.eks_backend.update_nodegroup_version(
+        cluster_name=self._get_param("name"),
+        nodegroup_name=self._get_param("nodegroupName"),
+        version=self._get_param("version"),
+        release_version=self._get_param("releaseVersion"),
+        launch_template=self._get_param("launchTemplate"),
+        force=self._get_param("force"),
+        client_request_token=self._get_param("clientRequestToken"),
+    )
+    return ActionResult({"update": update})
+
+
+def _resp_describe_update(self):
+    update = self.eks_backend.describe_update(
+        name=self._get_param("name"),
+        update_id=self._get_param("updateId"),
+        nodegroup_name=self._get_param("nodegroupName"),
+        addon_name=self._get_param("addonName"),
+    )
+    return ActionResult({"update": update})
+
+
+def _resp_list_updates(self):
+    ids = self.eks_backend.list_updates(
+        name=self._get_param("name"), nodegroup_name=self._get_param("nodegroupName")
+    )
+    return ActionResult({"updateIds": ids})
+
+
+Response.describe_nodegroup = _resp_describe_nodegroup
+Response.update_nodegroup_version = _resp_update_nodegroup_version
+Response.describe_update = _resp_describe_update
+Response.list_updates = _resp_list_updates
+
+# Flask routes are built from url_paths when the EKS app is first created.
+eks_urls.url_paths.update(
+    {
+        "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$": Response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/updates$": Response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$": Response.dispatch,
+    }
+)
+
+
+# ---------------------------------------------------------------------------
+# Call counter (WSGI middleware around moto's app)
+# ---------------------------------------------------------------------------
+
+TARGET_SERVICES = {"AmazonSSM": "ssm"}
+
+
+def _service(environ):
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        # AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
+        scope = auth.split(",")[0].split()[1].split("=", 1)[1]
+        return scope.split("/")[3].lower()
+    except (IndexError, ValueError):
+        pass
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        prefix = target.split(".")[0]
+        return TARGET_SERVICES.get(prefix, prefix.lower())
+    host = environ.get("HTTP_HOST", "")
+    if host.endswith("amazonaws.com"):
+        return host.split(".")[0]
+    return "unknown"
+
+
+def _rest_action(service, environ, body):
+    from moto.core.request import Request
+    from moto.core.routing import get_service_router
+
+    env = dict(environ)
+    env["wsgi.input"] = io.BytesIO(body)
+    try:
+        operation, _ = get_service_router(service).match(Request(env))
+        return operation.name
+    except Exception:  # noqa: BLE001 - unknown service or path: fall through
+        return None
+
+
+def request_action(environ, body):
+    service = _service(environ)
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return f"{service}:{target.split('.')[-1]}"
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if not action and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") and body:
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+    if action:
+        return f"{service}:{action[0]}"
+    name = _rest_action(service, environ, body)
+    if name:
+        return f"{service}:{name}"
+    return f"{service}:{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
+
+
+class CallCounter:
+    """Counts API calls by service:Action and answers /nested-test/*."""
+
+    def __init__(self, app):
+        self.app = app
+        self.calls = {}
+        self.lock = threading.Lock()
+
+    def _json(self, start_response, status, payload):
+        body = json.dumps(payload, sort_keys=True).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "")
+        if path.startswith("/nested-test/"):
+            if path.rstrip("/") == "/nested-test/calls" and method == "GET":
+                with self.lock:
+                    return self._json(start_response, "200 OK", dict(self.calls))
+            if path.rstrip("/") == "/nested-test/calls/reset" and method == "POST":
+                with self.lock:
+                    self.calls.clear()
+                return self._json(start_response, "200 OK", {})
+            return self._json(start_response, "404 Not Found", {"message": f"no {method} {path}"})
+        if path.startswith("/moto-api") or path == "/favicon.ico":
+            return self.app(environ, start_response)
+        body = self._buffer_body(environ)
+        try:
+            name = request_action(environ, body)
+        except Exception:  # noqa: BLE001 - counting must never break a call
+            name = "unknown:unknown"
+        with self.lock:
+            self.calls[name] = self.calls.get(name, 0) + 1
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _buffer_body(environ):
+        stream = environ["wsgi.input"]
+        length = environ.get("CONTENT_LENGTH")
+        if length:
+            body = stream.read(int(length))
+        elif environ.get("wsgi.input_terminated"):
+            body = stream.read()
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        if body and not length:
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return body
+
+
+# ---------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------
+
+_real_run_simple = moto_server.run_simple
+
+
+def _run_simple(hostname, port, application, **kwargs):
+    # moto.server.main builds its DomainDispatcherApplication and hands it to
+    # werkzeug here; wrap it with the counter and pin the address.
+    return _real_run_simple(HOST, port, CallCounter(application), **kwargs)
+
+
+moto_server.run_simple = _run_simple
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1")
     return p.parse_args(argv)
 
 
 if __name__ == "__main__":
     args = parse_args(sys.argv[1:])
-    sys.exit(moto_main(["-H", "127.0.0.1", "-p", str(args.port)]))
+    sys.exit(moto_server.main(["-H", HOST, "-p", str(args.port)]))

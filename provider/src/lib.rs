@@ -5,13 +5,16 @@
 //! values, diagnostics) → `provider`, `data_sources`, `functions` → the
 //! domain (`capability`).
 
+pub mod aws;
 pub mod capability;
+pub mod config;
 pub mod data_sources;
 pub mod framework;
 pub mod functions;
 pub mod plugin;
 pub mod provider;
 pub mod render;
+pub mod resources;
 
 /// Registry address users put in `required_providers`.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/nested-sandbox/nested";

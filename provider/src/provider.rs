@@ -1,37 +1,20 @@
-//! `provider "nested"`: configuration schema, validation and configure.
+//! `provider "nested"`: schema, configure, and the resources, data sources
+//! and functions it serves.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::config::{ENDPOINT_SERVICES, MAX_RETRIES_LIMIT, ProviderRuntime, parse_config};
 use crate::data_sources::capability::CapabilityDataSource;
 use crate::data_sources::openshift_profile::OpenShiftProfileDataSource;
 use crate::framework::{
-    Attribute, AttributePath, ConfigureRequest, ConfigureResponse, DataSource, Diagnostics,
-    Function, Nesting, Provider, Schema, Value,
+    Attribute, ConfigureRequest, ConfigureResponse, DataSource, Diagnostics, Function, Nesting,
+    Provider, Resource, Schema, Value,
 };
 use crate::functions::bottlerocket::{BottlerocketSettingsFunction, MergeBottlerocketTomlFunction};
 use crate::functions::kernel_floor::KernelFloorFunction;
-
-/// Services whose endpoint can be overridden.
-pub const ENDPOINT_SERVICES: [&str; 4] = ["eks", "ec2", "ssm", "sts"];
-/// Upper bound of `max_retries`: more would keep a failing apply going for hours.
-pub const MAX_RETRIES_LIMIT: i64 = 25;
-
-/// The provider configuration after validation. Values Terraform did not
-/// know yet at plan time are `None` and flagged in `unknown`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProviderConfig {
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub endpoints: BTreeMap<String, String>,
-    pub offline: bool,
-    pub default_tags: BTreeMap<String, String>,
-    pub max_retries: Option<u32>,
-    /// Some configuration value was unknown (plan before apply).
-    pub unknown: bool,
-}
+use crate::resources::nodegroup::NodegroupResource;
 
 #[derive(Debug, Default)]
 pub struct NestedProvider;
@@ -83,163 +66,10 @@ fn provider_schema() -> Schema {
          conflict. Keys may not start with `aws:`.",
     ))
     .attribute(Attribute::number("max_retries").optional().description(&format!(
-        "Maximum attempts for an AWS call that is throttled or fails with a 5xx error \
-         (0–{MAX_RETRIES_LIMIT}). Defaults to the AWS SDK's standard retry mode (3 attempts)."
+        "How many times an AWS call that is throttled or fails with a 5xx error is retried \
+         (0–{MAX_RETRIES_LIMIT}), with exponential backoff. Defaults to the AWS SDK's standard \
+         retry mode (3 attempts in all)."
     )))
-}
-
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-7`.
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts
-            .last()
-            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn is_endpoint_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("http://")
-        .or_else(|| s.strip_prefix("https://"));
-    match rest {
-        Some(r) => {
-            let host = r.split(['/', '?', '#']).next().unwrap_or_default();
-            !host.is_empty() && !host.contains(char::is_whitespace)
-        }
-        None => false,
-    }
-}
-
-/// Check a provider configuration and turn it into a [`ProviderConfig`].
-pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
-    let mut diags = Diagnostics::new();
-    let mut out = ProviderConfig::default();
-    let string_attr = |name: &str, unknown: &mut bool| -> Option<String> {
-        match config.attr(name) {
-            Some(v) if v.is_unknown() => {
-                *unknown = true;
-                None
-            }
-            Some(v) => v.as_str().map(str::to_string),
-            None => None,
-        }
-    };
-    let mut unknown = false;
-    out.region = string_attr("region", &mut unknown);
-    out.profile = string_attr("profile", &mut unknown);
-    if let Some(r) = &out.region
-        && !is_region(r)
-    {
-        diags.error_at(
-            AttributePath::attr("region"),
-            "Invalid AWS region",
-            format!("{r:?} is not an AWS region name. Use a region such as \"us-east-1\"."),
-        );
-    }
-    if let Some(p) = &out.profile
-        && p.trim().is_empty()
-    {
-        diags.error_at(
-            AttributePath::attr("profile"),
-            "Empty AWS profile name",
-            "Set `profile` to a profile name from your AWS config, or remove it to use the \
-             default credential chain.",
-        );
-    }
-
-    if let Some(endpoints) = config.attr("endpoints") {
-        if endpoints.is_unknown() {
-            unknown = true;
-        }
-        for service in ENDPOINT_SERVICES {
-            let Some(v) = endpoints.attr(service) else {
-                continue;
-            };
-            if v.is_unknown() {
-                unknown = true;
-                continue;
-            }
-            let Some(url) = v.as_str() else { continue };
-            if is_endpoint_url(url) {
-                out.endpoints
-                    .insert(service.to_string(), url.trim_end_matches('/').to_string());
-            } else {
-                diags.error_at(
-                    AttributePath::attr("endpoints").then_attr(service),
-                    "Invalid endpoint URL",
-                    format!(
-                        "{url:?} is not an http:// or https:// URL. Use a full URL such as \
-                         \"https://{service}.us-east-1.amazonaws.com\" or \
-                         \"http://127.0.0.1:5000\"."
-                    ),
-                );
-            }
-        }
-    }
-
-    match config.attr("offline") {
-        Some(v) if v.is_unknown() => unknown = true,
-        Some(v) => out.offline = v.as_bool().unwrap_or(false),
-        None => {}
-    }
-
-    if let Some(tags) = config.attr("default_tags") {
-        if tags.is_unknown() {
-            unknown = true;
-        }
-        for (k, v) in tags.as_entries().into_iter().flatten() {
-            let path = AttributePath::attr("default_tags").then_key(k);
-            if k.is_empty() || k.chars().count() > 128 {
-                diags.error_at(
-                    path.clone(),
-                    "Invalid tag key",
-                    "Tag keys must be 1 to 128 characters long.",
-                );
-            } else if k.to_ascii_lowercase().starts_with("aws:") {
-                diags.error_at(
-                    path.clone(),
-                    "Reserved tag key",
-                    format!("{k:?} starts with \"aws:\", which AWS reserves. Choose another key."),
-                );
-            }
-            if v.is_unknown() {
-                unknown = true;
-            } else if let Some(s) = v.as_str() {
-                if s.chars().count() > 256 {
-                    diags.error_at(
-                        path,
-                        "Tag value too long",
-                        "Tag values may be at most 256 characters long.",
-                    );
-                } else {
-                    out.default_tags.insert(k.clone(), s.to_string());
-                }
-            }
-        }
-    }
-
-    match config.attr("max_retries") {
-        Some(v) if v.is_unknown() => unknown = true,
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) if (0..=MAX_RETRIES_LIMIT).contains(&i) => {
-                out.max_retries = u32::try_from(i).ok();
-            }
-            _ => diags.error_at(
-                AttributePath::attr("max_retries"),
-                "Invalid max_retries",
-                format!(
-                    "max_retries must be a whole number from 0 to {MAX_RETRIES_LIMIT}; got {n}."
-                ),
-            ),
-        },
-        _ => {}
-    }
-    out.unknown = unknown;
-    (out, diags)
 }
 
 #[async_trait]
@@ -267,8 +97,12 @@ impl Provider for NestedProvider {
         );
         ConfigureResponse {
             diagnostics,
-            data: Some(Arc::new(config)),
+            data: Some(Arc::new(ProviderRuntime::new(config))),
         }
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(NodegroupResource)]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
@@ -284,97 +118,5 @@ impl Provider for NestedProvider {
             Arc::new(BottlerocketSettingsFunction),
             Arc::new(MergeBottlerocketTomlFunction),
         ]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cfg(attrs: Vec<(&str, Value)>) -> Value {
-        Value::object(attrs)
-    }
-
-    fn paths(d: &Diagnostics) -> Vec<String> {
-        d.iter()
-            .map(|x| x.path.clone().map(|p| p.to_string()).unwrap_or_default())
-            .collect()
-    }
-
-    #[test]
-    fn empty_configuration_is_valid() {
-        let (c, d) = parse_config(&cfg(vec![]));
-        assert!(d.is_empty());
-        assert_eq!(c, ProviderConfig::default());
-    }
-
-    #[test]
-    fn good_configuration_is_parsed() {
-        let (c, d) = parse_config(&cfg(vec![
-            ("region", Value::string("us-gov-west-1")),
-            (
-                "endpoints",
-                Value::object([("eks", Value::string("http://127.0.0.1:5000/"))]),
-            ),
-            ("offline", Value::Bool(true)),
-            ("max_retries", Value::int(5)),
-            (
-                "default_tags",
-                Value::Map([("team".to_string(), Value::string("platform"))].into()),
-            ),
-        ]));
-        assert!(d.is_empty(), "{d:?}");
-        assert_eq!(c.region.as_deref(), Some("us-gov-west-1"));
-        assert_eq!(c.endpoints["eks"], "http://127.0.0.1:5000");
-        assert!(c.offline);
-        assert_eq!(c.max_retries, Some(5));
-        assert_eq!(c.default_tags["team"], "platform");
-    }
-
-    #[test]
-    fn bad_values_are_reported_at_their_attribute_with_the_fix() {
-        let (_, d) = parse_config(&cfg(vec![
-            ("region", Value::string("US East")),
-            (
-                "endpoints",
-                Value::object([("ssm", Value::string("127.0.0.1:5000"))]),
-            ),
-            ("max_retries", Value::int(-1)),
-            (
-                "default_tags",
-                Value::Map([("aws:owner".to_string(), Value::string("x"))].into()),
-            ),
-        ]));
-        assert_eq!(
-            paths(&d),
-            [
-                "region",
-                "endpoints.ssm",
-                "default_tags[\"aws:owner\"]",
-                "max_retries"
-            ]
-        );
-        assert!(d.0[0].detail.contains("us-east-1"));
-        assert!(d.0[1].detail.contains("http://127.0.0.1:5000"));
-    }
-
-    #[test]
-    fn unknown_values_are_deferred_not_errors() {
-        let (c, d) = parse_config(&cfg(vec![
-            ("region", Value::unknown()),
-            ("max_retries", Value::unknown()),
-        ]));
-        assert!(d.is_empty());
-        assert!(c.unknown);
-        assert_eq!(c.region, None);
-    }
-
-    #[test]
-    fn fractional_retries_are_rejected() {
-        let (_, d) = parse_config(&cfg(vec![(
-            "max_retries",
-            Value::Number(crate::framework::Number::Float(2.5)),
-        )]));
-        assert_eq!(paths(&d), ["max_retries"]);
     }
 }

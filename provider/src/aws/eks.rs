@@ -1,0 +1,608 @@
+//! EKS: clusters, managed node groups and their updates.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_eks::types::{
+    AmiTypes, CapacityTypes, LaunchTemplateSpecification, NodegroupScalingConfig, NodegroupStatus,
+    Taint as SdkTaint, TaintEffect, UpdateLabelsPayload, UpdateStatus, UpdateTaintsPayload,
+};
+
+use super::{AwsClients, AwsError, Backoff, api_error};
+use crate::framework::StopToken;
+
+/// What the provider needs to know about a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    pub name: String,
+    pub version: String,
+    pub endpoint: Option<String>,
+    pub certificate_authority: Option<String>,
+    pub service_cidr: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scaling {
+    pub min_size: i32,
+    pub max_size: i32,
+    pub desired_size: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Taint {
+    pub key: String,
+    pub value: String,
+    /// `NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE` (the EKS API's spelling).
+    pub effect: String,
+}
+
+/// What a node group should be created with.
+#[derive(Debug, Clone)]
+pub struct NodegroupSpec {
+    pub cluster: String,
+    pub name: String,
+    pub node_role: String,
+    pub subnets: Vec<String>,
+    pub instance_types: Vec<String>,
+    pub capacity_type: String,
+    pub ami_type: String,
+    pub version: String,
+    pub release_version: Option<String>,
+    pub scaling: Scaling,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    pub tags: BTreeMap<String, String>,
+    pub launch_template_id: String,
+    pub launch_template_version: i64,
+    /// Idempotency token: a retry of the same create returns the same group.
+    pub client_request_token: String,
+}
+
+/// A node group as EKS describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Nodegroup {
+    pub arn: String,
+    pub status: String,
+    pub ami_type: String,
+    pub version: String,
+    pub release_version: String,
+    pub capacity_type: String,
+    pub instance_types: Vec<String>,
+    pub subnets: Vec<String>,
+    pub node_role: String,
+    pub scaling: Scaling,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    pub tags: BTreeMap<String, String>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_version: Option<String>,
+    /// EKS health issues, as "CODE: message".
+    pub health_issues: Vec<String>,
+}
+
+fn label(id: &str) -> String {
+    format!("EKS Node Group ({id})")
+}
+
+pub fn effect_to_api(effect: &str) -> String {
+    match effect {
+        "NoSchedule" => "NO_SCHEDULE".into(),
+        "NoExecute" => "NO_EXECUTE".into(),
+        "PreferNoSchedule" => "PREFER_NO_SCHEDULE".into(),
+        other => other.to_string(),
+    }
+}
+
+pub fn effect_from_api(effect: &str) -> String {
+    match effect {
+        "NO_SCHEDULE" => "NoSchedule".into(),
+        "NO_EXECUTE" => "NoExecute".into(),
+        "PREFER_NO_SCHEDULE" => "PreferNoSchedule".into(),
+        other => other.to_string(),
+    }
+}
+
+fn expand_taint(t: &Taint) -> Result<SdkTaint, AwsError> {
+    Ok(SdkTaint::builder()
+        .key(&t.key)
+        .value(&t.value)
+        .effect(TaintEffect::from(effect_to_api(&t.effect).as_str()))
+        .build())
+}
+
+fn flatten_nodegroup(ng: &aws_sdk_eks::types::Nodegroup) -> Nodegroup {
+    let scaling = ng
+        .scaling_config()
+        .map_or_else(Scaling::default, |s| Scaling {
+            min_size: s.min_size().unwrap_or_default(),
+            max_size: s.max_size().unwrap_or_default(),
+            desired_size: s.desired_size().unwrap_or_default(),
+        });
+    let mut taints: Vec<Taint> = ng
+        .taints()
+        .iter()
+        .map(|t| Taint {
+            key: t.key().unwrap_or_default().to_string(),
+            value: t.value().unwrap_or_default().to_string(),
+            effect: effect_from_api(t.effect().map(|e| e.as_str()).unwrap_or_default()),
+        })
+        .collect();
+    taints.sort();
+    Nodegroup {
+        arn: ng.nodegroup_arn().unwrap_or_default().to_string(),
+        status: ng
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        ami_type: ng
+            .ami_type()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        version: ng.version().unwrap_or_default().to_string(),
+        release_version: ng.release_version().unwrap_or_default().to_string(),
+        capacity_type: ng
+            .capacity_type()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        instance_types: ng.instance_types().to_vec(),
+        subnets: ng.subnets().to_vec(),
+        node_role: ng.node_role().unwrap_or_default().to_string(),
+        scaling,
+        labels: ng
+            .labels()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        taints,
+        tags: ng
+            .tags()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        launch_template_id: ng.launch_template().and_then(|l| l.id()).map(String::from),
+        launch_template_version: ng
+            .launch_template()
+            .and_then(|l| l.version())
+            .map(String::from),
+        health_issues: ng
+            .health()
+            .map(|h| {
+                h.issues()
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{}: {}",
+                            i.code().map(|c| c.as_str()).unwrap_or("Issue"),
+                            i.message().unwrap_or_default()
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+impl AwsClients {
+    pub async fn find_cluster(&self, name: &str) -> Result<Cluster, AwsError> {
+        let out = self
+            .eks
+            .describe_cluster()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeCluster", format!("EKS Cluster ({name})"), e))?;
+        let c = out.cluster().ok_or_else(|| AwsError::NotFound {
+            what: format!("EKS Cluster ({name})"),
+        })?;
+        Ok(Cluster {
+            name: name.to_string(),
+            version: c.version().unwrap_or_default().to_string(),
+            endpoint: c.endpoint().map(String::from),
+            certificate_authority: c
+                .certificate_authority()
+                .and_then(|a| a.data())
+                .map(String::from),
+            service_cidr: c
+                .kubernetes_network_config()
+                .and_then(|n| n.service_ipv4_cidr())
+                .map(String::from),
+        })
+    }
+
+    /// The node group, or `NotFound`.
+    pub async fn find_nodegroup(&self, cluster: &str, name: &str) -> Result<Nodegroup, AwsError> {
+        let id = format!("{cluster}:{name}");
+        let out = self
+            .eks
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeNodegroup", label(&id), e))?;
+        out.nodegroup()
+            .map(flatten_nodegroup)
+            .ok_or(AwsError::NotFound { what: label(&id) })
+    }
+
+    pub async fn create_nodegroup(&self, spec: &NodegroupSpec) -> Result<Nodegroup, AwsError> {
+        let id = format!("{}:{}", spec.cluster, spec.name);
+        let mut req = self
+            .eks
+            .create_nodegroup()
+            .cluster_name(&spec.cluster)
+            .nodegroup_name(&spec.name)
+            .node_role(&spec.node_role)
+            .set_subnets(Some(spec.subnets.clone()))
+            .set_instance_types(Some(spec.instance_types.clone()))
+            .capacity_type(CapacityTypes::from(spec.capacity_type.as_str()))
+            .ami_type(AmiTypes::from(spec.ami_type.as_str()))
+            .version(&spec.version)
+            .scaling_config(
+                NodegroupScalingConfig::builder()
+                    .min_size(spec.scaling.min_size)
+                    .max_size(spec.scaling.max_size)
+                    .desired_size(spec.scaling.desired_size)
+                    .build(),
+            )
+            .set_labels(Some(spec.labels.clone().into_iter().collect()))
+            .set_tags(Some(spec.tags.clone().into_iter().collect()))
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .id(&spec.launch_template_id)
+                    .version(spec.launch_template_version.to_string())
+                    .build(),
+            )
+            .client_request_token(&spec.client_request_token);
+        if let Some(r) = &spec.release_version {
+            req = req.release_version(r);
+        }
+        for t in &spec.taints {
+            req = req.taints(expand_taint(t)?);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| api_error("CreateNodegroup", label(&id), e))?;
+        out.nodegroup()
+            .map(flatten_nodegroup)
+            .ok_or(AwsError::NotFound { what: label(&id) })
+    }
+
+    /// Poll until the node group is ACTIVE. A `*_FAILED` status ends the
+    /// wait with EKS's health issues in the error.
+    pub async fn wait_nodegroup_active(
+        &self,
+        cluster: &str,
+        name: &str,
+        timeout: Duration,
+        stop: &mut StopToken,
+    ) -> Result<Nodegroup, AwsError> {
+        let id = format!("{cluster}:{name}");
+        let started = Instant::now();
+        let mut backoff = Backoff::default();
+        loop {
+            let ng = self.find_nodegroup(cluster, name).await?;
+            let status = NodegroupStatus::from(ng.status.as_str());
+            match status {
+                NodegroupStatus::Active => return Ok(ng),
+                NodegroupStatus::CreateFailed
+                | NodegroupStatus::DeleteFailed
+                | NodegroupStatus::Degraded => {
+                    let detail = if ng.health_issues.is_empty() {
+                        format!("status {}", ng.status)
+                    } else {
+                        format!("status {}: {}", ng.status, ng.health_issues.join("; "))
+                    };
+                    return Err(AwsError::Failed {
+                        what: label(&id),
+                        detail,
+                    });
+                }
+                _ => {}
+            }
+            self.pause(
+                &id,
+                "ACTIVE",
+                &ng.status,
+                started,
+                timeout,
+                &mut backoff,
+                stop,
+            )
+            .await?;
+        }
+    }
+
+    /// Sleep before the next poll, or end the wait on timeout or stop.
+    #[allow(clippy::too_many_arguments)]
+    async fn pause(
+        &self,
+        id: &str,
+        target: &'static str,
+        last: &str,
+        started: Instant,
+        timeout: Duration,
+        backoff: &mut Backoff,
+        stop: &mut StopToken,
+    ) -> Result<(), AwsError> {
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(AwsError::Timeout {
+                what: label(id),
+                target,
+                waited,
+                last: last.to_string(),
+            });
+        }
+        let nap = backoff.step().min(timeout - waited);
+        tokio::select! {
+            () = tokio::time::sleep(nap) => Ok(()),
+            () = stop.stopped() => Err(AwsError::Stopped { what: label(id) }),
+        }
+    }
+
+    /// Delete; a node group that is already gone counts as deleted.
+    pub async fn delete_nodegroup(&self, cluster: &str, name: &str) -> Result<(), AwsError> {
+        let id = format!("{cluster}:{name}");
+        match self
+            .eks
+            .delete_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => match api_error("DeleteNodegroup", label(&id), e) {
+                AwsError::NotFound { .. } => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    pub async fn wait_nodegroup_deleted(
+        &self,
+        cluster: &str,
+        name: &str,
+        timeout: Duration,
+        stop: &mut StopToken,
+    ) -> Result<(), AwsError> {
+        let id = format!("{cluster}:{name}");
+        let started = Instant::now();
+        let mut backoff = Backoff::default();
+        loop {
+            let ng = match self.find_nodegroup(cluster, name).await {
+                Err(AwsError::NotFound { .. }) => return Ok(()),
+                other => other?,
+            };
+            if ng.status == "DELETE_FAILED" {
+                return Err(AwsError::Failed {
+                    what: label(&id),
+                    detail: ng.health_issues.join("; "),
+                });
+            }
+            self.pause(
+                &id,
+                "deleted",
+                &ng.status,
+                started,
+                timeout,
+                &mut backoff,
+                stop,
+            )
+            .await?;
+        }
+    }
+
+    /// New launch template version and/or Kubernetes version; returns the update ID.
+    pub async fn update_nodegroup_version(
+        &self,
+        cluster: &str,
+        name: &str,
+        launch_template: (&str, i64),
+        version: Option<&str>,
+        release_version: Option<&str>,
+        token: &str,
+    ) -> Result<String, AwsError> {
+        let id = format!("{cluster}:{name}");
+        let mut req = self
+            .eks
+            .update_nodegroup_version()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .id(launch_template.0)
+                    .version(launch_template.1.to_string())
+                    .build(),
+            )
+            .client_request_token(token);
+        if let Some(v) = version {
+            req = req.version(v);
+        }
+        if let Some(r) = release_version {
+            req = req.release_version(r);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| api_error("UpdateNodegroupVersion", label(&id), e))?;
+        out.update()
+            .and_then(|u| u.id())
+            .map(String::from)
+            .ok_or_else(|| AwsError::Api {
+                operation: "UpdateNodegroupVersion",
+                code: None,
+                message: "no update ID in the answer".into(),
+            })
+    }
+
+    /// Labels, taints and scaling; returns the update ID.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_nodegroup_config(
+        &self,
+        cluster: &str,
+        name: &str,
+        add_labels: &BTreeMap<String, String>,
+        remove_labels: &[String],
+        add_taints: &[Taint],
+        remove_taints: &[Taint],
+        scaling: Option<Scaling>,
+        token: &str,
+    ) -> Result<String, AwsError> {
+        let id = format!("{cluster}:{name}");
+        let mut req = self
+            .eks
+            .update_nodegroup_config()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .client_request_token(token);
+        if !add_labels.is_empty() || !remove_labels.is_empty() {
+            req = req.labels(
+                UpdateLabelsPayload::builder()
+                    .set_add_or_update_labels(
+                        (!add_labels.is_empty()).then(|| add_labels.clone().into_iter().collect()),
+                    )
+                    .set_remove_labels((!remove_labels.is_empty()).then(|| remove_labels.to_vec()))
+                    .build(),
+            );
+        }
+        if !add_taints.is_empty() || !remove_taints.is_empty() {
+            let add = add_taints
+                .iter()
+                .map(expand_taint)
+                .collect::<Result<Vec<_>, _>>()?;
+            let remove = remove_taints
+                .iter()
+                .map(expand_taint)
+                .collect::<Result<Vec<_>, _>>()?;
+            req = req.taints(
+                UpdateTaintsPayload::builder()
+                    .set_add_or_update_taints((!add.is_empty()).then_some(add))
+                    .set_remove_taints((!remove.is_empty()).then_some(remove))
+                    .build(),
+            );
+        }
+        if let Some(s) = scaling {
+            req = req.scaling_config(
+                NodegroupScalingConfig::builder()
+                    .min_size(s.min_size)
+                    .max_size(s.max_size)
+                    .desired_size(s.desired_size)
+                    .build(),
+            );
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| api_error("UpdateNodegroupConfig", label(&id), e))?;
+        out.update()
+            .and_then(|u| u.id())
+            .map(String::from)
+            .ok_or_else(|| AwsError::Api {
+                operation: "UpdateNodegroupConfig",
+                code: None,
+                message: "no update ID in the answer".into(),
+            })
+    }
+
+    /// Poll DescribeUpdate until the update succeeds; Failed or Cancelled
+    /// ends the wait with EKS's error details.
+    pub async fn wait_update_successful(
+        &self,
+        cluster: &str,
+        name: &str,
+        update_id: &str,
+        timeout: Duration,
+        stop: &mut StopToken,
+    ) -> Result<(), AwsError> {
+        let id = format!("{cluster}:{name}");
+        let started = Instant::now();
+        let mut backoff = Backoff::default();
+        loop {
+            let out = self
+                .eks
+                .describe_update()
+                .name(cluster)
+                .nodegroup_name(name)
+                .update_id(update_id)
+                .send()
+                .await
+                .map_err(|e| {
+                    api_error(
+                        "DescribeUpdate",
+                        format!("update {update_id} of {}", label(&id)),
+                        e,
+                    )
+                })?;
+            let update = out.update();
+            let status = update.and_then(|u| u.status()).cloned();
+            match status {
+                Some(UpdateStatus::Successful) => return Ok(()),
+                Some(UpdateStatus::Failed) | Some(UpdateStatus::Cancelled) => {
+                    let errors: Vec<String> = update
+                        .map(|u| {
+                            u.errors()
+                                .iter()
+                                .map(|e| {
+                                    format!(
+                                        "{}: {}",
+                                        e.error_code().map(|c| c.as_str()).unwrap_or("Error"),
+                                        e.error_message().unwrap_or_default()
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    return Err(AwsError::Failed {
+                        what: format!("update {update_id} of {}", label(&id)),
+                        detail: errors.join("; "),
+                    });
+                }
+                _ => {}
+            }
+            let last = status.map(|s| s.as_str().to_string()).unwrap_or_default();
+            self.pause(
+                &id,
+                "Successful",
+                &last,
+                started,
+                timeout,
+                &mut backoff,
+                stop,
+            )
+            .await?;
+        }
+    }
+
+    pub async fn tag_resource(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.eks
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| api_error("TagResource", arn.to_string(), e))
+    }
+
+    pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.eks
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| api_error("UntagResource", arn.to_string(), e))
+    }
+}

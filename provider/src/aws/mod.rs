@@ -1,0 +1,229 @@
+//! The AWS edge: SDK clients built once per provider process, and narrow
+//! operations in the find…/status…/wait…/expand…/flatten… vocabulary.
+//! Errors are typed so callers can tell not-found from everything else;
+//! credentials never reach a log line or a diagnostic.
+
+pub mod ec2;
+pub mod eks;
+pub mod ssm;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tokio::sync::OnceCell;
+
+/// Provider settings the AWS clients are built from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// Service name (`eks`, `ec2`, `ssm`, `sts`) → endpoint URL.
+    pub endpoints: BTreeMap<String, String>,
+    /// Retries after the first attempt; `None` = the SDK's standard mode.
+    pub max_retries: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// The object does not exist (any service's not-found error).
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// An API call failed.
+    #[error("{operation}: {message}")]
+    Api {
+        operation: &'static str,
+        code: Option<String>,
+        message: String,
+    },
+    /// A wait ran out of time.
+    #[error("{what} did not become {target} within {waited:?} (last status: {last})")]
+    Timeout {
+        what: String,
+        target: &'static str,
+        waited: Duration,
+        last: String,
+    },
+    /// AWS reports the operation failed; `detail` carries AWS's reasons.
+    #[error("{what} failed: {detail}")]
+    Failed { what: String, detail: String },
+    /// Terraform asked the provider to stop (Ctrl-C).
+    #[error("stopped by Terraform while waiting for {what}")]
+    Stopped { what: String },
+    /// No region could be determined.
+    #[error("no AWS region is configured")]
+    NoRegion,
+}
+
+impl AwsError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, AwsError::NotFound { .. })
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Api { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+const NOT_FOUND_CODES: [&str; 5] = [
+    "ResourceNotFoundException",
+    "InvalidLaunchTemplateId.NotFound",
+    "InvalidLaunchTemplateName.NotFoundException",
+    "InvalidLaunchTemplateId.VersionNotFound",
+    "ParameterNotFound",
+];
+
+/// Convert an SDK error, recognising not-found codes.
+pub(crate) fn api_error<E, R>(
+    operation: &'static str,
+    what: impl Into<String>,
+    e: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = e
+        .as_service_error()
+        .and_then(|s| s.code())
+        .map(String::from);
+    if code
+        .as_deref()
+        .is_some_and(|c| NOT_FOUND_CODES.contains(&c))
+    {
+        return AwsError::NotFound { what: what.into() };
+    }
+    let message = e
+        .as_service_error()
+        .and_then(|s| s.message())
+        .map(String::from)
+        .unwrap_or_else(|| DisplayErrorContext(&e).to_string());
+    AwsError::Api {
+        operation,
+        code,
+        message,
+    }
+}
+
+/// The SDK clients, built on first use and shared by every resource.
+pub struct AwsClients {
+    pub eks: aws_sdk_eks::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    account_id: OnceCell<String>,
+    release_versions: ssm::ReleaseVersionCache,
+}
+
+impl AwsClients {
+    pub async fn new(settings: &Settings) -> Result<Self, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(r) = &settings.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(p) = &settings.profile {
+            loader = loader.profile_name(p);
+        }
+        let retry = match settings.max_retries {
+            Some(n) => RetryConfig::standard().with_max_attempts(n.saturating_add(1)),
+            None => RetryConfig::standard(),
+        };
+        let shared = loader.retry_config(retry).load().await;
+        let region = shared
+            .region()
+            .map(ToString::to_string)
+            .ok_or(AwsError::NoRegion)?;
+        let endpoint = |service: &str| settings.endpoints.get(service).cloned();
+        let eks = {
+            let mut b = aws_sdk_eks::config::Builder::from(&shared);
+            if let Some(url) = endpoint("eks") {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_eks::Client::from_conf(b.build())
+        };
+        let ec2 = {
+            let mut b = aws_sdk_ec2::config::Builder::from(&shared);
+            if let Some(url) = endpoint("ec2") {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_ec2::Client::from_conf(b.build())
+        };
+        let ssm = {
+            let mut b = aws_sdk_ssm::config::Builder::from(&shared);
+            if let Some(url) = endpoint("ssm") {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_ssm::Client::from_conf(b.build())
+        };
+        let sts = {
+            let mut b = aws_sdk_sts::config::Builder::from(&shared);
+            if let Some(url) = endpoint("sts") {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_sts::Client::from_conf(b.build())
+        };
+        tracing::debug!(region = %region, endpoint_overrides = settings.endpoints.len(), "AWS clients ready");
+        Ok(Self {
+            eks,
+            ec2,
+            ssm,
+            sts,
+            region,
+            account_id: OnceCell::new(),
+            release_versions: ssm::ReleaseVersionCache::default(),
+        })
+    }
+
+    /// The caller's account (STS GetCallerIdentity), asked once per process.
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        self.account_id
+            .get_or_try_init(|| async {
+                let out = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| api_error("GetCallerIdentity", "caller identity", e))?;
+                out.account()
+                    .map(String::from)
+                    .ok_or_else(|| AwsError::Api {
+                        operation: "GetCallerIdentity",
+                        code: None,
+                        message: "no account in the answer".into(),
+                    })
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Poll intervals for waits: start short, back off to a ceiling.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    next: Duration,
+    ceiling: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            next: Duration::from_millis(500),
+            ceiling: Duration::from_secs(15),
+        }
+    }
+}
+
+impl Backoff {
+    pub fn step(&mut self) -> Duration {
+        let d = self.next;
+        self.next = (self.next * 2).min(self.ceiling);
+        d
+    }
+}

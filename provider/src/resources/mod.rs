@@ -1,0 +1,3 @@
+//! Managed resources.
+
+pub mod nodegroup;

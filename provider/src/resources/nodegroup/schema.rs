@@ -1,0 +1,245 @@
+//! The `nested_nodegroup` schema and its identity schema.
+
+use crate::capability::SANDBOXES;
+use crate::data_sources::capability::{AMI_FAMILIES, ARCHITECTURES};
+use crate::framework::{Attribute, Nesting, Schema, Type};
+
+/// Attributes whose change replaces the node group (EKS cannot change them
+/// in place).
+pub const REPLACE_ON_CHANGE: [&str; 8] = [
+    "cluster_name",
+    "name",
+    "node_role_arn",
+    "subnet_ids",
+    "instance_types",
+    "capacity_type",
+    "architecture",
+    "ami_family",
+];
+
+pub const DEFAULT_TIMEOUT: &str = "60m";
+
+pub fn schema() -> Schema {
+    Schema::new(
+        "An EKS managed node group prepared for a nested sandbox: the provider decides the \
+         AMI family, renders the bootstrap settings (Bottlerocket TOML or AL2023 nodeadm) into \
+         a launch template it owns, creates the node group, and outputs the pod security \
+         context the sandbox needs.",
+    )
+    .attribute(
+        Attribute::string("id")
+            .computed()
+            .description("`cluster_name:name`."),
+    )
+    .attribute(
+        Attribute::string("cluster_name")
+            .required()
+            .requires_replace()
+            .description("Name of the EKS cluster."),
+    )
+    .attribute(
+        Attribute::string("name")
+            .required()
+            .requires_replace()
+            .description("Name of the node group (unique in the cluster)."),
+    )
+    .attribute(
+        Attribute::string("node_role_arn")
+            .required()
+            .requires_replace()
+            .description("ARN of the IAM role the nodes use."),
+    )
+    .attribute(
+        Attribute::string_set("subnet_ids")
+            .required()
+            .requires_replace()
+            .description("Subnets the nodes are placed in."),
+    )
+    .attribute(
+        Attribute::string("sandbox")
+            .required()
+            .one_of(&SANDBOXES)
+            .description(
+                "The sandbox the pods run: `nsjail`, `landjail`, `bubblewrap` or `podman`. \
+                 Changing it rolls a new launch template version.",
+            ),
+    )
+    .attribute(
+        Attribute::string("ami_family")
+            .optional()
+            .computed()
+            .one_of(&AMI_FAMILIES)
+            .requires_replace()
+            .description(
+                "`bottlerocket`, `al2023` or `al2`. When omitted the provider picks the first \
+                 of al2023, bottlerocket, al2 that can run the sandbox. Changing it replaces \
+                 the node group.",
+            ),
+    )
+    .attribute(Attribute::string("kubernetes_version").optional().computed().description(
+        "Kubernetes version of the nodes, e.g. `\"1.33\"`. Defaults to the cluster's. \
+         Changing it upgrades the node group in place.",
+    ))
+    .attribute(
+        Attribute::string("architecture")
+            .default_value("x86_64")
+            .one_of(&ARCHITECTURES)
+            .requires_replace()
+            .description("`x86_64` (default) or `arm64`."),
+    )
+    .attribute(
+        Attribute::string_list("instance_types")
+            .optional()
+            .computed()
+            .requires_replace()
+            .description("EC2 instance types. Defaults to EKS's choice, read back after create."),
+    )
+    .attribute(
+        Attribute::string("capacity_type")
+            .default_value("ON_DEMAND")
+            .one_of(&["ON_DEMAND", "SPOT"])
+            .requires_replace()
+            .description("`ON_DEMAND` (default) or `SPOT`."),
+    )
+    .attribute(
+        Attribute::nested(
+            "scaling",
+            Nesting::Single,
+            vec![
+                Attribute::number("min_size").required().description("Minimum nodes."),
+                Attribute::number("max_size").required().description("Maximum nodes."),
+                Attribute::number("desired_size").optional().computed().description(
+                    "Desired nodes. Leave it unset with `manage_desired_size = false` so an \
+                     autoscaler owns it.",
+                ),
+            ],
+        )
+        .optional()
+        .computed()
+        .description("Node counts. Defaults to 1/1/1. Changes apply in place."),
+    )
+    .attribute(Attribute::bool("manage_desired_size").default_value(true).description(
+        "When `false`, the provider never changes `desired_size` after create, so it does not \
+         fight a cluster autoscaler. Defaults to `true`.",
+    ))
+    .attribute(
+        Attribute::string_map("labels")
+            .optional()
+            .description("Kubernetes labels for the nodes. Changes apply in place."),
+    )
+    .attribute(
+        Attribute::nested(
+            "taints",
+            Nesting::List,
+            vec![
+                Attribute::string("key").required().description("Taint key."),
+                Attribute::string("value").optional().description("Taint value."),
+                Attribute::string("effect")
+                    .required()
+                    .one_of(&["NoSchedule", "PreferNoSchedule", "NoExecute"])
+                    .description("`NoSchedule`, `PreferNoSchedule` or `NoExecute`."),
+            ],
+        )
+        .optional()
+        .description("Kubernetes taints for the nodes. Changes apply in place."),
+    )
+    .attribute(
+        Attribute::number("max_user_namespaces")
+            .default_value(65536)
+            .description(
+                "Value for `user.max_user_namespaces` where the image ships 0 (Bottlerocket) \
+                 and the sandbox needs user namespaces. Defaults to 65536.",
+            ),
+    )
+    .attribute(Attribute::string("bootstrap_extra_settings").optional().description(
+        "Your own bootstrap settings, merged by the provider: Bottlerocket TOML (your keys, \
+         order and comments are kept; a key that contradicts what the sandbox needs is an \
+         error) or an Amazon Linux MIME multipart document / shell script (your parts come \
+         first, in order).",
+    ))
+    .attribute(
+        Attribute::string_map("tags")
+            .optional()
+            .description("Tags for the node group and its launch template (on top of the provider's `default_tags`)."),
+    )
+    .attribute(
+        Attribute::nested(
+            "timeouts",
+            Nesting::Single,
+            ["create", "update", "delete"]
+                .iter()
+                .map(|op| {
+                    Attribute::string(op).optional().description(&format!(
+                        "How long {op} may wait, e.g. `\"30m\"` or `\"1h30m\"`. Defaults to `{DEFAULT_TIMEOUT}`."
+                    ))
+                })
+                .collect(),
+        )
+        .optional()
+        .description("Time limits for waiting on EKS."),
+    )
+    .attribute(Attribute::string("arn").computed().description("ARN of the node group."))
+    .attribute(Attribute::string("status").computed().description("EKS status, e.g. `ACTIVE`."))
+    .attribute(Attribute::string("ami_type").computed().description("The EKS `amiType`."))
+    .attribute(Attribute::string("release_version").computed().description(
+        "Node image release, resolved from the public SSM parameter at create time.",
+    ))
+    .attribute(Attribute::string("kernel_version").computed().description("Kernel series of the node image."))
+    .attribute(Attribute::string("kernel_floor").computed().description("Lowest kernel the sandbox can run on."))
+    .attribute(Attribute::string("launch_template_id").computed().description("The launch template this resource owns."))
+    .attribute(Attribute::number("launch_template_version").computed().description(
+        "The launch template version the node group uses (a number, never `$Latest`).",
+    ))
+    .attribute(Attribute::string("user_data").computed().description(
+        "The bootstrap document in the launch template (Bottlerocket TOML or Amazon Linux MIME).",
+    ))
+    .attribute(Attribute::string("pod_security_context").computed().description(
+        "JSON for the pod `securityContext` fields the sandbox needs.",
+    ))
+    .attribute(Attribute::string("container_security_context").computed().description(
+        "JSON for the container `securityContext` (drops ALL, adds only what is needed).",
+    ))
+    .attribute(
+        Attribute::string_list("runtime_args")
+            .computed()
+            .description("Arguments the sandbox must be started with."),
+    )
+    .attribute(
+        Attribute::string_list("warnings")
+            .computed()
+            .description("Conditions worth attention."),
+    )
+}
+
+pub fn identity_schema() -> Schema {
+    Schema::new("Identity of an EKS node group.")
+        .attribute(
+            Attribute::string("account_id")
+                .optional()
+                .description("AWS account ID."),
+        )
+        .attribute(
+            Attribute::string("region")
+                .optional()
+                .description("AWS region."),
+        )
+        .attribute(
+            Attribute::string("cluster_name")
+                .required()
+                .description("EKS cluster name."),
+        )
+        .attribute(
+            Attribute::string("name")
+                .required()
+                .description("Node group name."),
+        )
+}
+
+/// The object type of one taint.
+pub fn taint_type() -> Type {
+    Type::object([
+        ("key", Type::String),
+        ("value", Type::String),
+        ("effect", Type::String),
+    ])
+}
