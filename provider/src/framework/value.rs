@@ -30,9 +30,11 @@ impl Number {
         // exactly (|f| < 2^63 or 0 <= f < 2^64 converts without loss).
         if f.fract() == 0.0 && f.is_finite() {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            if f.abs() < 9.223_372_036_854_775_8e18 {
+            // 2^63 and 2^64 exactly (the casts round up to them).
+            let (two_63, two_64) = (i64::MAX as f64, u64::MAX as f64);
+            if f.abs() < two_63 {
                 return Number::Int(f as i64);
-            } else if (0.0..1.844_674_407_370_955_2e19).contains(&f) {
+            } else if (0.0..two_64).contains(&f) {
                 return Number::UInt(f as u64);
             }
         }
