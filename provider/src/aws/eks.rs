@@ -180,6 +180,21 @@ fn flatten_nodegroup(ng: &aws_sdk_eks::types::Nodegroup) -> Nodegroup {
     }
 }
 
+/// The ID of an update EKS started, or an error naming the operation.
+fn update_id(
+    operation: &'static str,
+    update: Option<&aws_sdk_eks::types::Update>,
+) -> Result<String, AwsError> {
+    update
+        .and_then(|u| u.id())
+        .map(String::from)
+        .ok_or_else(|| AwsError::Api {
+            operation,
+            code: None,
+            message: "no update ID in the answer".into(),
+        })
+}
+
 impl AwsClients {
     pub async fn find_cluster(&self, name: &str) -> Result<Cluster, AwsError> {
         let out = self
@@ -426,14 +441,7 @@ impl AwsClients {
             .send()
             .await
             .map_err(|e| api_error("UpdateNodegroupVersion", label(&id), e))?;
-        out.update()
-            .and_then(|u| u.id())
-            .map(String::from)
-            .ok_or_else(|| AwsError::Api {
-                operation: "UpdateNodegroupVersion",
-                code: None,
-                message: "no update ID in the answer".into(),
-            })
+        update_id("UpdateNodegroupVersion", out.update())
     }
 
     /// Labels, taints and scaling; returns the update ID.
@@ -495,14 +503,7 @@ impl AwsClients {
             .send()
             .await
             .map_err(|e| api_error("UpdateNodegroupConfig", label(&id), e))?;
-        out.update()
-            .and_then(|u| u.id())
-            .map(String::from)
-            .ok_or_else(|| AwsError::Api {
-                operation: "UpdateNodegroupConfig",
-                code: None,
-                message: "no update ID in the answer".into(),
-            })
+        update_id("UpdateNodegroupConfig", out.update())
     }
 
     /// Poll DescribeUpdate until the update succeeds; Failed or Cancelled
