@@ -10,6 +10,7 @@ PROVIDER := terraform-provider-nested
 help:
 	@echo "make demo    build, start moto, run Terraform on examples/quickstart, clean up"
 	@echo "make test    formatting, clippy, unit and acceptance tests (real Terraform + moto)"
+	@echo "make bench   benchmarks against Terraform's own floor (release build; writes docs/benchmarks.md)"
 	@echo "make schema  refresh schemas/provider-schema.json after a deliberate schema change"
 
 # Built exactly as the test run builds it (bins and tests together), so the
@@ -46,8 +47,13 @@ test: lint venv build
 schema: venv build
 	UPDATE_SCHEMA_SNAPSHOT=1 $(CARGO) test -p acceptance --test schema_snapshot provider_schema_matches_the_committed_snapshot
 
-bench:
-	@echo "make bench: not implemented yet (see the benchmarks issue)"; exit 1
+# Figures, not assertions: start/handshake, schema, 200-data-source plan and
+# node groups against moto, each against Terraform's own floor. Release build.
+# BENCH_ARGS e.g. `--runs 3 --groups 20`.
+BENCH_ARGS ?=
+bench: venv
+	$(CARGO) build --release -p $(PROVIDER)
+	.venv/bin/python scripts/bench.py --provider-dir $${CARGO_TARGET_DIR:-target}/release --write docs/benchmarks.md $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean

@@ -40,9 +40,15 @@ fn io(what: &str) -> impl FnOnce(std::io::Error) -> HarnessError + '_ {
     }
 }
 
-/// The workspace root.
+/// The workspace root. Cargo and nextest set `CARGO_MANIFEST_DIR` when
+/// they run a test; it is preferred over the compile-time value so that a
+/// shared target directory (CI's cache) built from another checkout still
+/// points at this one.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
 }

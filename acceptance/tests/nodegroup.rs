@@ -1,10 +1,6 @@
 //! `nested_nodegroup` for real: Terraform → provider → AWS SDK → moto.
 //! Lifecycle, import (ID, import block, identity), in-place updates,
 //! replacement, drift, destroy, faults and interruption.
-//!
-//! Ignored by default while issue 5 is open: the resource works against
-//! moto for create, refresh and scaling drift, but the whole matrix has not
-//! been green yet. Run them with `--run-ignored all`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -85,7 +81,6 @@ fn plan_is_empty(ws: &Workspace) {
 }
 
 #[test]
-#[ignore = "issue 5 in progress: run with `cargo nextest run --run-ignored all -E 'binary(nodegroup)'`"]
 fn create_replan_update_replace_destroy() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
@@ -214,7 +209,6 @@ fn create_replan_update_replace_destroy() {
 }
 
 #[test]
-#[ignore = "issue 5 in progress: run with `cargo nextest run --run-ignored all -E 'binary(nodegroup)'`"]
 fn drift_disappears_and_out_of_band_scaling() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.34").unwrap();
@@ -240,6 +234,25 @@ fn drift_disappears_and_out_of_band_scaling() {
         .unwrap();
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
     moto.boto3("eks.update_nodegroup_config(clusterName='prod', nodegroupName='agents', scalingConfig={'minSize': 1, 'maxSize': 3, 'desiredSize': 3})").unwrap();
+    // The refreshed desired size (3) reaches state and the `ng` output, but
+    // the resource itself plans no change: nothing fights the autoscaler.
+    let plan = ws
+        .run(&["plan", "-detailed-exitcode", "-no-color"])
+        .unwrap();
+    assert!(
+        !plan.stdout.contains("will be updated") && !plan.stdout.contains("must be replaced"),
+        "{}",
+        plan.text()
+    );
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let desired = moto
+        .boto3("print(eks.describe_nodegroup(clusterName='prod', nodegroupName='agents')['nodegroup']['scalingConfig']['desiredSize'])")
+        .unwrap();
+    assert_eq!(
+        desired.trim(),
+        "3",
+        "the apply left the autoscaler's size alone"
+    );
     plan_is_empty(&ws);
 
     // Deleted out of band: removed from state with a warning, recreated.
@@ -256,7 +269,6 @@ fn drift_disappears_and_out_of_band_scaling() {
 }
 
 #[test]
-#[ignore = "issue 5 in progress: run with `cargo nextest run --run-ignored all -E 'binary(nodegroup)'`"]
 fn import_by_id_by_block_and_by_identity_plans_clean() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
@@ -316,7 +328,6 @@ fn import_by_id_by_block_and_by_identity_plans_clean() {
 }
 
 #[test]
-#[ignore = "issue 5 in progress: run with `cargo nextest run --run-ignored all -E 'binary(nodegroup)'`"]
 fn plan_errors_point_at_the_attribute() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.31").unwrap();
@@ -354,7 +365,6 @@ fn plan_errors_point_at_the_attribute() {
 }
 
 #[test]
-#[ignore = "issue 5 in progress: run with `cargo nextest run --run-ignored all -E 'binary(nodegroup)'`"]
 fn offline_plans_without_aws_and_refuses_apply() {
     let tf = &terraforms().unwrap()[0];
     let body = format!(
@@ -386,7 +396,6 @@ provider "nested" {{
 /// A proxy answering 30% of calls with 429/500 itself: the SDK's retries
 /// carry the apply through, with no duplicate node group or launch template.
 #[test]
-#[ignore = "issue 5 in progress: run with `cargo nextest run --run-ignored all -E 'binary(nodegroup)'`"]
 fn faults_on_the_wire_still_converge_without_duplicates() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
@@ -436,7 +445,6 @@ fn faults_on_the_wire_still_converge_without_duplicates() {
 /// StopProvider, the ID is already in state (tainted), and the next apply
 /// converges to exactly one node group and one launch template.
 #[test]
-#[ignore = "issue 5 in progress: run with `cargo nextest run --run-ignored all -E 'binary(nodegroup)'`"]
 fn interrupted_create_converges_on_the_next_apply() {
     let moto = Moto::start_with_env(&[("MOTO_NODEGROUP_CREATING_POLLS", "6")]).unwrap();
     moto.create_cluster("prod", "1.33").unwrap();

@@ -7,7 +7,8 @@ without forwarding: alternately HTTP 429 (throttling) and HTTP 500 (internal
 error), in the error shape of the AWS protocol the request uses:
 
 - query protocol (EC2, STS: an Action parameter or a form body):
-  <ErrorResponse><Error><Code>Throttling|InternalError</Code>...;
+  <ErrorResponse><Error><Code>Throttling|InternalError</Code>... (STS),
+  <Response><Errors><Error><Code>RequestLimitExceeded|InternalError</Code>... (EC2);
 - JSON and REST-JSON (SSM, EKS): {"__type": ..., "message": ...} with
   x-amzn-ErrorType: ThrottlingException|InternalFailure.
 
@@ -136,11 +137,30 @@ def make_handler(upstream, rate, rng, stats):
                 return True
             return body.startswith(b"Action=") or b"&Action=" in body
 
+        def _is_ec2(self, body):
+            # EC2 requests carry its API version (2016-11-15); STS uses the
+            # generic awsQuery error shape instead.
+            query = urllib.parse.urlsplit(self.path).query
+            params = urllib.parse.parse_qs(query)
+            params.update(urllib.parse.parse_qs(body.decode("utf-8", "replace")))
+            return any(v.startswith("2016-11-15") for v in params.get("Version", []))
+
         def _fault(self, body):
             throttle = stats.next_fault()
             status = 429 if throttle else 500
             request_id = str(uuid.uuid4())
-            if self._is_query_protocol(body):
+            if self._is_query_protocol(body) and self._is_ec2(body):
+                # EC2's own query protocol: <Response><Errors>…, and EC2's
+                # throttling code is RequestLimitExceeded.
+                code = "RequestLimitExceeded" if throttle else "InternalError"
+                message = "Request limit exceeded." if throttle else "An internal error has occurred"
+                payload = (
+                    "<Response><Errors><Error>"
+                    f"<Code>{code}</Code><Message>{message}</Message>"
+                    f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+                ).encode()
+                headers = [("Content-Type", "text/xml;charset=UTF-8")]
+            elif self._is_query_protocol(body):
                 code = "Throttling" if throttle else "InternalError"
                 kind = "Sender" if throttle else "Receiver"
                 message = "Rate exceeded" if throttle else "An internal error has occurred"

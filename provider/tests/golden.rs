@@ -12,7 +12,10 @@ use nested_provider::capability::{CapabilityData, Input, decide};
 use nested_provider::render::{self, UserDataOptions, al2023, bottlerocket, openshift};
 
 fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("tests/golden")
 }
 
 fn check(name: &str, actual: &str) -> Option<String> {

@@ -196,7 +196,19 @@ fn update_id(
 }
 
 impl AwsClients {
+    /// The cluster, asked once per provider process (a plan of many node
+    /// groups in one cluster makes one DescribeCluster call).
     pub async fn find_cluster(&self, name: &str) -> Result<Cluster, AwsError> {
+        let mut known = self.clusters.lock().await;
+        if let Some(c) = known.get(name) {
+            return Ok(c.clone());
+        }
+        let cluster = self.describe_cluster(name).await?;
+        known.insert(name.to_string(), cluster.clone());
+        Ok(cluster)
+    }
+
+    async fn describe_cluster(&self, name: &str) -> Result<Cluster, AwsError> {
         let out = self
             .eks
             .describe_cluster()

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::OnceCell;
@@ -80,14 +81,13 @@ const NOT_FOUND_CODES: [&str; 5] = [
 ];
 
 /// Convert an SDK error, recognising not-found codes.
-pub(crate) fn api_error<E, R>(
+pub(crate) fn api_error<E>(
     operation: &'static str,
     what: impl Into<String>,
-    e: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = e
         .as_service_error()
@@ -99,11 +99,16 @@ where
     {
         return AwsError::NotFound { what: what.into() };
     }
-    let message = e
-        .as_service_error()
-        .and_then(|s| s.message())
-        .map(String::from)
-        .unwrap_or_else(|| DisplayErrorContext(&e).to_string());
+    let message = match (&e, e.as_service_error().and_then(|s| s.message())) {
+        (_, Some(message)) => message.to_string(),
+        // An answer the SDK could not read as an AWS error (a proxy, a load
+        // balancer): name the HTTP status rather than dumping the response.
+        (SdkError::ServiceError(service), None) => format!(
+            "the endpoint answered HTTP {} without an AWS error code",
+            service.raw().status().as_u16()
+        ),
+        (_, None) => DisplayErrorContext(&e).to_string(),
+    };
     AwsError::Api {
         operation,
         code,
@@ -120,6 +125,9 @@ pub struct AwsClients {
     pub region: String,
     account_id: OnceCell<String>,
     release_versions: ssm::ReleaseVersionCache,
+    /// DescribeCluster answers, one per cluster per provider process: every
+    /// node group of a plan asks for its cluster's version.
+    clusters: tokio::sync::Mutex<std::collections::HashMap<String, eks::Cluster>>,
 }
 
 impl AwsClients {
@@ -178,7 +186,15 @@ impl AwsClients {
             region,
             account_id: OnceCell::new(),
             release_versions: ssm::ReleaseVersionCache::default(),
+            clusters: tokio::sync::Mutex::default(),
         })
+    }
+
+    /// The account in an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:…`).
+    pub fn account_from_arn(arn: &str) -> Option<&str> {
+        arn.split(':')
+            .nth(4)
+            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
     }
 
     /// The caller's account (STS GetCallerIdentity), asked once per process.

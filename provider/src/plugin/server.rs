@@ -315,6 +315,12 @@ where
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
+                        // gRPC answers are small writes: without TCP_NODELAY
+                        // Nagle's algorithm holds each one back until the
+                        // peer's delayed ACK (tens of ms per call).
+                        if let Err(e) = stream.set_nodelay(true) {
+                            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+                        }
                         let tx = tx.clone();
                         let upgraded = upgrade(stream, peer);
                         tokio::spawn(async move {

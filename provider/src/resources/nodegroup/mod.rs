@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::ec2::TemplateContent;
-use crate::aws::eks::{NodegroupSpec, Scaling, Taint};
+use crate::aws::eks::{Nodegroup, NodegroupSpec, Scaling, Taint};
 use crate::aws::{AwsClients, AwsError};
 use crate::capability::{Architecture, CapabilityData, Decision, Field, Input, decide};
 use crate::config::ProviderRuntime;
@@ -536,8 +536,18 @@ fn launch_template_name(cluster: &str, name: &str) -> String {
         .collect()
 }
 
-async fn identity(aws: &AwsClients, cluster: &str, name: &str) -> Option<Value> {
-    let account = aws.account_id().await.ok()?;
+/// The resource identity. The account comes from the node group's ARN in
+/// `state` when there is one (no call), else from STS once per process.
+async fn identity(aws: &AwsClients, state: &Value) -> Option<Value> {
+    let cluster = s(state, "cluster_name").unwrap_or_default();
+    let name = s(state, "name").unwrap_or_default();
+    let account = match s(state, "arn")
+        .as_deref()
+        .and_then(AwsClients::account_from_arn)
+    {
+        Some(a) => a.to_string(),
+        None => aws.account_id().await.ok()?,
+    };
     Some(Value::object([
         ("account_id", Value::string(account)),
         ("region", Value::string(&aws.region)),
@@ -546,15 +556,23 @@ async fn identity(aws: &AwsClients, cluster: &str, name: &str) -> Option<Value> 
     ]))
 }
 
-/// Fold what AWS reports into `state` (read after write, refresh, import).
-async fn refresh(
-    aws: &AwsClients,
-    rt: &ProviderRuntime,
-    mut state: Value,
-) -> Result<Value, AwsError> {
+/// Read the node group and fold it into `state` (refresh, import).
+async fn refresh(aws: &AwsClients, rt: &ProviderRuntime, state: Value) -> Result<Value, AwsError> {
     let cluster = s(&state, "cluster_name").unwrap_or_default();
     let name = s(&state, "name").unwrap_or_default();
     let ng = aws.find_nodegroup(&cluster, &name).await?;
+    fold(aws, rt, state, &ng).await
+}
+
+/// Fold what AWS reports for the node group into `state`.
+async fn fold(
+    aws: &AwsClients,
+    rt: &ProviderRuntime,
+    mut state: Value,
+    ng: &Nodegroup,
+) -> Result<Value, AwsError> {
+    let cluster = s(&state, "cluster_name").unwrap_or_default();
+    let name = s(&state, "name").unwrap_or_default();
     state.set_attr("id", Value::string(format!("{cluster}:{name}")));
     state.set_attr("arn", Value::string(&ng.arn));
     state.set_attr("status", Value::string(&ng.status));
@@ -607,15 +625,36 @@ async fn refresh(
         state.set_attr("tags", map_value(&own));
     }
     if let (Some(id), Some(ver)) = (&ng.launch_template_id, &ng.launch_template_version) {
+        let version = ver.parse::<i64>().ok();
+        // A launch template version never changes once made: when the node
+        // group still uses the one in state, its user data is known.
+        let same_version = s(&state, "launch_template_id").as_deref() == Some(id.as_str())
+            && state
+                .attr("launch_template_version")
+                .and_then(Value::as_number)
+                .and_then(crate::framework::value::Number::as_i64)
+                == version
+            && state.attr("user_data").is_some_and(Value::is_wholly_known);
         state.set_attr("launch_template_id", Value::string(id));
         state.set_attr(
             "launch_template_version",
-            ver.parse::<i64>().map_or(Value::Null, Value::int),
+            version.map_or(Value::Null, Value::int),
         );
-        let content = aws.find_launch_template_version(id, ver).await?;
-        state.set_attr("user_data", content.user_data.into());
+        if !same_version {
+            let content = aws.find_launch_template_version(id, ver).await?;
+            state.set_attr("user_data", content.user_data.into());
+        }
     }
     Ok(state)
+}
+
+/// An apply that created nothing: no state, only the diagnostics.
+fn failed(diagnostics: Diagnostics) -> ApplyResponse {
+    ApplyResponse {
+        new_state: Value::Null,
+        diagnostics,
+        ..Default::default()
+    }
 }
 
 async fn create(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
@@ -634,11 +673,7 @@ async fn create(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
                 diags.push(
                     aws_diag("Cannot read the cluster", &e).at(AttributePath::attr("cluster_name")),
                 );
-                return ApplyResponse {
-                    new_state: Value::Null,
-                    diagnostics: diags,
-                    ..Default::default()
-                };
+                return failed(diags);
             }
         },
     };
@@ -649,11 +684,7 @@ async fn create(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
         match derive(&state, &version, &mut diags) {
             Some(d) => set_derived(&mut state, &d),
             None => {
-                return ApplyResponse {
-                    new_state: Value::Null,
-                    diagnostics: diags,
-                    ..Default::default()
-                };
+                return failed(diags);
             }
         }
     }
@@ -683,11 +714,7 @@ async fn create(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
                 &format!("creating EC2 Launch Template ({lt_name})"),
                 &e,
             ));
-            return ApplyResponse {
-                new_state: Value::Null,
-                diagnostics: diags,
-                ..Default::default()
-            };
+            return failed(diags);
         }
     };
 
@@ -697,11 +724,7 @@ async fn create(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
         Err(e) => {
             diags.push(aws_diag("Cannot resolve the node image release", &e));
             let _ = aws.delete_launch_template(&lt_id).await;
-            return ApplyResponse {
-                new_state: Value::Null,
-                diagnostics: diags,
-                ..Default::default()
-            };
+            return failed(diags);
         }
     };
     tags.insert(TAG_SANDBOX.into(), sandbox);
@@ -741,11 +764,7 @@ async fn create(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
         if let Err(e2) = aws.delete_launch_template(&lt_id).await {
             diags.push(aws_diag("deleting the unused launch template", &e2));
         }
-        return ApplyResponse {
-            new_state: Value::Null,
-            diagnostics: diags,
-            ..Default::default()
-        };
+        return failed(diags);
     }
 
     // 3. The ID is saved before waiting: a failed wait leaves a tainted
@@ -754,22 +773,25 @@ async fn create(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
     state.set_attr("launch_template_id", Value::string(&lt_id));
     state.set_attr("launch_template_version", Value::int(lt_version));
     let mut stop = req.stop.clone();
-    if let Err(e) = aws
+    match aws
         .wait_nodegroup_active(&cluster, &name, timeout(&state, "create"), &mut stop)
         .await
     {
-        diags.push(aws_diag(
-            &format!("waiting for EKS Node Group ({id}) create"),
-            &e,
-        ));
-        fill_unknowns(&mut state);
-        return ApplyResponse {
-            new_state: state,
-            diagnostics: diags,
-            ..Default::default()
-        };
+        // The wait's last DescribeNodegroup is the read after write.
+        Ok(active) => finish_apply(rt, aws, state, diags, Some(active)).await,
+        Err(e) => {
+            diags.push(aws_diag(
+                &format!("waiting for EKS Node Group ({id}) create"),
+                &e,
+            ));
+            fill_unknowns(&mut state);
+            ApplyResponse {
+                new_state: state,
+                diagnostics: diags,
+                ..Default::default()
+            }
+        }
     }
-    finish_apply(rt, aws, state, diags).await
 }
 
 /// Replace any value still unknown with null (state may hold no unknowns).
@@ -783,25 +805,30 @@ fn fill_unknowns(state: &mut Value) {
     }
 }
 
+/// Read after write: fold the node group as AWS now reports it (`read`, or
+/// a fresh DescribeNodegroup) into the applied state.
 async fn finish_apply(
     rt: &ProviderRuntime,
     aws: &AwsClients,
     state: Value,
     mut diags: Diagnostics,
+    read: Option<Nodegroup>,
 ) -> ApplyResponse {
-    let cluster = s(&state, "cluster_name").unwrap_or_default();
-    let name = s(&state, "name").unwrap_or_default();
     let derived: Vec<(&str, Value)> = DERIVED
         .iter()
         .filter(|k| **k != "user_data")
         .map(|k| (*k, state.attr(k).cloned().unwrap_or_default()))
         .collect();
-    match refresh(aws, rt, state.clone()).await {
+    let fresh = match read {
+        Some(ng) => fold(aws, rt, state.clone(), &ng).await,
+        None => refresh(aws, rt, state.clone()).await,
+    };
+    match fresh {
         Ok(mut fresh) => {
             for (k, v) in derived {
                 fresh.set_attr(k, v);
             }
-            let new_identity = identity(aws, &cluster, &name).await;
+            let new_identity = identity(aws, &fresh).await;
             ApplyResponse {
                 new_state: fresh,
                 new_identity,
@@ -991,7 +1018,7 @@ async fn update(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
     if let Err(e) = aws.untag_resource(&arn, &unset).await {
         diags.push(aws_diag("untagging the node group", &e));
     }
-    finish_apply(rt, aws, state, diags).await
+    finish_apply(rt, aws, state, diags, None).await
 }
 
 async fn delete(aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
@@ -1029,6 +1056,7 @@ async fn delete(aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
         ));
         return keep(diags);
     }
+    // Both are gone: the resource leaves state.
     ApplyResponse {
         new_state: Value::Null,
         diagnostics: diags,
@@ -1123,9 +1151,9 @@ impl Resource for NodegroupResource {
         let name = s(&req.current_state, "name").unwrap_or_default();
         match refresh(&aws, &rt, req.current_state.clone()).await {
             Ok(state) => ReadResponse {
+                new_identity: identity(&aws, &state).await,
                 new_state: state,
                 private: req.private,
-                new_identity: identity(&aws, &cluster, &name).await,
                 ..Default::default()
             },
             Err(AwsError::NotFound { .. }) => {
@@ -1251,11 +1279,12 @@ impl Resource for NodegroupResource {
             state.set_attr("user_data", u);
         }
         fill_unknowns(&mut state);
+        let identity = identity(&aws, &state).await;
         ImportResponse {
             imported: vec![ImportedResource {
                 state,
                 private: Vec::new(),
-                identity: identity(&aws, &cluster, &name).await,
+                identity,
             }],
             diagnostics: Diagnostics(
                 diags

