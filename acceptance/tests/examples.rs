@@ -77,6 +77,18 @@ fn seed_scenarios_apply_with_the_expected_decisions() {
     let csc = &o["container_security_context"]["value"];
     assert_eq!(csc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
     assert_eq!(csc["seccompProfile"]["type"], "Unconfined");
+    // The probe Job, read back by a YAML parser: it runs the probe for nsjail
+    // with the very security context above, on nodes labelled for nsjail.
+    let job = yaml_to_json(o["probe_manifest"]["value"].as_str().unwrap());
+    assert_eq!(job["kind"], "Job");
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"][0]["securityContext"], *csc);
+    assert_eq!(
+        pod["containers"][0]["args"],
+        serde_json::json!(["--sandbox", "nsjail", "--json"])
+    );
+    assert_eq!(pod["nodeSelector"]["sandbox.nested.dev/nsjail"], "true");
+    assert_eq!(pod["restartPolicy"], "Never");
 
     let o = apply("coder-nsjail-amazon-linux");
     assert_eq!(o["ami_type"]["value"], "AL2023_x86_64_STANDARD");
@@ -95,13 +107,13 @@ fn seed_scenarios_apply_with_the_expected_decisions() {
     );
 
     let o = apply("zuul-bubblewrap");
-    assert_eq!(o["pod_security_context"]["value"]["hostUsers"], false);
+    assert_eq!(o["pod_spec"]["value"]["hostUsers"], false);
     let csc = &o["container_security_context"]["value"];
     assert_eq!(csc["procMount"], "Unmasked");
     assert_eq!(csc["capabilities"]["add"], serde_json::json!(["SETFCAP"]));
 
     let o = apply("devspaces-podman-openshift");
-    assert_eq!(o["pod_security_context"]["value"]["hostUsers"], false);
+    assert_eq!(o["pod_spec"]["value"]["hostUsers"], false);
     let csc = &o["container_security_context"]["value"];
     assert_eq!(
         csc["capabilities"]["add"],
@@ -156,4 +168,27 @@ fn registry_examples_apply() {
         }
     }
     assert!(applied >= 5, "only {applied} examples found");
+}
+
+/// A YAML document as JSON, through PyYAML in the project's venv.
+fn yaml_to_json(yaml: &str) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = std::process::Command::new(acceptance::venv().unwrap().join("bin/python"))
+        .args([
+            "-c",
+            "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(yaml.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "PyYAML could not read:\n{yaml}");
+    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -93,6 +93,12 @@ fn create_replan_update_replace_destroy() {
     let ng = &ws.outputs().unwrap()["ng"]["value"];
     assert_eq!(ng["id"], "prod:agents");
     assert_eq!(ng["status"], "ACTIVE");
+    let probe = ng["probe_manifest"].as_str().unwrap();
+    assert!(
+        probe.contains("eks.amazonaws.com/nodegroup: \"agents\""),
+        "{probe}"
+    );
+    assert!(probe.contains("- \"nsjail\""), "{probe}");
     assert_eq!(ng["ami_type"], "BOTTLEROCKET_x86_64");
     assert_eq!(
         ng["kubernetes_version"], "1.33",

@@ -31,3 +31,8 @@ output "container_security_context" {
 output "reasons" {
   value = data.nested_capability.agent_firewall.reasons
 }
+
+output "probe_manifest" {
+  description = "A Job proving nsjail runs on the node: terraform output -raw probe_manifest | kubectl apply -f -"
+  value       = data.nested_capability.agent_firewall.probe_manifest
+}

@@ -14,8 +14,9 @@ data "nested_capability" "workspace" {
   openshift_version = "4.20"
 }
 
-output "pod_security_context" {
-  value = jsondecode(data.nested_capability.workspace.pod_security_context)
+# hostUsers is a pod spec field (spec.hostUsers), not part of securityContext.
+output "pod_spec" {
+  value = jsondecode(data.nested_capability.workspace.pod_spec)
 }
 
 output "container_security_context" {

@@ -15,8 +15,9 @@ data "nested_capability" "zuul_executor" {
   ami_family         = "bottlerocket"
 }
 
-output "pod_security_context" {
-  value = jsondecode(data.nested_capability.zuul_executor.pod_security_context)
+# hostUsers is a pod spec field (spec.hostUsers), not part of securityContext.
+output "pod_spec" {
+  value = jsondecode(data.nested_capability.zuul_executor.pod_spec)
 }
 
 output "container_security_context" {

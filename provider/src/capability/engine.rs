@@ -152,6 +152,9 @@ pub struct Decision {
     pub kernel_version: Option<Version>,
     pub sysctls: BTreeMap<String, String>,
     pub kubelet_settings: BTreeMap<String, String>,
+    /// JSON object of pod spec fields (e.g. `hostUsers`), which live in the
+    /// pod spec itself, not in its `securityContext`.
+    pub pod_spec: Json,
     /// JSON object (as a Kubernetes PodSecurityContext).
     pub pod_security_context: Json,
     /// JSON object (as a Kubernetes container SecurityContext).
@@ -890,11 +893,13 @@ fn finish(mut c: Ctx<'_>) -> Decision {
     if c.platform.name == "kubernetes" {
         c.out.kernel_version = c.input.kernel_version;
     }
-    // Pod: only what differs from Kubernetes defaults.
-    let mut pod = Map::new();
+    // Pod: only what differs from Kubernetes defaults. `hostUsers` is a pod
+    // spec field; no sandbox needs a pod-level securityContext field today.
+    let mut pod_spec = Map::new();
     if c.needs.host_users_false {
-        pod.insert("hostUsers".into(), Json::Bool(false));
+        pod_spec.insert("hostUsers".into(), Json::Bool(false));
     }
+    let pod = Map::new();
     // Container: drop ALL, add only what the sandbox needs; never privileged.
     let mut container = Map::new();
     container.insert(
@@ -915,6 +920,7 @@ fn finish(mut c: Ctx<'_>) -> Decision {
     if let Some(p) = &c.needs.seccomp_profile {
         container.insert("seccompProfile".into(), json!({ "type": p }));
     }
+    c.out.pod_spec = Json::Object(pod_spec);
     c.out.pod_security_context = Json::Object(pod);
     c.out.container_security_context = Json::Object(container);
     c.out.node_labels.insert(
@@ -1053,7 +1059,7 @@ mod tests {
         let d = eks("bubblewrap", Some("al2023"), "1.33");
         assert!(!d.has_errors(), "{:?}", d.findings);
         assert_eq!(caps(&d), ["SETFCAP"]);
-        assert_eq!(d.pod_security_context["hostUsers"], json!(false));
+        assert_eq!(d.pod_spec["hostUsers"], json!(false));
         assert_eq!(d.container_security_context["procMount"], "Unmasked");
         let d = eks("bubblewrap", Some("bottlerocket"), "1.33");
         assert_eq!(d.sysctls["user.max_user_namespaces"], "65536");
@@ -1084,7 +1090,7 @@ mod tests {
             d.container_security_context["allowPrivilegeEscalation"],
             json!(true)
         );
-        assert_eq!(d.pod_security_context["hostUsers"], json!(false));
+        assert_eq!(d.pod_spec["hostUsers"], json!(false));
         assert_eq!(d.kubelet_settings["userNamespaces.idsPerPod"], "131072");
         assert!(d.reasons.iter().any(|r| r.contains("/dev/fuse")));
     }

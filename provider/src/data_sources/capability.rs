@@ -15,6 +15,7 @@ use crate::framework::{
     ReadDataResponse, Schema, Value,
 };
 use crate::render;
+use crate::render::probe;
 
 pub const PLATFORMS: [&str; 5] = [
     "eks",
@@ -116,8 +117,12 @@ fn schema() -> Schema {
         "Kubelet configuration the sandbox needs, keyed by KubeletConfiguration path, e.g. \
          `userNamespaces.idsPerPod`.",
     ))
+    .attribute(Attribute::string("pod_spec").computed().description(
+        "JSON for the pod spec fields the sandbox needs, e.g. `{\"hostUsers\":false}` (they \
+         belong in the pod spec itself, not in its `securityContext`).",
+    ))
     .attribute(Attribute::string("pod_security_context").computed().description(
-        "JSON for the pod's `securityContext` fields the sandbox needs (e.g. `hostUsers`).",
+        "JSON for the pod's `securityContext` fields the sandbox needs (`{}` when none).",
     ))
     .attribute(Attribute::string("container_security_context").computed().description(
         "JSON for the container's `securityContext`: drops ALL capabilities and adds only \
@@ -138,6 +143,15 @@ fn schema() -> Schema {
             .computed()
             .description("Conditions that do not stop the sandbox but deserve attention."),
     )
+    .attribute(Attribute::string("probe_image").optional().description(
+        "Image of `nested-probe` for `probe_manifest`; default \
+         `ghcr.io/nested-sandbox/nested-probe:0.1.0`.",
+    ))
+    .attribute(Attribute::string("probe_manifest").computed().description(
+        "A Kubernetes Job (YAML) that runs `nested-probe --sandbox <sandbox>` with `pod_spec` \
+         and the security contexts above on a node carrying `node_labels`: the Job succeeds \
+         only when the sandbox can run there.",
+    ))
     .attribute(
         Attribute::string_list("reasons")
             .computed()
@@ -252,6 +266,34 @@ pub fn decision_state(config: &Value, d: &Decision) -> Value {
     set(&mut state, "runtime_args", string_list(&d.runtime_args));
     set(&mut state, "node_labels", string_map(&d.node_labels));
     set(&mut state, "warnings", string_list(&d.warnings));
+    set(
+        &mut state,
+        "pod_spec",
+        Value::string(d.pod_spec.to_string()),
+    );
+    let sandbox = config
+        .attr("sandbox")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let image = config
+        .attr("probe_image")
+        .and_then(Value::as_str)
+        .unwrap_or(probe::DEFAULT_PROBE_IMAGE);
+    let job = probe::ProbeJob {
+        name: sandbox,
+        sandbox,
+        image,
+        pod_spec: &d.pod_spec,
+        pod_security_context: &d.pod_security_context,
+        container_security_context: &d.container_security_context,
+        node_selector: d.node_labels.clone(),
+        tolerations: Vec::new(),
+    };
+    set(
+        &mut state,
+        "probe_manifest",
+        Value::string(probe::probe_job(&job)),
+    );
     set(&mut state, "reasons", string_list(&d.reasons));
     state
 }

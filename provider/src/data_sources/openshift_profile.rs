@@ -49,8 +49,11 @@ fn schema() -> Schema {
             .computed()
             .description("The SCC the pods must use (also in `pod_annotations`)."),
     )
+    .attribute(Attribute::string("pod_spec").computed().description(
+        "JSON for the pod spec fields the sandbox needs, e.g. `{\"hostUsers\":false}`.",
+    ))
     .attribute(Attribute::string("pod_security_context").computed().description(
-        "JSON for the pod's `securityContext` fields the sandbox needs.",
+        "JSON for the pod's `securityContext` fields the sandbox needs (`{}` when none).",
     ))
     .attribute(Attribute::string("container_security_context").computed().description(
         "JSON for the container's `securityContext` (drops ALL, adds only what is needed).",
@@ -172,6 +175,7 @@ impl DataSource for OpenShiftProfileDataSource {
         );
         state.set_attr("scc_manifest", Value::string(p.scc_manifest));
         state.set_attr("scc_name", Value::string(p.scc_name));
+        state.set_attr("pod_spec", Value::string(decision.pod_spec.to_string()));
         state.set_attr(
             "pod_security_context",
             Value::string(decision.pod_security_context.to_string()),

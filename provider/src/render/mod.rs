@@ -6,6 +6,7 @@
 pub mod al2023;
 pub mod bottlerocket;
 pub mod openshift;
+pub mod probe;
 pub mod yaml;
 
 use std::collections::BTreeMap;

@@ -134,7 +134,7 @@ pub fn profile(
     d: &Decision,
 ) -> Result<Profile, OpenShiftError> {
     let row = row(data, version)?;
-    let needs_userns = d.pod_security_context.get("hostUsers") == Some(&Json::Bool(false));
+    let needs_userns = d.pod_spec.get("hostUsers") == Some(&Json::Bool(false));
     let mut p = Profile::default();
     if needs_userns && row.gates == GateState::Preview {
         p.feature_gate_manifest = feature_gate(row);

@@ -25,6 +25,7 @@ use crate::framework::{
     ImportResponse, ImportedResource, PlanRequest, PlanResponse, ProviderData, ReadRequest,
     ReadResponse, Resource, Schema, Value,
 };
+use crate::render::probe;
 use crate::render::{self, UserDataOptions};
 
 /// Tags the provider keeps on what it creates; not shown in `tags`.
@@ -308,9 +309,47 @@ fn set_derived(state: &mut Value, d: &Derived) {
     );
     state.set_attr("runtime_args", list_value(&dec.runtime_args));
     state.set_attr("warnings", list_value(&dec.warnings));
+    state.set_attr("pod_spec", Value::string(dec.pod_spec.to_string()));
+    let manifest = probe_manifest(state, dec);
+    state.set_attr("probe_manifest", manifest);
 }
 
-const DERIVED: [&str; 9] = [
+/// The probe Job for this pool: scheduled by EKS's own node group label,
+/// tolerating the pool's taints. Unknown while those are.
+fn probe_manifest(state: &Value, dec: &crate::capability::Decision) -> Value {
+    if ["name", "taints", "probe_image"]
+        .iter()
+        .any(|k| state.attr(k).is_some_and(|v| !v.is_wholly_known()))
+    {
+        return Value::unknown();
+    }
+    let name = s(state, "name").unwrap_or_default();
+    let sandbox = s(state, "sandbox").unwrap_or_default();
+    let image = s(state, "probe_image").unwrap_or_else(|| probe::DEFAULT_PROBE_IMAGE.to_string());
+    let job = probe::ProbeJob {
+        name: &name,
+        sandbox: &sandbox,
+        image: &image,
+        pod_spec: &dec.pod_spec,
+        pod_security_context: &dec.pod_security_context,
+        container_security_context: &dec.container_security_context,
+        node_selector: BTreeMap::from([(EKS_NODEGROUP_LABEL.to_string(), name.clone())]),
+        tolerations: taints_of(state)
+            .into_iter()
+            .map(|t| probe::Toleration {
+                key: t.key,
+                value: (!t.value.is_empty()).then_some(t.value),
+                effect: t.effect,
+            })
+            .collect(),
+    };
+    Value::string(probe::probe_job(&job))
+}
+
+/// The label EKS puts on every node of a managed node group.
+const EKS_NODEGROUP_LABEL: &str = "eks.amazonaws.com/nodegroup";
+
+const DERIVED: [&str; 11] = [
     "ami_family",
     "ami_type",
     "kernel_version",
@@ -320,6 +359,8 @@ const DERIVED: [&str; 9] = [
     "container_security_context",
     "runtime_args",
     "warnings",
+    "pod_spec",
+    "probe_manifest",
 ];
 
 // --------------------------------------------------------------------- plan
@@ -380,6 +421,9 @@ async fn plan(req: PlanRequest) -> PlanResponse {
 
     let inputs_known = [
         "sandbox",
+        "name",
+        "taints",
+        "probe_image",
         "ami_family",
         "architecture",
         "max_user_namespaces",

@@ -193,8 +193,12 @@ pub fn schema() -> Schema {
     .attribute(Attribute::string("user_data").computed().description(
         "The bootstrap document in the launch template (Bottlerocket TOML or Amazon Linux MIME).",
     ))
+    .attribute(Attribute::string("pod_spec").computed().description(
+        "JSON for the pod spec fields the sandbox needs, e.g. `{\"hostUsers\":false}` (they \
+         belong in the pod spec itself, not in its `securityContext`).",
+    ))
     .attribute(Attribute::string("pod_security_context").computed().description(
-        "JSON for the pod `securityContext` fields the sandbox needs.",
+        "JSON for the pod `securityContext` fields the sandbox needs (`{}` when none).",
     ))
     .attribute(Attribute::string("container_security_context").computed().description(
         "JSON for the container `securityContext` (drops ALL, adds only what is needed).",
@@ -209,6 +213,16 @@ pub fn schema() -> Schema {
             .computed()
             .description("Conditions worth attention."),
     )
+    .attribute(Attribute::string("probe_image").optional().description(
+        "Image of `nested-probe` for `probe_manifest`; default \
+         `ghcr.io/nested-sandbox/nested-probe:0.1.0`. Point it at your own registry mirror.",
+    ))
+    .attribute(Attribute::string("probe_manifest").computed().description(
+        "A Kubernetes Job (YAML) that runs `nested-probe --sandbox <sandbox>` on a node of this \
+         pool (node selector `eks.amazonaws.com/nodegroup`, tolerations for `taints`) with \
+         `pod_spec` and the security contexts above: `kubectl apply` it once the pool is \
+         ACTIVE; the Job succeeds only when the sandbox can run there.",
+    ))
 }
 
 pub fn identity_schema() -> Schema {

@@ -1,0 +1,205 @@
+//! The `nested-probe` Job: a Kubernetes Job that runs the probe on a node
+//! of the pool with exactly the pod and container settings the decision
+//! computed, so `kubectl apply` right after the pool is ACTIVE proves (exit
+//! 0) or disproves (exit 1, failed checks named in the log) that the sandbox
+//! runs there.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json, json};
+
+use super::yaml::to_yaml;
+
+/// The probe image used when the configuration names none.
+pub const DEFAULT_PROBE_IMAGE: &str = "ghcr.io/nested-sandbox/nested-probe:0.1.0";
+
+/// A node taint the probe must tolerate to land on the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toleration {
+    pub key: String,
+    pub value: Option<String>,
+    /// Kubernetes spelling: `NoSchedule`, `PreferNoSchedule`, `NoExecute`.
+    pub effect: String,
+}
+
+/// What the Job is made of.
+#[derive(Debug, Clone)]
+pub struct ProbeJob<'a> {
+    /// Used in the Job name: `nested-probe-<name>`.
+    pub name: &'a str,
+    pub sandbox: &'a str,
+    pub image: &'a str,
+    /// Pod spec fields (e.g. `hostUsers`).
+    pub pod_spec: &'a Json,
+    pub pod_security_context: &'a Json,
+    pub container_security_context: &'a Json,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+}
+
+/// A Kubernetes object name: lower case alphanumerics and `-`, ≤ 63.
+fn dns_label(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    out.truncate(63);
+    out.trim_matches('-').to_string()
+}
+
+fn object(v: &Json) -> Map<String, Json> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+/// The Job as a YAML document.
+pub fn probe_job(job: &ProbeJob<'_>) -> String {
+    let name = dns_label(&format!("nested-probe-{}", job.name));
+    let labels = json!({
+        "app.kubernetes.io/name": "nested-probe",
+        "app.kubernetes.io/managed-by": "terraform-provider-nested",
+        "nested.dev/sandbox": job.sandbox,
+    });
+
+    let mut container = Map::new();
+    container.insert("name".into(), json!("probe"));
+    container.insert("image".into(), json!(job.image));
+    container.insert("args".into(), json!(["--sandbox", job.sandbox, "--json"]));
+    container.insert(
+        "resources".into(),
+        json!({
+            "requests": { "cpu": "10m", "memory": "16Mi" },
+            "limits": { "memory": "64Mi" },
+        }),
+    );
+    container.insert(
+        "securityContext".into(),
+        Json::Object(object(job.container_security_context)),
+    );
+
+    let mut pod = Map::new();
+    pod.insert("restartPolicy".into(), json!("Never"));
+    // Pod spec fields first (hostUsers), as the decision gives them.
+    for (k, v) in object(job.pod_spec) {
+        pod.insert(k, v);
+    }
+    let pod_sc = object(job.pod_security_context);
+    if !pod_sc.is_empty() {
+        pod.insert("securityContext".into(), Json::Object(pod_sc));
+    }
+    if !job.node_selector.is_empty() {
+        pod.insert("nodeSelector".into(), json!(job.node_selector));
+    }
+    if !job.tolerations.is_empty() {
+        let tolerations: Vec<Json> = job
+            .tolerations
+            .iter()
+            .map(|t| {
+                let mut m = Map::new();
+                m.insert("key".into(), json!(t.key));
+                match &t.value {
+                    Some(v) => {
+                        m.insert("operator".into(), json!("Equal"));
+                        m.insert("value".into(), json!(v));
+                    }
+                    None => {
+                        m.insert("operator".into(), json!("Exists"));
+                    }
+                }
+                m.insert("effect".into(), json!(t.effect));
+                Json::Object(m)
+            })
+            .collect();
+        pod.insert("tolerations".into(), Json::Array(tolerations));
+    }
+    pod.insert("containers".into(), json!([Json::Object(container)]));
+
+    let manifest = json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": { "name": name, "labels": labels },
+        "spec": {
+            "backoffLimit": 0,
+            "ttlSecondsAfterFinished": 3600,
+            "template": {
+                "metadata": { "labels": labels },
+                "spec": Json::Object(pod),
+            },
+        },
+    });
+    to_yaml(&manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn job<'a>(pod_spec: &'a Json, pod_sc: &'a Json, csc: &'a Json) -> ProbeJob<'a> {
+        ProbeJob {
+            name: "Agents_Pool",
+            sandbox: "bubblewrap",
+            image: DEFAULT_PROBE_IMAGE,
+            pod_spec,
+            pod_security_context: pod_sc,
+            container_security_context: csc,
+            node_selector: BTreeMap::from([(
+                "eks.amazonaws.com/nodegroup".to_string(),
+                "agents".to_string(),
+            )]),
+            tolerations: vec![Toleration {
+                key: "sandbox".into(),
+                value: Some("bwrap".into()),
+                effect: "NoSchedule".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_job_carries_the_decision_and_lands_on_the_pool() {
+        let pod_spec = json!({"hostUsers": false});
+        let csc =
+            json!({"capabilities": {"add": ["SETFCAP"], "drop": ["ALL"]}, "procMount": "Unmasked"});
+        let yaml = probe_job(&job(&pod_spec, &json!({}), &csc));
+        assert!(
+            yaml.contains("name: \"nested-probe-agents-pool\""),
+            "{yaml}"
+        );
+        assert!(yaml.contains("      hostUsers: false\n"), "{yaml}");
+        assert!(
+            !yaml.contains("securityContext:\n        hostUsers"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("procMount: \"Unmasked\""), "{yaml}");
+        assert!(
+            yaml.contains("eks.amazonaws.com/nodegroup: \"agents\""),
+            "{yaml}"
+        );
+        assert!(yaml.contains("operator: \"Equal\""), "{yaml}");
+        assert!(yaml.contains("- \"--sandbox\"\n"), "{yaml}");
+        assert!(yaml.contains("- \"bubblewrap\"\n"), "{yaml}");
+        assert!(yaml.contains("restartPolicy: \"Never\""), "{yaml}");
+    }
+
+    #[test]
+    fn an_empty_pod_security_context_is_left_out() {
+        let yaml = probe_job(&job(&json!({}), &json!({}), &json!({})));
+        assert!(!yaml.contains("\n      securityContext:"), "{yaml}");
+        assert!(!yaml.contains("hostUsers"), "{yaml}");
+    }
+
+    #[test]
+    fn names_are_valid_kubernetes_names() {
+        assert_eq!(
+            dns_label("nested-probe-Prod:Agents"),
+            "nested-probe-prod-agents"
+        );
+        assert_eq!(dns_label(&"x".repeat(80)).len(), 63);
+    }
+}
