@@ -69,6 +69,8 @@ pub fn probe_job(job: &ProbeJob<'_>) -> String {
     let mut container = Map::new();
     container.insert("name".into(), json!("probe"));
     container.insert("image".into(), json!(job.image));
+    // The probe image is `FROM scratch` + /nested-probe (probe/Containerfile).
+    container.insert("command".into(), json!(["/nested-probe"]));
     container.insert("args".into(), json!(["--sandbox", job.sandbox, "--json"]));
     container.insert(
         "resources".into(),
