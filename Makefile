@@ -5,13 +5,17 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROVIDER := terraform-provider-nested
 
-.PHONY: help build venv demo test lint fmt unit acceptance schema bench clean
+.PHONY: help build venv demo test lint fmt unit acceptance schema bench clean docs docs-check release-check probe-static
 
 help:
 	@echo "make demo    build, start moto, run Terraform on examples/quickstart, clean up"
 	@echo "make test    formatting, clippy, unit and acceptance tests (real Terraform + moto)"
 	@echo "make bench   benchmarks against Terraform's own floor (release build; writes docs/benchmarks.md)"
 	@echo "make schema  refresh schemas/provider-schema.json after a deliberate schema change"
+	@echo "make probe-static  build nested-probe as a static binary for the probe image"
+	@echo "make docs    regenerate docs/ (Registry pages) from the schema, capabilities.toml, examples and templates"
+	@echo "make docs-check  fail with a diff when docs/ is not what make docs would write"
+	@echo "make release-check  assemble the release zip, manifest and SHA256SUMS in dist/ (PROVIDER_BIN=path to skip the release build)"
 
 # Built exactly as the test run builds it (bins and tests together), so the
 # test step reuses the artifacts; a plain `cargo build` of the binary would
@@ -37,7 +41,7 @@ fmt:
 	$(CARGO) fmt --all
 
 # Unit tests, the provider process tests and the acceptance suite.
-test: lint venv build
+test: docs-check lint venv build
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
@@ -58,3 +62,25 @@ bench: venv
 clean:
 	$(CARGO) clean
 	rm -rf .venv .venv.lock
+
+# Registry documentation, generated (Python 3.11 standard library only).
+# docs/benchmarks.md is written by `make bench`, not by the generator.
+docs:
+	python3 scripts/docgen.py --out docs
+
+docs-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	python3 scripts/docgen.py --out "$$tmp" && \
+	if ! diff -ru -x benchmarks.md docs "$$tmp"; then \
+	  echo "docs/ is stale: run \`make docs\` and commit the result"; exit 1; \
+	fi
+
+# The release assets of .goreleaser.yml, for this machine only, in dist/;
+# nothing is published. PROVIDER_BIN=path reuses a built binary.
+release-check:
+	bash scripts/release-check.sh
+
+# nested-probe as one static executable for the probe image (glibc static-pie).
+probe-static:
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build -p nested-probe --release --target x86_64-unknown-linux-gnu
+	@file $${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release/nested-probe

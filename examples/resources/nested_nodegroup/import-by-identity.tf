@@ -1,0 +1,7 @@
+import {
+  to = nested_nodegroup.agents
+  identity = {
+    cluster_name = "prod"
+    name         = "coder-agents"
+  }
+}

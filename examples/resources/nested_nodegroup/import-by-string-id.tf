@@ -1,0 +1,4 @@
+import {
+  to = nested_nodegroup.agents
+  id = "prod:coder-agents"
+}
