@@ -313,6 +313,25 @@ fn import_by_id_by_block_and_by_identity_plans_clean() {
         if tf.at_least(1, 12) {
             ws.must(&["state", "rm", "nested_nodegroup.agents"])
                 .unwrap();
+            // An identity for another account or region is refused, naming it.
+            for (field, value, summary) in [
+                (
+                    "account_id",
+                    "999999999999",
+                    "Identity is for another account",
+                ),
+                ("region", "eu-west-1", "Identity is for another region"),
+            ] {
+                let wrong = format!(
+                    "{}\nimport {{\n  to = nested_nodegroup.agents\n  identity = {{\n    cluster_name = \"prod\"\n    name = \"agents\"\n    {field} = \"{value}\"\n  }}\n}}\n",
+                    nodegroup(DEFAULT_EXTRA)
+                );
+                ws.write("main.tf", &config(&moto.endpoint(), &wrong))
+                    .unwrap();
+                let refused = ws.run(&["plan", "-no-color"]).unwrap();
+                assert_ne!(refused.code, 0, "{}", refused.text());
+                assert!(refused.stderr.contains(summary), "{}", refused.text());
+            }
             let with_identity = format!(
                 "{}\nimport {{\n  to = nested_nodegroup.agents\n  identity = {{\n    cluster_name = \"prod\"\n    name = \"agents\"\n  }}\n}}\n",
                 nodegroup(DEFAULT_EXTRA)

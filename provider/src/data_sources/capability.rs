@@ -158,7 +158,11 @@ fn schema() -> Schema {
             .description("Each decision with its source."),
     )
     .attribute(Attribute::string("user_data").computed().description(
-        "The bootstrap document the chosen AMI family needs, before any merge with your own          settings: Bottlerocket TOML (never MIME-wrapped) or Amazon Linux MIME multipart          (a sysctl shell part and a nodeadm NodeConfig part). For a managed node group with          an EKS-provided AMI, so no cluster keys. Null when nothing needs rendering or the          platform takes no user data.",
+        "The bootstrap document the chosen AMI family needs, before any merge with your own \
+         settings: Bottlerocket TOML (never MIME-wrapped) or Amazon Linux MIME multipart \
+         (a sysctl shell part and a nodeadm NodeConfig part). For a managed node group with \
+         an EKS-provided AMI, so no cluster keys. Null when nothing needs rendering or the \
+         platform takes no user data.",
     ))
 }
 

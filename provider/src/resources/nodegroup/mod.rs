@@ -1260,6 +1260,21 @@ impl Resource for NodegroupResource {
             Ok(x) => x,
             Err(d) => return fail(d),
         };
+        // An identity naming another region than the provider's would
+        // import a same-named node group from the wrong place.
+        if let Some(region) = req.identity.as_ref().and_then(|i| s(i, "region"))
+            && region != aws.region
+        {
+            return fail(Diagnostic::error(
+                "Identity is for another region",
+                format!(
+                    "The identity names region {region:?}, but this provider works in {:?}. \
+                     Import with a provider configured for {region:?} (an aliased provider \
+                     block and `provider` in the import block).",
+                    aws.region
+                ),
+            ));
+        }
         let ng = match aws.find_nodegroup(&cluster, &name).await {
             Ok(ng) => ng,
             Err(e) => {
@@ -1269,6 +1284,18 @@ impl Resource for NodegroupResource {
                 ));
             }
         };
+        if let Some(wanted) = req.identity.as_ref().and_then(|i| s(i, "account_id"))
+            && let Some(found) = AwsClients::account_from_arn(&ng.arn)
+            && wanted != found
+        {
+            return fail(Diagnostic::error(
+                "Identity is for another account",
+                format!(
+                    "The identity names account {wanted}, but the credentials reach account \
+                     {found}. Import with credentials for account {wanted}."
+                ),
+            ));
+        }
         let Some(sandbox) = ng.tags.get(TAG_SANDBOX).cloned() else {
             return fail(Diagnostic::error(
                 "Not a nested node group",
