@@ -479,8 +479,11 @@ def main(argv):
     say(f"- peak RSS at the handshake: {fmt(rss, ' MiB', 1)}")
     say()
 
+    goals = []
     say("## 2. `terraform providers schema -json`")
     a, b = bench_schema(provider_dir, args.runs)
+    goals.append(("schema -json ≤ 1.10× the floor", statistics.median(a) / statistics.median(b) <= 1.10,
+                  f"{statistics.median(a) / statistics.median(b):.2f}×"))
     say()
     say(f"- ours: {fmt(a, ' ms')}; floor (`terraform_data` only): {fmt(b, ' ms')}; "
         f"ratio {statistics.median(a) / statistics.median(b):.2f}× (goal ≤ 1.10×)")
@@ -488,6 +491,9 @@ def main(argv):
 
     say("## 3. Plan of 200 `nested_capability` vs 200 `terraform_data`")
     a, b, (total, pcpu, peak, procs, fcpu) = bench_plan_200(provider_dir, args.runs)
+    goals.append(("plan of 200 data sources ≤ 1.5× the floor", statistics.median(a) / statistics.median(b) <= 1.5,
+                  f"{statistics.median(a) / statistics.median(b):.2f}×; provider CPU {pcpu:.2f} s of {total:.2f} s, "
+                  f"Terraform's own CPU {total - pcpu:.2f} s vs {fcpu:.2f} s for the floor"))
     say()
     say(f"- ours: {fmt(a, ' ms')}; floor: {fmt(b, ' ms')}; "
         f"ratio {statistics.median(a) / statistics.median(b):.2f}× (goal ≤ 1.5×)")
@@ -504,6 +510,10 @@ def main(argv):
         say()
         say("| phase | wall | AWS calls | calls per node group |")
         say("|---|---|---|---|")
+        refresh = r["plan (no-op, refresh)"]["total_calls"] / n
+        ssm = r["apply"]["calls"].get("ssm:GetParameter", 0)
+        goals.append((f"refresh ≤ 2 AWS calls per node group ({n} groups)", refresh <= 2, f"{refresh:.2f}"))
+        goals.append((f"one SSM lookup per distinct AMI key ({n} groups, 2 keys)", ssm <= 2, f"{ssm} lookups"))
         for phase in ("apply", "plan (no-op, refresh)", "destroy"):
             p = r[phase]
             walls.setdefault(phase, {})[n] = p["wall_s"]
@@ -527,6 +537,12 @@ def main(argv):
         for phase, by_n in walls.items():
             say(f"- {phase}: {by_n[lo]:.1f} s → {by_n[hi]:.1f} s ({by_n[hi] / by_n[lo]:.1f}×)")
         say()
+
+    say("## Goals")
+    say()
+    for name, met, figure in goals:
+        say(f"- {'met' if met else 'NOT MET'}: {name} — {figure}")
+    say()
 
     if args.write:
         with open(args.write, "w") as f:
