@@ -449,6 +449,39 @@ impl Drop for Moto {
     }
 }
 
+/// A YAML document as JSON, read by PyYAML in the project's venv (the
+/// parser the acceptance suite trusts, independent of the provider's own
+/// YAML writer).
+pub fn yaml_to_json(yaml: &str) -> Result<serde_json::Value, HarnessError> {
+    use std::io::Write;
+    let mut child = Command::new(venv()?.join("bin/python"))
+        .args([
+            "-c",
+            "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(io("starting PyYAML"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(yaml.as_bytes())
+            .map_err(io("writing to PyYAML"))?;
+    }
+    let out = child.wait_with_output().map_err(io("running PyYAML"))?;
+    if !out.status.success() {
+        return Err(HarnessError::Command {
+            what: "PyYAML could not read the document".into(),
+            detail: format!("{}\n{yaml}", String::from_utf8_lossy(&out.stderr)),
+        });
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| HarnessError::Command {
+        what: "reading PyYAML's JSON".into(),
+        detail: e.to_string(),
+    })
+}
+
 /// A port on 127.0.0.1 nobody listens on right now.
 pub fn free_port() -> Result<u16, HarnessError> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("finding a free port"))?;

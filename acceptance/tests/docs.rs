@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use acceptance::{Workspace, repo_root, terraforms, venv};
+use acceptance::{Workspace, repo_root, terraforms, yaml_to_json};
 use serde_json::Value;
 
 const PROVIDERS: &str = "terraform {\n  required_providers {\n    nested = { source = \"nested-sandbox/nested\" }\n  }\n}\n";
@@ -189,20 +189,7 @@ fn unknown_properties(props: &Value, block: &Value, path: &str) -> Vec<String> {
 #[test]
 fn pulumi_example_names_exist_in_the_provider_schema() {
     let path = repo_root().join("examples/pulumi/Pulumi.yaml");
-    let out = Command::new(venv().unwrap().join("bin/python"))
-        .args([
-            "-c",
-            "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let program: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let program = yaml_to_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_root().join("schemas/provider-schema.json")).unwrap(),
     )

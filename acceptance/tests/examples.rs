@@ -79,7 +79,7 @@ fn seed_scenarios_apply_with_the_expected_decisions() {
     assert_eq!(csc["seccompProfile"]["type"], "Unconfined");
     // The probe Job, read back by a YAML parser: it runs the probe for nsjail
     // with the very security context above, on nodes labelled for nsjail.
-    let job = yaml_to_json(o["probe_manifest"]["value"].as_str().unwrap());
+    let job = acceptance::yaml_to_json(o["probe_manifest"]["value"].as_str().unwrap()).unwrap();
     assert_eq!(job["kind"], "Job");
     let pod = &job["spec"]["template"]["spec"];
     assert_eq!(pod["containers"][0]["securityContext"], *csc);
@@ -168,29 +168,6 @@ fn registry_examples_apply() {
         }
     }
     assert!(applied >= 5, "only {applied} examples found");
-}
-
-/// A YAML document as JSON, through PyYAML in the project's venv.
-fn yaml_to_json(yaml: &str) -> serde_json::Value {
-    use std::io::Write;
-    let mut child = std::process::Command::new(acceptance::venv().unwrap().join("bin/python"))
-        .args([
-            "-c",
-            "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(yaml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "PyYAML could not read:\n{yaml}");
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The registry examples of the provider page and of `nested_nodegroup`

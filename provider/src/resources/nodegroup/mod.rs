@@ -969,17 +969,8 @@ async fn update(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
     }
 
     // Config phase: labels, taints, scaling.
-    let (old_labels, new_labels) = (string_map(prior, "labels"), string_map(&state, "labels"));
-    let add_labels: BTreeMap<String, String> = new_labels
-        .iter()
-        .filter(|(k, v)| old_labels.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove_labels: Vec<String> = old_labels
-        .keys()
-        .filter(|k| !new_labels.contains_key(*k))
-        .cloned()
-        .collect();
+    let (add_labels, remove_labels) =
+        map_changes(&string_map(prior, "labels"), &string_map(&state, "labels"));
     let to_api = |t: &Taint| Taint {
         effect: crate::aws::eks::effect_to_api(&t.effect),
         ..t.clone()
@@ -1045,17 +1036,7 @@ async fn update(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
 
     // Tags.
     let arn = s(prior, "arn").unwrap_or_default();
-    let (old_tags, new_tags) = (all_tags(rt, prior), all_tags(rt, &state));
-    let set: BTreeMap<String, String> = new_tags
-        .iter()
-        .filter(|(k, v)| old_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let unset: Vec<String> = old_tags
-        .keys()
-        .filter(|k| !new_tags.contains_key(*k))
-        .cloned()
-        .collect();
+    let (set, unset) = map_changes(&all_tags(rt, prior), &all_tags(rt, &state));
     if let Err(e) = aws.tag_resource(&arn, &set).await {
         diags.push(aws_diag("tagging the node group", &e));
     }
@@ -1063,6 +1044,25 @@ async fn update(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> A
         diags.push(aws_diag("untagging the node group", &e));
     }
     finish_apply(rt, aws, state, diags, None).await
+}
+
+/// What turns `old` into `new`: entries to set (new or changed) and keys
+/// to remove. Labels and tags are both updated this way.
+fn map_changes(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let set = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, remove)
 }
 
 async fn delete(aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
