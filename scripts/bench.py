@@ -222,7 +222,7 @@ def nodegroups_config(endpoint, n):
         parts.append(
             f'resource "nested_nodegroup" "g{i}" {{\n  cluster_name = "bench"\n  name = "g{i}"\n'
             '  node_role_arn = "arn:aws:iam::123456789012:role/nodes"\n'
-            '  subnet_ids = ["subnet-1", "subnet-2"]\n'
+            '  subnet_ids = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]\n'
             f'  sandbox = "{sandbox}"\n  ami_family = "{family}"\n'
             '  instance_types = ["m6i.large"]\n'
             "  scaling = { min_size = 1, max_size = 3, desired_size = 1 }\n}\n"
@@ -378,7 +378,7 @@ def bench_nodegroups(provider_dir, n):
     try:
         moto.boto3(
             "eks.create_cluster(name='bench', version='1.33', roleArn='arn:aws:iam::123456789012:role/eks', "
-            "resourcesVpcConfig={'subnetIds': ['subnet-1', 'subnet-2']})"
+            "resourcesVpcConfig={'subnetIds': ['subnet-0a1b2c3d', 'subnet-4e5f6a7b']})"
         )
         log = None
         ws = Workspace(provider_dir, nodegroups_config(moto.endpoint, n))

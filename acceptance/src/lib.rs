@@ -11,6 +11,8 @@
 //! - [`Moto`] starts moto's server on a free 127.0.0.1 port and stops it on
 //!   drop.
 
+pub mod nodegroup;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;

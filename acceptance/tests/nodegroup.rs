@@ -4,81 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance::{Moto, Terraform, Workspace, terraforms};
-
-fn config(endpoint: &str, body: &str) -> String {
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    nested = {{ source = "nested-sandbox/nested" }}
-  }}
-}}
-
-provider "nested" {{
-  region      = "us-east-1"
-  max_retries = 10
-  endpoints = {{
-    eks = "{endpoint}"
-    ec2 = "{endpoint}"
-    ssm = "{endpoint}"
-    sts = "{endpoint}"
-  }}
-  default_tags = {{ team = "platform" }}
-}}
-{body}
-"#
-    )
-}
-
-fn nodegroup(extra: &str) -> String {
-    format!(
-        r#"
-resource "nested_nodegroup" "agents" {{
-  cluster_name       = "prod"
-  name               = "agents"
-  node_role_arn      = "arn:aws:iam::123456789012:role/nodes"
-  subnet_ids         = ["subnet-1", "subnet-2"]
-  sandbox            = "nsjail"
-  ami_family         = "bottlerocket"
-  instance_types     = ["m6i.large"]
-{extra}
-}}
-
-output "ng" {{ value = nested_nodegroup.agents }}
-"#
-    )
-}
-
-const DEFAULT_EXTRA: &str = r#"
-  scaling = { min_size = 1, max_size = 3, desired_size = 2 }
-  labels  = { "workload" = "agents" }
-"#;
-
-fn workspace(tf: &Terraform, moto: &Moto, body: &str) -> Workspace {
-    let mut ws = Workspace::new(tf, &config(&moto.endpoint(), body)).unwrap();
-    ws.env("AWS_ACCESS_KEY_ID", "testing");
-    ws.env("AWS_SECRET_ACCESS_KEY", "testing");
-    ws.env("AWS_EC2_METADATA_DISABLED", "true");
-    ws
-}
-
-fn counts(moto: &Moto) -> (usize, usize) {
-    let out = moto
-        .boto3(
-            "ng = eks.list_nodegroups(clusterName='prod')['nodegroups']\nlt = ec2.describe_launch_templates()['LaunchTemplates']\nprint(len(ng), len(lt))",
-        )
-        .unwrap();
-    let mut it = out.split_whitespace().map(|n| n.parse::<usize>().unwrap());
-    (it.next().unwrap(), it.next().unwrap())
-}
-
-fn plan_is_empty(ws: &Workspace) {
-    let r = ws
-        .run(&["plan", "-detailed-exitcode", "-no-color"])
-        .unwrap();
-    assert_eq!(r.code, 0, "plan not empty:\n{}", r.text());
-}
+use acceptance::nodegroup::{
+    DEFAULT_EXTRA, FaultProxy, config, counts, nodegroup, plan_is_empty, workspace,
+};
+use acceptance::{Moto, Workspace, terraforms};
 
 #[test]
 fn create_replan_update_replace_destroy() {
@@ -122,7 +51,7 @@ fn create_replan_update_replace_destroy() {
     );
     assert_eq!(counts(&moto), (1, 1));
     let lt_user_data = moto
-        .boto3("import base64\nv = ec2.describe_launch_template_versions(LaunchTemplateName='nested-prod-agents')['LaunchTemplateVersions'][0]\nprint(base64.b64decode(v['LaunchTemplateData']['UserData']).decode())")
+        .boto3(&format!("import base64\nv = ec2.describe_launch_template_versions(LaunchTemplateId='{}')['LaunchTemplateVersions'][0]\nprint(base64.b64decode(v['LaunchTemplateData']['UserData']).decode())", ng["launch_template_id"].as_str().unwrap()))
         .unwrap();
     assert!(
         lt_user_data.starts_with("[settings.kernel.sysctl]"),
@@ -424,35 +353,15 @@ provider "nested" {{
 fn faults_on_the_wire_still_converge_without_duplicates() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
-    let port = acceptance::free_port().unwrap();
-    let mut proxy = std::process::Command::new(acceptance::venv().unwrap().join("bin/python"))
-        .arg(acceptance::repo_root().join("acceptance/tools/fault_proxy.py"))
-        .args(["--port", &port.to_string(), "--upstream", &moto.endpoint()])
-        .args(["--fault-rate", "0.3", "--seed", "7"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while acceptance::http_get(port, "/fault-proxy/stats").is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "fault proxy did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let proxy = FaultProxy::start(&moto, 0.3, 7, 0);
     let tf = &terraforms().unwrap()[0];
-    let proxied = format!("http://127.0.0.1:{port}");
+    let proxied = proxy.endpoint();
     let mut ws = Workspace::new(tf, &config(&proxied, &nodegroup(DEFAULT_EXTRA))).unwrap();
     ws.env("AWS_ACCESS_KEY_ID", "testing");
     ws.env("AWS_SECRET_ACCESS_KEY", "testing");
     ws.env("AWS_EC2_METADATA_DISABLED", "true");
     let apply = ws.run(&["apply", "-auto-approve", "-no-color"]).unwrap();
-    let stats = acceptance::http_get(port, "/fault-proxy/stats").unwrap_or_default();
-    eprintln!(
-        "fault proxy: {}",
-        stats.split("\r\n\r\n").nth(1).unwrap_or("")
-    );
+    eprintln!("fault proxy: {}", proxy.stats());
     assert!(apply.ok(), "{}", apply.text());
     assert_eq!(counts(&moto), (1, 1), "no duplicates, no orphans");
     let replan = ws
@@ -462,8 +371,49 @@ fn faults_on_the_wire_still_converge_without_duplicates() {
     let destroy = ws.run(&["destroy", "-auto-approve", "-no-color"]).unwrap();
     assert!(destroy.ok(), "{}", destroy.text());
     assert_eq!(counts(&moto), (0, 0));
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+}
+
+/// 30 node groups through a proxy failing 30% of calls, with the provider's
+/// default retry settings: apply, refresh and destroy all converge.
+#[test]
+fn thirty_groups_at_30_percent_faults_converge_with_default_retries() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let proxy = FaultProxy::start(&moto, 0.3, 11, 0);
+    let tf = &terraforms().unwrap()[0];
+    let body = nodegroup(DEFAULT_EXTRA)
+        .replace(
+            "resource \"nested_nodegroup\" \"agents\" {",
+            "resource \"nested_nodegroup\" \"agents\" {\n  count = 30",
+        )
+        .replace(
+            "name               = \"agents\"",
+            "name               = \"agents-${count.index}\"",
+        )
+        .replace("output \"ng\" { value = nested_nodegroup.agents }", "");
+    let proxied = proxy.endpoint();
+    let mut ws = Workspace::new(tf, &config(&proxied, &body)).unwrap();
+    ws.env("AWS_ACCESS_KEY_ID", "testing");
+    ws.env("AWS_SECRET_ACCESS_KEY", "testing");
+    ws.env("AWS_EC2_METADATA_DISABLED", "true");
+    let apply = ws.run(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    eprintln!(
+        "apply of 30 groups at 30% faults took {:?}; proxy: {}",
+        apply.took,
+        proxy.stats()
+    );
+    assert!(apply.ok(), "{}", apply.text());
+    assert_eq!(counts(&moto), (30, 30), "no duplicates, no orphans");
+    for _ in 0..3 {
+        let replan = ws
+            .run(&["plan", "-detailed-exitcode", "-no-color"])
+            .unwrap();
+        assert_eq!(replan.code, 0, "{}", replan.text());
+    }
+    let destroy = ws.run(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    eprintln!("destroy took {:?}; proxy: {}", destroy.took, proxy.stats());
+    assert!(destroy.ok(), "{}", destroy.text());
+    assert_eq!(counts(&moto), (0, 0));
 }
 
 /// Ctrl-C while the provider waits for ACTIVE: Terraform sends

@@ -1,6 +1,6 @@
 """A fault-injecting HTTP proxy on 127.0.0.1 for the acceptance suite.
 
-    fault_proxy.py --port P --upstream http://127.0.0.1:M [--fault-rate 0.3] [--seed 7]
+    fault_proxy.py --port P --upstream http://127.0.0.1:M [--fault-rate 0.3] [--seed 7] [--delay-ms 0]
 
 With probability --fault-rate a request is answered by the proxy itself,
 without forwarding: alternately HTTP 429 (throttling) and HTTP 500 (internal
@@ -16,6 +16,10 @@ Every other request is forwarded verbatim (method, path, query, headers
 including Authorization, body) to --upstream and its answer relayed verbatim
 (status, headers, body); only hop-by-hop headers are dropped.
 
+With --delay-ms D every forwarded request waits D milliseconds before it
+reaches the upstream (a slow network: creates are still in flight when a
+test kills Terraform).
+
 GET /fault-proxy/stats is answered by the proxy itself, never faulted:
 {"faults": n, "forwarded": n, "throttled": n, "internal_errors": n}.
 Test-server control paths (/moto-api/..., /nested-test/...) are always
@@ -28,6 +32,7 @@ import json
 import random
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,7 +88,7 @@ class Stats:
             }
 
 
-def make_handler(upstream, rate, rng, stats):
+def make_handler(upstream, rate, rng, stats, delay=0.0):
     target = urllib.parse.urlsplit(upstream)
     if target.scheme != "http" or not target.hostname:
         raise SystemExit(f"--upstream must be http://host:port, not {upstream!r}")
@@ -222,6 +227,8 @@ def make_handler(upstream, rate, rng, stats):
                 if fault:
                     self._fault(body)
                     return
+                if delay:
+                    time.sleep(delay)
             self._forward(body, dechunked)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
@@ -235,6 +242,7 @@ def parse_args(argv):
     p.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:5000")
     p.add_argument("--fault-rate", type=float, default=0.3, help="0..1, share of requests faulted")
     p.add_argument("--seed", type=int, default=7, help="seed of the fault dice")
+    p.add_argument("--delay-ms", type=int, default=0, help="latency added to every forwarded request")
     args = p.parse_args(argv)
     if not 0.0 <= args.fault_rate <= 1.0:
         p.error("--fault-rate must be between 0 and 1")
@@ -244,7 +252,9 @@ def parse_args(argv):
 def main(argv):
     args = parse_args(argv)
     stats = Stats()
-    handler = make_handler(args.upstream, args.fault_rate, random.Random(args.seed), stats)
+    handler = make_handler(
+        args.upstream, args.fault_rate, random.Random(args.seed), stats, args.delay_ms / 1000.0
+    )
     server = ThreadingHTTPServer((HOST, args.port), handler)
     try:
         server.serve_forever()

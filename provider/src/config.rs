@@ -9,7 +9,9 @@ use crate::framework::{AttributePath, Diagnostics, Value};
 
 /// Services whose endpoint can be overridden.
 pub const ENDPOINT_SERVICES: [&str; 4] = ["eks", "ec2", "ssm", "sts"];
-/// Upper bound of `max_retries`: more would keep a failing apply going for hours.
+/// Upper bound of `max_retries`. Every call also has a deadline
+/// ([`crate::aws::OPERATION_TIMEOUT`]), so retries never keep a plan waiting
+/// past it.
 pub const MAX_RETRIES_LIMIT: i64 = 25;
 
 /// The provider configuration after validation. Values Terraform did not
@@ -31,13 +33,18 @@ pub struct ProviderConfig {
 /// touch AWS never load credentials).
 pub struct ProviderRuntime {
     pub config: ProviderConfig,
+    /// Unique per ConfigureProvider in this process: what one Terraform
+    /// walk (plan, apply) planned is told apart from another's.
+    pub generation: u64,
     clients: tokio::sync::OnceCell<Arc<AwsClients>>,
 }
 
 impl ProviderRuntime {
     pub fn new(config: ProviderConfig) -> Self {
+        static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Self {
             config,
+            generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             clients: tokio::sync::OnceCell::new(),
         }
     }
@@ -72,16 +79,36 @@ fn is_region(s: &str) -> bool {
             .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn is_endpoint_url(s: &str) -> bool {
-    let rest = s
+/// `http(s)://host[:port][/path]`, with a port from 1 to 65535 when given.
+fn endpoint_url_problem(s: &str) -> Option<String> {
+    let Some(rest) = s
         .strip_prefix("http://")
-        .or_else(|| s.strip_prefix("https://"));
-    match rest {
-        Some(r) => {
-            let host = r.split(['/', '?', '#']).next().unwrap_or_default();
-            !host.is_empty() && !host.contains(char::is_whitespace)
+        .or_else(|| s.strip_prefix("https://"))
+    else {
+        return Some("is not an http:// or https:// URL".into());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains(char::is_whitespace) {
+        return Some("has no host".into());
+    }
+    // `[::1]:5000` or `host:5000`.
+    let port = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((_, tail)) => tail.strip_prefix(':'),
+            None => return Some("has an unclosed [ in its host".into()),
         }
-        None => false,
+    } else {
+        authority.rsplit_once(':').map(|(_, p)| p)
+    };
+    match port {
+        None => None,
+        Some(p) => match p.parse::<u32>() {
+            Ok(n) if (1..=65535).contains(&n) && !p.starts_with('+') => None,
+            _ => Some(format!(
+                "has the port {}, but ports are 1 to 65535",
+                crate::validate::quoted(p)
+            )),
+        },
     }
 }
 
@@ -135,19 +162,21 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
                 continue;
             }
             let Some(url) = v.as_str() else { continue };
-            if is_endpoint_url(url) {
-                out.endpoints
-                    .insert(service.to_string(), url.trim_end_matches('/').to_string());
-            } else {
-                diags.error_at(
+            match endpoint_url_problem(url) {
+                None => {
+                    out.endpoints
+                        .insert(service.to_string(), url.trim_end_matches('/').to_string());
+                }
+                Some(problem) => diags.error_at(
                     AttributePath::attr("endpoints").then_attr(service),
                     "Invalid endpoint URL",
                     format!(
-                        "{url:?} is not an http:// or https:// URL. Use a full URL such as \
+                        "{} {problem}. Use a full URL such as \
                          \"https://{service}.us-east-1.amazonaws.com\" or \
-                         \"http://127.0.0.1:5000\"."
+                         \"http://127.0.0.1:5000\".",
+                        crate::validate::quoted(url)
                     ),
-                );
+                ),
             }
         }
     }
@@ -293,6 +322,31 @@ mod tests {
         assert!(d.is_empty());
         assert!(c.unknown);
         assert_eq!(c.region, None);
+    }
+
+    #[test]
+    fn endpoint_ports_must_exist() {
+        for (url, ok) in [
+            ("http://127.0.0.1:5000", true),
+            ("https://eks.us-east-1.amazonaws.com/", true),
+            ("http://[::1]:8080/x", true),
+            ("http://127.0.0.1:99999", false),
+            ("http://127.0.0.1:0", false),
+            ("http://host:port", false),
+            ("http://", false),
+            ("ftp://x", false),
+        ] {
+            let (_, d) = parse_config(&cfg(vec![(
+                "endpoints",
+                Value::object([("eks", Value::string(url))]),
+            )]));
+            assert_eq!(d.is_empty(), ok, "{url}: {d:?}");
+        }
+        let (_, d) = parse_config(&cfg(vec![(
+            "endpoints",
+            Value::object([("eks", Value::string("http://127.0.0.1:99999"))]),
+        )]));
+        assert!(d.0[0].detail.contains("1 to 65535"), "{}", d.0[0].detail);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod plugin;
 pub mod provider;
 pub mod render;
 pub mod resources;
+pub mod validate;
 
 /// Registry address users put in `required_providers`.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/nested-sandbox/nested";

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::aws::DEFAULT_MAX_RETRIES;
 use crate::config::{ENDPOINT_SERVICES, MAX_RETRIES_LIMIT, ProviderRuntime, parse_config};
 use crate::data_sources::capability::CapabilityDataSource;
 use crate::data_sources::openshift_profile::OpenShiftProfileDataSource;
@@ -67,8 +68,13 @@ fn provider_schema() -> Schema {
     ))
     .attribute(Attribute::number("max_retries").optional().description(&format!(
         "How many times an AWS call that is throttled or fails with a 5xx error is retried \
-         (0–{MAX_RETRIES_LIMIT}), with exponential backoff. Defaults to the AWS SDK's standard \
-         retry mode (3 attempts in all)."
+         (0–{MAX_RETRIES_LIMIT}), with exponential backoff of at most {backoff} s between \
+         attempts. Defaults to {DEFAULT_MAX_RETRIES}, as hashicorp/aws. Every call also has a \
+         deadline of {deadline} s (retries included; {attempt} s per attempt), so a plan never \
+         hangs on an endpoint that stops answering.",
+        backoff = crate::aws::MAX_BACKOFF.as_secs(),
+        deadline = crate::aws::OPERATION_TIMEOUT.as_secs(),
+        attempt = crate::aws::ATTEMPT_TIMEOUT.as_secs(),
     )))
 }
 

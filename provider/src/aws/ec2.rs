@@ -46,12 +46,16 @@ impl AwsClients {
         content: &TemplateContent,
         tags: &BTreeMap<String, String>,
         owner: (&str, &str),
+        extra_tags: &[(&str, &str)],
     ) -> Result<(String, i64), AwsError> {
         let mut spec = TagSpecification::builder().resource_type(ResourceType::LaunchTemplate);
         for (k, v) in tags {
             spec = spec.tags(Tag::builder().key(k).value(v).build());
         }
         spec = spec.tags(Tag::builder().key(owner.0).value(owner.1).build());
+        for (k, v) in extra_tags {
+            spec = spec.tags(Tag::builder().key(*k).value(*v).build());
+        }
         let result = self
             .ec2
             .create_launch_template()
@@ -167,6 +171,53 @@ impl AwsClients {
             .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
             .and_then(|bytes| String::from_utf8(bytes).ok());
         Ok(TemplateContent { user_data })
+    }
+
+    /// IDs of the launch templates carrying tag `key` = `value`.
+    pub async fn find_launch_templates_tagged(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let mut ids = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = self
+                .ec2
+                .describe_launch_templates()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name(format!("tag:{key}"))
+                        .values(value)
+                        .build(),
+                )
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    api_error(
+                        "DescribeLaunchTemplates",
+                        format!("launch templates tagged {key}={value}"),
+                        e,
+                    )
+                })?;
+            // The filter narrows the answer; the tags decide (a server that
+            // ignores the filter must not make other templates match).
+            ids.extend(
+                out.launch_templates()
+                    .iter()
+                    .filter(|t| {
+                        t.tags()
+                            .iter()
+                            .any(|tag| tag.key() == Some(key) && tag.value() == Some(value))
+                    })
+                    .filter_map(|t| t.launch_template_id().map(String::from)),
+            );
+            match out.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                _ => return Ok(ids),
+            }
+        }
     }
 
     /// Delete; a template that is already gone counts as deleted.

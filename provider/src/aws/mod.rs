@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -24,7 +26,7 @@ pub struct Settings {
     pub profile: Option<String>,
     /// Service name (`eks`, `ec2`, `ssm`, `sts`) → endpoint URL.
     pub endpoints: BTreeMap<String, String>,
-    /// Retries after the first attempt; `None` = the SDK's standard mode.
+    /// Retries after the first attempt; `None` = [`DEFAULT_MAX_RETRIES`].
     pub max_retries: Option<u32>,
 }
 
@@ -116,6 +118,28 @@ where
     }
 }
 
+/// Retries after the first attempt when the provider sets none (as
+/// hashicorp/aws: 25), so 30% failed calls still converge.
+pub const DEFAULT_MAX_RETRIES: u32 = 25;
+/// Longest pause between two attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Deadline of one call, retries included: a plan is never stuck longer.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(300);
+/// Deadline of one attempt (an endpoint that accepts and never answers).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SDK's standard retry mode spends tokens from a bucket on every retry
+/// and fails calls once it is empty ("retry quota exceeded"): a burst of
+/// throttling across many node groups then fails creates that more retries
+/// would carry. hashicorp/aws turns the bucket off (`ratelimit.None`); so do
+/// we, per service.
+fn retry_partition(service: &'static str) -> RetryPartition {
+    RetryPartition::custom(service)
+        .token_bucket(TokenBucket::unlimited())
+        .build()
+}
+
 /// The SDK clients, built on first use and shared by every resource.
 pub struct AwsClients {
     pub eks: aws_sdk_eks::Client,
@@ -139,39 +163,52 @@ impl AwsClients {
         if let Some(p) = &settings.profile {
             loader = loader.profile_name(p);
         }
-        let retry = match settings.max_retries {
-            Some(n) => RetryConfig::standard().with_max_attempts(n.saturating_add(1)),
-            None => RetryConfig::standard(),
-        };
-        let shared = loader.retry_config(retry).load().await;
+        let retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        let retry = RetryConfig::standard()
+            .with_max_attempts(retries.saturating_add(1))
+            .with_max_backoff(MAX_BACKOFF);
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build();
+        let shared = loader
+            .retry_config(retry)
+            .timeout_config(timeouts)
+            .load()
+            .await;
         let region = shared
             .region()
             .map(ToString::to_string)
             .ok_or(AwsError::NoRegion)?;
         let endpoint = |service: &str| settings.endpoints.get(service).cloned();
         let eks = {
-            let mut b = aws_sdk_eks::config::Builder::from(&shared);
+            let mut b = aws_sdk_eks::config::Builder::from(&shared)
+                .retry_partition(retry_partition("nested-eks"));
             if let Some(url) = endpoint("eks") {
                 b = b.endpoint_url(url);
             }
             aws_sdk_eks::Client::from_conf(b.build())
         };
         let ec2 = {
-            let mut b = aws_sdk_ec2::config::Builder::from(&shared);
+            let mut b = aws_sdk_ec2::config::Builder::from(&shared)
+                .retry_partition(retry_partition("nested-ec2"));
             if let Some(url) = endpoint("ec2") {
                 b = b.endpoint_url(url);
             }
             aws_sdk_ec2::Client::from_conf(b.build())
         };
         let ssm = {
-            let mut b = aws_sdk_ssm::config::Builder::from(&shared);
+            let mut b = aws_sdk_ssm::config::Builder::from(&shared)
+                .retry_partition(retry_partition("nested-ssm"));
             if let Some(url) = endpoint("ssm") {
                 b = b.endpoint_url(url);
             }
             aws_sdk_ssm::Client::from_conf(b.build())
         };
         let sts = {
-            let mut b = aws_sdk_sts::config::Builder::from(&shared);
+            let mut b = aws_sdk_sts::config::Builder::from(&shared)
+                .retry_partition(retry_partition("nested-sts"));
             if let Some(url) = endpoint("sts") {
                 b = b.endpoint_url(url);
             }

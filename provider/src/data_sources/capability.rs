@@ -178,6 +178,18 @@ fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
         &s("sandbox").unwrap_or_default(),
         &s("platform").unwrap_or_default(),
     );
+    input.kubernetes_version = s("kubernetes_version").and_then(|text| {
+        // One parser for the resource and the data sources.
+        crate::validate::version::kubernetes_minor(&text)
+            .map_err(|e| {
+                diags.error_at(
+                    AttributePath::attr("kubernetes_version"),
+                    "Invalid kubernetes_version",
+                    format!("{e}."),
+                );
+            })
+            .ok()
+    });
     let mut version = |name: &str, example: &str| -> Option<Version> {
         let text = s(name)?;
         match text.trim_start_matches('v').parse::<Version>() {
@@ -192,7 +204,6 @@ fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
             }
         }
     };
-    input.kubernetes_version = version("kubernetes_version", "1.33");
     input.openshift_version = version("openshift_version", "4.20");
     input.kernel_version = version("kernel_version", "6.12");
     input.ami_family = s("ami_family");

@@ -19,31 +19,49 @@ use super::value::Value;
 /// every later call of its resources and data sources.
 pub type ProviderData = Arc<dyn Any + Send + Sync>;
 
-/// Fires when Terraform sends StopProvider (Ctrl-C): long waits should end
-/// promptly with a diagnostic.
+/// Why in-flight work should end: Terraform sent StopProvider (Ctrl-C), or
+/// Terraform itself is gone (killed), so no answer will ever reach a state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Halt {
+    #[default]
+    Running,
+    /// StopProvider: end waits promptly, answer with what exists.
+    Stop,
+    /// Terraform died: end waits, create nothing new, exit.
+    Gone,
+}
+
+/// Fires when Terraform sends StopProvider (Ctrl-C) or goes away: long
+/// waits should end promptly with a diagnostic.
 #[derive(Clone, Debug)]
-pub struct StopToken(watch::Receiver<bool>);
+pub struct StopToken(watch::Receiver<Halt>);
 
 impl StopToken {
-    pub fn new(rx: watch::Receiver<bool>) -> Self {
+    pub fn new(rx: watch::Receiver<Halt>) -> Self {
         Self(rx)
     }
 
     /// A token that never fires (tests, pure code).
     pub fn never() -> Self {
-        let (tx, rx) = watch::channel(false);
+        let (tx, rx) = watch::channel(Halt::Running);
         // Keep the sender alive so `stopped()` never resolves.
         std::mem::forget(tx);
         Self(rx)
     }
 
     pub fn is_stopped(&self) -> bool {
-        *self.0.borrow()
+        *self.0.borrow() != Halt::Running
     }
 
-    /// Resolves once stop has been requested.
+    /// Terraform is gone: whatever is not yet created must not be, and what
+    /// was created cannot be reported.
+    pub fn is_gone(&self) -> bool {
+        *self.0.borrow() == Halt::Gone
+    }
+
+    /// Resolves once stop has been requested (or Terraform is gone).
     pub async fn stopped(&mut self) {
-        let _ = self.0.wait_for(|s| *s).await;
+        let _ = self.0.wait_for(|s| *s != Halt::Running).await;
     }
 }
 

@@ -11,6 +11,17 @@ pub struct MergeBottlerocketTomlFunction;
 fn collect(value: &Value, path: &mut Vec<String>, out: &mut Vec<Setting>) -> Result<(), String> {
     if let Some(entries) = value.as_entries() {
         for (k, v) in entries {
+            if k.is_empty() || k.contains(['"', '\\', '\'']) || k.chars().any(char::is_control) {
+                return Err(format!(
+                    "key {} under {}: keys with quotes, backslashes or control characters need escapes inside a quoted TOML key, which EKS's user-data merge rejects; rename the key",
+                    crate::validate::quoted(k),
+                    if path.is_empty() {
+                        "settings".to_string()
+                    } else {
+                        path.join(".")
+                    }
+                ));
+            }
             if k.contains('.') && v.as_entries().is_some() {
                 return Err(format!(
                     "key {:?} under {} holds a table: a dotted key in a table header needs quotes, which EKS rejects; nest it as separate keys instead",
@@ -159,6 +170,28 @@ mod tests {
         assert!(e.text.contains("\"a.b\""), "{}", e.text);
         let arg = Value::object([("x", Value::Tuple(vec![Value::string("a"), Value::int(1)]))]);
         assert!(BottlerocketSettingsFunction.call(&[arg]).is_err());
+    }
+
+    #[test]
+    fn keys_with_quotes_are_refused_and_what_is_rendered_merges_back() {
+        let arg = Value::object([(
+            "kernel",
+            Value::object([("sysctl", Value::object([("a\"b", Value::string("1"))]))]),
+        )]);
+        let e = BottlerocketSettingsFunction.call(&[arg]).unwrap_err();
+        assert!(e.text.contains("quotes"), "{}", e.text);
+        // Whatever the function renders, the provider's own merge accepts.
+        let ok = Value::object([(
+            "kernel",
+            Value::object([(
+                "sysctl",
+                Value::object([("net.ipv4.ip_forward", Value::string("1"))]),
+            )]),
+        )]);
+        let doc = BottlerocketSettingsFunction.call(&[ok]).unwrap();
+        MergeBottlerocketTomlFunction
+            .call(&[doc.clone(), doc])
+            .unwrap();
     }
 
     #[test]

@@ -80,6 +80,9 @@ fn from_msgpack(raw: rmpv::Value, ty: &Type, path: &AttributePath) -> Result<Val
                     Err(err(path, "integer out of range"))
                 }
             }
+            // Terraform numbers cannot be NaN: a NaN on the wire is malformed.
+            M::F32(f) if f.is_nan() => Err(err(path, "NaN is not a Terraform number")),
+            M::F64(f) if f.is_nan() => Err(err(path, "NaN is not a Terraform number")),
             M::F32(f) => Ok(Value::Number(Number::from_f64(f64::from(f)))),
             M::F64(f) => Ok(Value::Number(Number::from_f64(f))),
             M::String(s) => {
@@ -634,6 +637,19 @@ mod tests {
             )))
         );
         assert_eq!(v.attr("flag"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn nan_on_the_wire_is_an_error() {
+        let mut buf = Vec::new();
+        rmp::encode::write_f64(&mut buf, f64::NAN).unwrap();
+        assert!(decode_msgpack(&buf, &Type::Number).is_err());
+        let mut buf = Vec::new();
+        rmp::encode::write_f64(&mut buf, f64::INFINITY).unwrap();
+        assert_eq!(
+            decode_msgpack(&buf, &Type::Number).unwrap(),
+            Value::Number(Number::Float(f64::INFINITY))
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::proto::plugin::grpc_stdio_server::GrpcStdioServer;
 use super::proto::tfplugin6::provider_server::ProviderServer;
 use super::service::ProviderService;
 use super::tls::{ServerIdentity, TlsError, parse_client_certs, server_config};
-use crate::framework::provider::Provider;
+use crate::framework::provider::{Halt, Provider};
 
 /// The cookie Terraform sets so a provider knows it was started by Terraform.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
@@ -171,7 +171,7 @@ pub enum Mode {
 fn build_router(
     provider: Arc<dyn Provider>,
     shutdown_tx: watch::Sender<bool>,
-    stop_tx: watch::Sender<bool>,
+    stop_tx: watch::Sender<Halt>,
 ) -> (Router, tonic_health::server::HealthReporter) {
     let (reporter, health) = tonic_health::server::health_reporter();
     let shutdown_rx = shutdown_tx.subscribe();
@@ -209,8 +209,8 @@ pub async fn serve(
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let (stop_tx, _) = watch::channel(false);
-    let (router, reporter) = build_router(provider, shutdown_tx.clone(), stop_tx);
+    let (stop_tx, _) = watch::channel(Halt::Running);
+    let (router, reporter) = build_router(provider, shutdown_tx.clone(), stop_tx.clone());
     reporter
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
         .await;
@@ -247,6 +247,9 @@ pub async fn serve(
     tracing::info!(address = %addr, tls = tls.is_some(), "provider serving");
 
     spawn_signal_handler(mode, shutdown_tx.clone());
+    if mode == Mode::Managed {
+        spawn_parent_watch(stop_tx, shutdown_tx.clone());
+    }
 
     let shutdown_signal = wait_shutdown(shutdown_rx.clone());
     let serving = async {
@@ -390,6 +393,47 @@ fn spawn_signal_handler(mode: Mode, shutdown: watch::Sender<bool>) {
             }
         }
     });
+}
+
+/// How often the provider checks that Terraform is still its parent.
+const PARENT_POLL: Duration = Duration::from_millis(200);
+/// After Terraform is gone: time for in-flight calls to reach a safe point
+/// (end their waits, record what they created) before the process exits.
+const GONE_GRACE: Duration = Duration::from_secs(2);
+
+/// Terraform killed (`kill -9`, an OOM kill, a CI timeout) never sends
+/// Shutdown; without this the provider would live on as an orphan and keep
+/// creating node groups. When the parent process changes (re-parented to
+/// init or a subreaper), in-flight work is told Terraform is gone, and the
+/// process exits shortly after.
+fn spawn_parent_watch(stop: watch::Sender<Halt>, shutdown: watch::Sender<bool>) {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        if parent == 1 {
+            // Started by init (a container's entry point): nothing to watch.
+            return;
+        }
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PARENT_POLL).await;
+                if std::os::unix::process::parent_id() != parent {
+                    break;
+                }
+            }
+            tracing::warn!(
+                parent,
+                "Terraform (the parent process) is gone: ending in-flight work, creating nothing new, exiting"
+            );
+            let _ = stop.send(Halt::Gone);
+            tokio::time::sleep(GONE_GRACE).await;
+            let _ = shutdown.send(true);
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (stop, shutdown);
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use super::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::provider::{
     ApplyRequest, ClientCapabilities, ConfigureRequest, DataSource, Function, FunctionDefinition,
-    FunctionError, ImportRequest, MoveRequest, PlanRequest, Provider, ProviderData,
+    FunctionError, Halt, ImportRequest, MoveRequest, PlanRequest, Provider, ProviderData,
     ReadDataRequest, ReadRequest, Resource, StopToken,
 };
 use crate::framework::schema::{Schema, apply_defaults, validate_declared};
@@ -53,7 +53,7 @@ struct Inner {
     /// Built once: Terraform asks for the schema many times per run.
     schema_response: pb::get_provider_schema::Response,
     provider_data: RwLock<Option<ProviderData>>,
-    stop_tx: watch::Sender<bool>,
+    stop_tx: watch::Sender<Halt>,
 }
 
 /// The gRPC service Terraform talks to.
@@ -176,7 +176,7 @@ fn client_capabilities(c: Option<&pb::ClientCapabilities>) -> ClientCapabilities
 }
 
 impl ProviderService {
-    pub fn new(provider: Arc<dyn Provider>, stop_tx: watch::Sender<bool>) -> Self {
+    pub fn new(provider: Arc<dyn Provider>, stop_tx: watch::Sender<Halt>) -> Self {
         let provider_schema = provider.schema();
         let provider_type = provider_schema.value_type();
         let resources: BTreeMap<_, _> = provider
@@ -1360,7 +1360,14 @@ impl ProviderRpc for ProviderService {
         _request: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         tracing::info!("StopProvider: cancelling in-flight operations");
-        let _ = self.inner.stop_tx.send(true);
+        // A stop never downgrades "Terraform is gone".
+        self.inner.stop_tx.send_if_modified(|h| {
+            let changed = *h == Halt::Running;
+            if changed {
+                *h = Halt::Stop;
+            }
+            changed
+        });
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
@@ -1483,7 +1490,7 @@ mod tests {
     }
 
     fn service() -> ProviderService {
-        let (tx, _) = watch::channel(false);
+        let (tx, _) = watch::channel(Halt::Running);
         ProviderService::new(Arc::new(TestProvider), tx)
     }
 
@@ -1671,7 +1678,7 @@ mod tests {
 
     #[tokio::test]
     async fn stop_provider_fires_the_stop_token() {
-        let (tx, _) = watch::channel(false);
+        let (tx, _) = watch::channel(Halt::Running);
         let s = ProviderService::new(Arc::new(TestProvider), tx);
         let mut token = s.inner.stop_token();
         assert!(!token.is_stopped());

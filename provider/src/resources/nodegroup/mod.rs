@@ -1,13 +1,25 @@
 //! `resource "nested_nodegroup"`: an EKS managed node group and the launch
 //! template it owns, shaped by a capability decision.
 //!
-//! Plan runs the capability engine and the renderers, so every error shows
-//! at `terraform plan` at the attribute at fault. Apply creates the launch
-//! template, then the node group with an idempotency token, returns the ID
-//! even when the wait fails (the object is tainted, never lost), and reads
-//! back after every write.
+//! Plan validates every input to the rules of the API it goes to
+//! ([`validate`]) and runs the capability engine and the renderers, so every
+//! error shows at `terraform plan` at the attribute at fault. One resource
+//! instance owns one node group ([`instance`]): its nonce makes the tokens,
+//! the launch template name and the ownership tag, and a name that exists
+//! and is not ours is an error, never an adoption. Apply returns the ID even
+//! when the wait fails (the object is tainted, never lost), and reads back
+//! after every write.
 
+pub mod claims;
+mod create;
+pub mod inflight;
+pub mod instance;
 pub mod schema;
+mod update;
+pub mod validate;
+mod values;
+
+use values::*;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,150 +43,18 @@ use crate::render::{self, UserDataOptions};
 /// Tags the provider keeps on what it creates; not shown in `tags`.
 pub const TAG_SANDBOX: &str = "nested.dev/sandbox";
 pub const TAG_MANAGED_BY: &str = "nested.dev/managed-by";
-pub const TAG_OWNER: &str = "nested.dev/node-group";
 const MANAGED_BY: &str = "terraform-provider-nested";
 
 pub struct NodegroupResource;
 
-// ------------------------------------------------------------------ values
-
-fn s(v: &Value, k: &str) -> Option<String> {
-    v.attr(k).and_then(Value::as_str).map(str::to_string)
-}
-
-fn is_unknown(v: &Value, k: &str) -> bool {
-    v.attr(k).is_some_and(|x| !x.is_wholly_known())
-}
-
-fn strings(v: &Value, k: &str) -> Vec<String> {
-    v.attr(k)
-        .and_then(Value::as_elements)
-        .map(|e| {
-            e.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn string_map(v: &Value, k: &str) -> BTreeMap<String, String> {
-    v.attr(k)
-        .and_then(Value::as_entries)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn map_value(m: &BTreeMap<String, String>) -> Value {
-    Value::Map(
-        m.iter()
-            .map(|(k, v)| (k.clone(), Value::string(v)))
-            .collect(),
-    )
-}
-
-fn list_value(v: &[String]) -> Value {
-    Value::List(v.iter().map(Value::string).collect())
-}
-
-fn int(v: &Value, k: &str) -> Option<i64> {
-    v.attr(k)
-        .and_then(Value::as_number)
-        .and_then(|n| n.as_i64())
-}
-
-fn scaling_of(v: &Value) -> Option<Scaling> {
-    let sc = v.attr("scaling").filter(|x| !x.is_null())?;
-    let get = |k: &str| int(sc, k).and_then(|i| i32::try_from(i).ok());
-    let min_size = get("min_size")?;
-    Some(Scaling {
-        min_size,
-        max_size: get("max_size")?,
-        // Unset desired size: start at the minimum.
-        desired_size: get("desired_size").unwrap_or(min_size),
-    })
-}
-
-fn scaling_value(s: Scaling) -> Value {
-    Value::object([
-        ("min_size", Value::int(i64::from(s.min_size))),
-        ("max_size", Value::int(i64::from(s.max_size))),
-        ("desired_size", Value::int(i64::from(s.desired_size))),
-    ])
-}
-
-fn taints_of(v: &Value) -> Vec<Taint> {
-    let mut out: Vec<Taint> = v
-        .attr("taints")
-        .and_then(Value::as_elements)
-        .map(|e| {
-            e.iter()
-                .map(|t| Taint {
-                    key: s(t, "key").unwrap_or_default(),
-                    value: s(t, "value").unwrap_or_default(),
-                    effect: s(t, "effect").unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
-
-fn taints_value(taints: &[Taint]) -> Value {
-    Value::List(
-        taints
-            .iter()
-            .map(|t| {
-                Value::object([
-                    ("key", Value::string(&t.key)),
-                    (
-                        "value",
-                        if t.value.is_empty() {
-                            Value::Null
-                        } else {
-                            Value::string(&t.value)
-                        },
-                    ),
-                    ("effect", Value::string(&t.effect)),
-                ])
-            })
-            .collect(),
-    )
-}
-
-/// "60m", "1h30m", "45s".
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut num = String::new();
-    let mut any = false;
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num.parse().ok()?;
-        num.clear();
-        total = total.checked_add(n.checked_mul(match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        })?)?;
-        any = true;
-    }
-    (num.is_empty() && any).then(|| Duration::from_secs(total))
-}
-
+/// How long `op` may wait: the configured timeout (validated at plan), else
+/// the default.
 fn timeout(state: &Value, op: &str) -> Duration {
     state
         .attr("timeouts")
         .and_then(|t| s(t, op))
-        .and_then(|t| parse_duration(&t))
-        .or_else(|| parse_duration(schema::DEFAULT_TIMEOUT))
+        .and_then(|t| crate::validate::duration::parse(&t).ok())
+        .or_else(|| crate::validate::duration::parse(schema::DEFAULT_TIMEOUT).ok())
         .unwrap_or(Duration::from_secs(3600))
 }
 
@@ -219,29 +99,20 @@ fn derive(state: &Value, kubernetes_version: &str, diags: &mut Diagnostics) -> O
     input.architecture = s(state, "architecture")
         .and_then(|a| Architecture::parse(&a))
         .unwrap_or_default();
-    match kubernetes_version.parse() {
+    match crate::validate::version::kubernetes_minor(kubernetes_version) {
         Ok(v) => input.kubernetes_version = Some(v),
-        Err(_) => {
+        Err(e) => {
             diags.error_at(
                 AttributePath::attr("kubernetes_version"),
                 "Invalid kubernetes_version",
-                format!("{kubernetes_version:?} is not a version; use a version like \"1.33\"."),
+                format!("{e}."),
             );
             return None;
         }
     }
-    if let Some(n) = int(state, "max_user_namespaces") {
-        match u64::try_from(n) {
-            Ok(n) if n > 0 => input.max_user_namespaces = n,
-            _ => {
-                diags.error_at(
-                    AttributePath::attr("max_user_namespaces"),
-                    "Invalid max_user_namespaces",
-                    "max_user_namespaces must be a positive whole number, e.g. 65536.",
-                );
-                return None;
-            }
-        }
+    // Validated at plan (validate::config): a whole number in the kernel's range.
+    if let Some(n) = int(state, "max_user_namespaces").and_then(|n| u64::try_from(n).ok()) {
+        input.max_user_namespaces = n;
     }
     let decision = match decide(data, &input) {
         Ok(d) => d,
@@ -270,10 +141,20 @@ fn derive(state: &Value, kubernetes_version: &str, diags: &mut Diagnostics) -> O
         custom_ami: None,
     };
     match render::user_data(data, &decision, &opts) {
-        Ok(user_data) => Some(Derived {
-            decision,
-            user_data,
-        }),
+        Ok(user_data) => {
+            if let Some(Err(e)) = user_data.as_deref().map(validate::user_data_size) {
+                diags.error_at(
+                    AttributePath::attr("bootstrap_extra_settings"),
+                    "User data too large",
+                    e,
+                );
+                return None;
+            }
+            Some(Derived {
+                decision,
+                user_data,
+            })
+        }
         Err(e) => {
             diags.error_at(
                 AttributePath::attr("bootstrap_extra_settings"),
@@ -370,6 +251,23 @@ async fn plan(req: PlanRequest) -> PlanResponse {
     let prior = &req.prior_state;
     let creating = prior.is_null();
     let mut planned = req.proposed_new_state.clone();
+    let rt = runtime(&req.provider);
+
+    // Every value to the rules of the API it goes to, before anything else:
+    // a plan built on a value AWS would refuse is worse than no plan.
+    validate::config(&req.config, &mut diags);
+    if let Some(rt) = &rt {
+        validate::tag_total(&req.config, &rt.config.default_tags, &mut diags);
+    }
+    if diags.has_errors() {
+        return PlanResponse {
+            planned_state: planned,
+            planned_private: req.prior_private,
+            planned_identity: req.prior_identity,
+            diagnostics: diags,
+            ..Default::default()
+        };
+    }
 
     // Defaults the schema declares (architecture, capacity_type, …).
     crate::framework::schema::apply_defaults(&schema::schema().block.attributes, &mut planned);
@@ -394,9 +292,10 @@ async fn plan(req: PlanRequest) -> PlanResponse {
     );
 
     // Kubernetes version: config, else prior, else the cluster's.
-    let rt = runtime(&req.provider);
-    let mut version =
-        s(&req.config, "kubernetes_version").or_else(|| s(prior, "kubernetes_version"));
+    let configured_version = s(&req.config, "kubernetes_version");
+    let mut version = configured_version
+        .clone()
+        .or_else(|| s(prior, "kubernetes_version"));
     if version.is_none()
         && !is_unknown(&req.config, "kubernetes_version")
         && let (Some(c), Some(rt)) = (&cluster, &rt)
@@ -413,6 +312,11 @@ async fn plan(req: PlanRequest) -> PlanResponse {
             },
             Err(e) => diags.push(aws_diag("Cannot reach AWS", &e)),
         }
+    } else if let (Some(v), Some(c), Some(rt)) = (&configured_version, &cluster, &rt)
+        && !rt.config.offline
+        && !rt.config.unknown
+    {
+        check_version_against_cluster(rt, c, v, s(prior, "kubernetes_version"), &mut diags).await;
     }
     planned.set_attr(
         "kubernetes_version",
@@ -527,14 +431,111 @@ async fn plan(req: PlanRequest) -> PlanResponse {
         }
     }
 
+    // One resource instance, one node group: a create gets its own nonce,
+    // and a second create of the same node group in this plan is refused.
+    let planned_private = if creating {
+        plan_instance(
+            rt.as_deref(),
+            cluster.as_deref(),
+            name.as_deref(),
+            &mut diags,
+        )
+    } else {
+        req.prior_private
+    };
+
     // Identity values must be known: keep the prior one; apply sets it.
     let planned_identity = req.prior_identity.clone();
     PlanResponse {
         planned_state: planned,
         requires_replace,
-        planned_private: req.prior_private,
+        planned_private,
         planned_identity,
         diagnostics: diags,
+    }
+}
+
+/// A fresh instance nonce for a planned create, claimed for its node group.
+fn plan_instance(
+    rt: Option<&ProviderRuntime>,
+    cluster: Option<&str>,
+    name: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Vec<u8> {
+    let instance = match instance::new_instance() {
+        Ok(i) => i,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Cannot plan the node group",
+                e.to_string(),
+            ));
+            return Vec::new();
+        }
+    };
+    if let (Some(rt), Some(c), Some(n)) = (rt, cluster, name)
+        && claims::Claims::global()
+            .claim(rt.generation, c, n, &instance)
+            .is_err()
+    {
+        diags.error_at(
+            AttributePath::attr("name"),
+            "Node group planned twice",
+            format!(
+                "Another nested_nodegroup in this configuration also creates EKS Node Group {c}/{n} (same cluster_name and name). One resource instance owns one node group: give each a different name (with count or for_each, e.g. name = \"agents-${{count.index}}\")."
+            ),
+        );
+    }
+    instance::Private::with_instance(instance).encode()
+}
+
+/// EKS creates node groups only at the cluster's version, and never moves
+/// one past it or back. Best effort: a cluster that does not exist yet (one
+/// apply creating both) or cannot be read is left to apply.
+async fn check_version_against_cluster(
+    rt: &ProviderRuntime,
+    cluster: &str,
+    version: &str,
+    prior: Option<String>,
+    diags: &mut Diagnostics,
+) {
+    let Ok(wanted) = crate::validate::version::kubernetes_minor(version) else {
+        return;
+    };
+    let Ok(aws) = rt.aws().await else { return };
+    let cl = match aws.find_cluster(cluster).await {
+        Ok(cl) => cl,
+        Err(e) => {
+            tracing::debug!(cluster, error = %e, "cluster not readable at plan; its version is checked at apply");
+            return;
+        }
+    };
+    let Ok(have) = crate::validate::version::kubernetes_minor(&cl.version) else {
+        return;
+    };
+    let path = AttributePath::attr("kubernetes_version");
+    match prior.as_deref().map(crate::validate::version::kubernetes_minor) {
+        None if wanted != have => diags.error_at(
+            path,
+            "Node group version differs from the cluster's",
+            format!(
+                "EKS creates a node group only at its cluster's Kubernetes version: cluster {cluster} runs {have}, and kubernetes_version is {wanted}. Set kubernetes_version = \"{have}\" (or aws_eks_cluster.<name>.version), or upgrade the cluster first."
+            ),
+        ),
+        Some(Ok(old)) if wanted < old => diags.error_at(
+            path,
+            "Node groups cannot be downgraded",
+            format!(
+                "The node group runs Kubernetes {old}; EKS cannot move it back to {wanted}. Keep {old} or later, or replace the node group under another name."
+            ),
+        ),
+        Some(Ok(_)) if wanted > have => diags.error_at(
+            path,
+            "Node group version above the cluster's",
+            format!(
+                "Cluster {cluster} runs Kubernetes {have}; a node group cannot run a newer version ({wanted}). Upgrade the cluster first, or keep kubernetes_version at {have} or below."
+            ),
+        ),
+        _ => {}
     }
 }
 
@@ -546,29 +547,15 @@ fn all_tags(rt: &ProviderRuntime, state: &Value) -> BTreeMap<String, String> {
     tags
 }
 
-/// A stable, printable idempotency token (≤ 64 characters): the same parts
-/// give the same token in every process and every provider version.
-fn token(parts: &[&str]) -> String {
-    fn fnv1a(seed: u64, parts: &[&str]) -> u64 {
-        let mut h = seed;
-        for p in parts {
-            for b in p.bytes().chain([0xff]) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        }
-        h
-    }
-    format!(
-        "nested-{:016x}{:016x}",
-        fnv1a(0xcbf2_9ce4_8422_2325, parts),
-        fnv1a(0x8422_2325_cbf2_9ce4, parts)
-    )
-}
-
-fn launch_template_name(cluster: &str, name: &str) -> String {
-    let raw = format!("nested-{cluster}-{name}");
-    raw.chars()
+/// The launch template's name: unique per resource instance (the nonce's
+/// first 12 digits end it), so two instances never meet on one template.
+/// Truncated to EC2's limit, keeping the suffix.
+fn launch_template_name(cluster: &str, name: &str, instance: &str) -> String {
+    let suffix = format!("-{}", &instance[..instance.len().min(12)]);
+    let max = crate::validate::Limits::embedded()
+        .map_or(128, |l| l.ec2.launch_template_name.max as usize);
+    let head: String = format!("nested-{cluster}-{name}")
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "()./_-".contains(c) {
                 c
@@ -576,8 +563,9 @@ fn launch_template_name(cluster: &str, name: &str) -> String {
                 '-'
             }
         })
-        .take(128)
-        .collect()
+        .take(max.saturating_sub(suffix.len()))
+        .collect();
+    head + &suffix
 }
 
 /// The resource identity. The account comes from the node group's ARN in
@@ -692,163 +680,6 @@ async fn fold(
     Ok(state)
 }
 
-/// An apply that created nothing: no state, only the diagnostics.
-fn failed(diagnostics: Diagnostics) -> ApplyResponse {
-    ApplyResponse {
-        new_state: Value::Null,
-        diagnostics,
-        ..Default::default()
-    }
-}
-
-async fn create(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
-    let mut diags = Diagnostics::new();
-    let mut state = req.planned_state.clone();
-    let cluster = s(&state, "cluster_name").unwrap_or_default();
-    let name = s(&state, "name").unwrap_or_default();
-    let id = format!("{cluster}:{name}");
-
-    // Anything plan could not know yet (the cluster's version) is settled now.
-    let version = match s(&state, "kubernetes_version") {
-        Some(v) => v,
-        None => match aws.find_cluster(&cluster).await {
-            Ok(c) => c.version,
-            Err(e) => {
-                diags.push(
-                    aws_diag("Cannot read the cluster", &e).at(AttributePath::attr("cluster_name")),
-                );
-                return failed(diags);
-            }
-        },
-    };
-    state.set_attr("kubernetes_version", Value::string(&version));
-    if state.attr("user_data").is_some_and(Value::is_unknown)
-        || state.attr("ami_type").is_some_and(Value::is_unknown)
-    {
-        match derive(&state, &version, &mut diags) {
-            Some(d) => set_derived(&mut state, &d),
-            None => {
-                return failed(diags);
-            }
-        }
-    }
-    let family = s(&state, "ami_family").unwrap_or_default();
-    let arch = s(&state, "architecture").unwrap_or_else(|| "x86_64".into());
-    let sandbox = s(&state, "sandbox").unwrap_or_default();
-    let mut tags = all_tags(rt, &state);
-
-    // 1. The launch template this node group owns.
-    let lt_name = launch_template_name(&cluster, &name);
-    let content = TemplateContent {
-        user_data: s(&state, "user_data"),
-    };
-    let (lt_id, lt_version) = match aws
-        .create_launch_template(
-            &lt_name,
-            &token(&[&id, "launch-template"]),
-            &content,
-            &tags,
-            (TAG_OWNER, &id),
-        )
-        .await
-    {
-        Ok(x) => x,
-        Err(e) => {
-            diags.push(aws_diag(
-                &format!("creating EC2 Launch Template ({lt_name})"),
-                &e,
-            ));
-            return failed(diags);
-        }
-    };
-
-    // 2. The node group.
-    let release_version = match aws.find_release_version(&family, &version, &arch).await {
-        Ok(r) => r,
-        Err(e) => {
-            diags.push(aws_diag("Cannot resolve the node image release", &e));
-            let _ = aws.delete_launch_template(&lt_id).await;
-            return failed(diags);
-        }
-    };
-    tags.insert(TAG_SANDBOX.into(), sandbox);
-    tags.insert(TAG_MANAGED_BY.into(), MANAGED_BY.into());
-    let scaling = scaling_of(&state).unwrap_or(Scaling {
-        min_size: 1,
-        max_size: 1,
-        desired_size: 1,
-    });
-    let spec = NodegroupSpec {
-        cluster: cluster.clone(),
-        name: name.clone(),
-        node_role: s(&state, "node_role_arn").unwrap_or_default(),
-        subnets: strings(&state, "subnet_ids"),
-        instance_types: strings(&state, "instance_types"),
-        capacity_type: s(&state, "capacity_type").unwrap_or_else(|| "ON_DEMAND".into()),
-        ami_type: s(&state, "ami_type").unwrap_or_default(),
-        version: version.clone(),
-        release_version,
-        scaling,
-        labels: string_map(&state, "labels"),
-        taints: taints_of(&state)
-            .into_iter()
-            .map(|mut t| {
-                t.effect = crate::aws::eks::effect_to_api(&t.effect);
-                t
-            })
-            .collect(),
-        tags,
-        launch_template_id: lt_id.clone(),
-        launch_template_version: lt_version,
-        client_request_token: token(&[&id, &lt_id, "create"]),
-    };
-    if let Err(e) = aws.create_nodegroup(&spec).await {
-        diags.push(aws_diag(&format!("creating EKS Node Group ({id})"), &e));
-        // Nothing references the template: remove it rather than orphan it.
-        if let Err(e2) = aws.delete_launch_template(&lt_id).await {
-            diags.push(aws_diag("deleting the unused launch template", &e2));
-        }
-        return failed(diags);
-    }
-
-    // 3. The ID is saved before waiting: a failed wait leaves a tainted
-    //    resource in state, never an orphan.
-    state.set_attr("id", Value::string(&id));
-    state.set_attr("launch_template_id", Value::string(&lt_id));
-    state.set_attr("launch_template_version", Value::int(lt_version));
-    let mut stop = req.stop.clone();
-    match aws
-        .wait_nodegroup_active(&cluster, &name, timeout(&state, "create"), &mut stop)
-        .await
-    {
-        // The wait's last DescribeNodegroup is the read after write.
-        Ok(active) => finish_apply(rt, aws, state, diags, Some(active)).await,
-        Err(e) => {
-            diags.push(aws_diag(
-                &format!("waiting for EKS Node Group ({id}) create"),
-                &e,
-            ));
-            fill_unknowns(&mut state);
-            ApplyResponse {
-                new_state: state,
-                diagnostics: diags,
-                ..Default::default()
-            }
-        }
-    }
-}
-
-/// Replace any value still unknown with null (state may hold no unknowns).
-fn fill_unknowns(state: &mut Value) {
-    if let Value::Object(m) = state {
-        for v in m.values_mut() {
-            if !v.is_wholly_known() {
-                *v = Value::Null;
-            }
-        }
-    }
-}
-
 /// Read after write: fold the node group as AWS now reports it (`read`, or
 /// a fresh DescribeNodegroup) into the applied state.
 async fn finish_apply(
@@ -893,178 +724,6 @@ async fn finish_apply(
     }
 }
 
-async fn update(rt: &ProviderRuntime, aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
-    let mut diags = Diagnostics::new();
-    let prior = &req.prior_state;
-    let mut state = req.planned_state.clone();
-    let cluster = s(&state, "cluster_name").unwrap_or_default();
-    let name = s(&state, "name").unwrap_or_default();
-    let id = format!("{cluster}:{name}");
-    let mut stop = req.stop.clone();
-    let limit = timeout(&state, "update");
-    let fail = |mut diags: Diagnostics, e: &AwsError, what: &str, prior: &Value| {
-        diags.push(aws_diag(&format!("{what} EKS Node Group ({id})"), e));
-        ApplyResponse {
-            new_state: prior.clone(),
-            diagnostics: diags,
-            ..Default::default()
-        }
-    };
-
-    // Version phase: new launch template version and/or Kubernetes version.
-    let version = s(&state, "kubernetes_version").unwrap_or_default();
-    let version_changes = s(prior, "kubernetes_version").as_deref() != Some(version.as_str());
-    let template_changes = prior.attr("user_data") != state.attr("user_data");
-    if version_changes || template_changes {
-        let lt_id = s(prior, "launch_template_id").unwrap_or_default();
-        let mut lt_version = int(prior, "launch_template_version").unwrap_or(1);
-        if template_changes {
-            let content = TemplateContent {
-                user_data: s(&state, "user_data"),
-            };
-            let t = token(&[&id, &lt_id, content.user_data.as_deref().unwrap_or("")]);
-            match aws
-                .create_launch_template_version(&lt_id, &t, &content)
-                .await
-            {
-                Ok(v) => lt_version = v,
-                Err(e) => return fail(diags, &e, "creating a launch template version for", prior),
-            }
-        }
-        let release = if version_changes {
-            let family = s(&state, "ami_family").unwrap_or_default();
-            let arch = s(&state, "architecture").unwrap_or_else(|| "x86_64".into());
-            match aws.find_release_version(&family, &version, &arch).await {
-                Ok(r) => r,
-                Err(e) => return fail(diags, &e, "resolving the node image release for", prior),
-            }
-        } else {
-            None
-        };
-        let t = token(&[&id, "version", &version, &lt_version.to_string()]);
-        let update_id = match aws
-            .update_nodegroup_version(
-                &cluster,
-                &name,
-                (&lt_id, lt_version),
-                version_changes.then_some(version.as_str()),
-                release.as_deref(),
-                &t,
-            )
-            .await
-        {
-            Ok(u) => u,
-            Err(e) => return fail(diags, &e, "updating the version of", prior),
-        };
-        if let Err(e) = aws
-            .wait_update_successful(&cluster, &name, &update_id, limit, &mut stop)
-            .await
-        {
-            diags.push(aws_diag(
-                &format!("waiting for EKS Node Group ({id}) version update"),
-                &e,
-            ));
-        }
-        state.set_attr("launch_template_version", Value::int(lt_version));
-    }
-
-    // Config phase: labels, taints, scaling.
-    let (add_labels, remove_labels) =
-        map_changes(&string_map(prior, "labels"), &string_map(&state, "labels"));
-    let to_api = |t: &Taint| Taint {
-        effect: crate::aws::eks::effect_to_api(&t.effect),
-        ..t.clone()
-    };
-    let (old_taints, new_taints) = (taints_of(prior), taints_of(&state));
-    let add_taints: Vec<Taint> = new_taints
-        .iter()
-        .filter(|t| !old_taints.contains(t))
-        .map(to_api)
-        .collect();
-    let remove_taints: Vec<Taint> = old_taints
-        .iter()
-        .filter(|t| {
-            !new_taints
-                .iter()
-                .any(|n| n.key == t.key && n.effect == t.effect)
-        })
-        .map(to_api)
-        .collect();
-    let scaling = scaling_of(&state).filter(|sc| Some(*sc) != scaling_of(prior));
-    if !diags.has_errors()
-        && (!add_labels.is_empty()
-            || !remove_labels.is_empty()
-            || !add_taints.is_empty()
-            || !remove_taints.is_empty()
-            || scaling.is_some())
-    {
-        let t = token(&[
-            &id,
-            "config",
-            &format!("{add_labels:?}{remove_labels:?}{add_taints:?}{remove_taints:?}{scaling:?}"),
-        ]);
-        match aws
-            .update_nodegroup_config(
-                &cluster,
-                &name,
-                &add_labels,
-                &remove_labels,
-                &add_taints,
-                &remove_taints,
-                scaling,
-                &t,
-            )
-            .await
-        {
-            Ok(update_id) => {
-                if let Err(e) = aws
-                    .wait_update_successful(&cluster, &name, &update_id, limit, &mut stop)
-                    .await
-                {
-                    diags.push(aws_diag(
-                        &format!("waiting for EKS Node Group ({id}) config update"),
-                        &e,
-                    ));
-                }
-            }
-            Err(e) => diags.push(aws_diag(
-                &format!("updating the configuration of EKS Node Group ({id})"),
-                &e,
-            )),
-        }
-    }
-
-    // Tags.
-    let arn = s(prior, "arn").unwrap_or_default();
-    let (set, unset) = map_changes(&all_tags(rt, prior), &all_tags(rt, &state));
-    if let Err(e) = aws.tag_resource(&arn, &set).await {
-        diags.push(aws_diag("tagging the node group", &e));
-    }
-    if let Err(e) = aws.untag_resource(&arn, &unset).await {
-        diags.push(aws_diag("untagging the node group", &e));
-    }
-    finish_apply(rt, aws, state, diags, None).await
-}
-
-/// What turns `old` into `new`: entries to set (new or changed) and keys
-/// to remove. Labels and tags are both updated this way.
-fn map_changes(
-    old: &BTreeMap<String, String>,
-    new: &BTreeMap<String, String>,
-) -> (BTreeMap<String, String>, Vec<String>) {
-    let set = new
-        .iter()
-        .filter(|(k, v)| old.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .cloned()
-        .collect();
-    (set, remove)
-}
-
 async fn delete(aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
     let mut diags = Diagnostics::new();
     let prior = &req.prior_state;
@@ -1074,9 +733,23 @@ async fn delete(aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
     let mut stop = req.stop.clone();
     let keep = |diags| ApplyResponse {
         new_state: prior.clone(),
+        private: req.planned_private.clone(),
         diagnostics: diags,
         ..Default::default()
     };
+    // A state must always be destroyable: identifiers that AWS could never
+    // have (a state edited by hand, an older provider's bug) name nothing.
+    if !identifiers_possible(&cluster, &name) {
+        diags.push(Diagnostic::warning(
+            "Nothing to delete",
+            format!("{id:?} is not a valid EKS node group identifier, so no such node group can exist; removing it from state."),
+        ));
+        return ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: diags,
+            ..Default::default()
+        };
+    }
     if let Err(e) = aws.delete_nodegroup(&cluster, &name).await {
         diags.push(aws_diag(&format!("deleting EKS Node Group ({id})"), &e));
         return keep(diags);
@@ -1091,7 +764,7 @@ async fn delete(aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
         ));
         return keep(diags);
     }
-    if let Some(lt) = s(prior, "launch_template_id")
+    if let Some(lt) = s(prior, "launch_template_id").filter(|lt| is_launch_template_id(lt))
         && let Err(e) = aws.delete_launch_template(&lt).await
     {
         diags.push(aws_diag(
@@ -1106,6 +779,20 @@ async fn delete(aws: &AwsClients, req: &ApplyRequest) -> ApplyResponse {
         diagnostics: diags,
         ..Default::default()
     }
+}
+
+/// Whether a node group with these identifiers could exist in EKS.
+fn identifiers_possible(cluster: &str, name: &str) -> bool {
+    crate::validate::Limits::embedded().is_ok_and(|l| {
+        crate::validate::aws::cluster_name(cluster, l).is_ok()
+            && crate::validate::aws::nodegroup_name(name, l).is_ok()
+    })
+}
+
+/// `lt-` and hexadecimal digits: anything else was never a template.
+fn is_launch_template_id(id: &str) -> bool {
+    id.strip_prefix("lt-")
+        .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The provider runtime and its AWS clients, or an error diagnostic
@@ -1149,6 +836,12 @@ impl Resource for NodegroupResource {
         Some(schema::identity_schema())
     }
 
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate::config(config, &mut diags);
+        diags
+    }
+
     async fn plan(&self, req: PlanRequest) -> PlanResponse {
         plan(req).await
     }
@@ -1173,8 +866,13 @@ impl Resource for NodegroupResource {
         };
         match action {
             "delete" => delete(&aws, &req).await,
-            "create" => create(&rt, &aws, &req).await,
-            _ => update(&rt, &aws, &req).await,
+            "create" => create::create(&rt, &aws, &req).await,
+            _ => {
+                // The object keeps its instance in private state.
+                let mut resp = update::update(&rt, &aws, &req).await;
+                resp.private = req.planned_private.clone();
+                resp
+            }
         }
     }
 
@@ -1193,25 +891,56 @@ impl Resource for NodegroupResource {
         };
         let cluster = s(&req.current_state, "cluster_name").unwrap_or_default();
         let name = s(&req.current_state, "name").unwrap_or_default();
-        match refresh(&aws, &rt, req.current_state.clone()).await {
+        let gone = |summary: &str, detail: String| {
+            let mut diagnostics = Diagnostics::new();
+            diagnostics.push(Diagnostic::warning(summary, detail));
+            ReadResponse {
+                new_state: Value::Null,
+                diagnostics,
+                ..Default::default()
+            }
+        };
+        if !identifiers_possible(&cluster, &name) {
+            return gone(
+                "Node group cannot exist",
+                format!(
+                    "{:?} is not a valid EKS node group identifier, so no such node group can exist; removing it from state.",
+                    format!("{cluster}:{name}")
+                ),
+            );
+        }
+        let found = aws.find_nodegroup(&cluster, &name).await;
+        // Still the object this instance created? A node group of the same
+        // name made by someone else (after ours was deleted out of band)
+        // is not ours to manage, update or delete.
+        if let (Ok(ng), Some(ours)) = (&found, instance::Private::decode(&req.private).instance)
+            && let Some(tag) = ng.tags.get(instance::TAG_INSTANCE)
+            && *tag != ours
+        {
+            return gone(
+                "Node group replaced outside this configuration",
+                format!(
+                    "EKS Node Group ({cluster}:{name}) exists, but it is not the one this resource created (it belongs to another resource instance); removing it from state and leaving it untouched. The next plan creates this resource again, which fails until the name is free or you import the group."
+                ),
+            );
+        }
+        let refreshed = match found {
+            Ok(ng) => fold(&aws, &rt, req.current_state.clone(), &ng).await,
+            Err(e) => Err(e),
+        };
+        match refreshed {
             Ok(state) => ReadResponse {
                 new_identity: identity(&aws, &state).await,
                 new_state: state,
                 private: req.private,
                 ..Default::default()
             },
-            Err(AwsError::NotFound { .. }) => {
-                let mut diagnostics = Diagnostics::new();
-                diagnostics.push(Diagnostic::warning(
-                    "Node group no longer exists",
-                    format!("EKS Node Group ({cluster}:{name}) was not found; removing it from state so the next apply recreates it."),
-                ));
-                ReadResponse {
-                    new_state: Value::Null,
-                    diagnostics,
-                    ..Default::default()
-                }
-            }
+            Err(AwsError::NotFound { .. }) => gone(
+                "Node group no longer exists",
+                format!(
+                    "EKS Node Group ({cluster}:{name}) was not found; removing it from state so the next apply recreates it."
+                ),
+            ),
             Err(e) => ReadResponse {
                 new_state: req.current_state,
                 private: req.private,
@@ -1334,10 +1063,17 @@ impl Resource for NodegroupResource {
         ] {
             state.set_attr(k, v);
         }
-        let state = match refresh(&aws, &rt, state).await {
+        let state = match fold(&aws, &rt, state, &ng).await {
             Ok(s) => s,
             Err(e) => return fail(aws_diag("reading the imported node group", &e)),
         };
+        // The import takes over the instance that created the node group.
+        let private = ng
+            .tags
+            .get(instance::TAG_INSTANCE)
+            .map(|i| instance::Private::with_instance(i.clone()))
+            .unwrap_or_default()
+            .encode();
         // Outputs the engine derives follow from the imported inputs.
         let mut state = state;
         let mut diags = Diagnostics::new();
@@ -1354,7 +1090,7 @@ impl Resource for NodegroupResource {
         ImportResponse {
             imported: vec![ImportedResource {
                 state,
-                private: Vec::new(),
+                private,
                 identity,
             }],
             diagnostics: Diagnostics(
@@ -1373,25 +1109,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse_like_terraform_timeouts() {
-        assert_eq!(parse_duration("60m"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("45s"), Some(Duration::from_secs(45)));
-        for bad in ["", "10", "5x", "m"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn tokens_are_stable_and_distinct() {
-        assert_eq!(token(&["a", "b"]), token(&["a", "b"]));
-        assert_ne!(token(&["a", "b"]), token(&["ab"]));
-        assert!(token(&["x"]).len() <= 64);
-    }
-
-    #[test]
     fn launch_template_names_are_valid() {
-        assert_eq!(launch_template_name("prod", "agents"), "nested-prod-agents");
-        assert_eq!(launch_template_name("a b", "c:d"), "nested-a-b-c-d");
+        let i = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            launch_template_name("prod", "agents", i),
+            "nested-prod-agents-0123456789ab"
+        );
+        assert_eq!(
+            launch_template_name("a b", "c:d", i),
+            "nested-a-b-c-d-0123456789ab"
+        );
+        // Long names keep the instance suffix within EC2's 128 characters.
+        let long = launch_template_name(&"c".repeat(100), &"n".repeat(63), i);
+        assert_eq!(long.len(), 128);
+        assert!(long.ends_with("-0123456789ab"));
     }
 }

@@ -1,0 +1,139 @@
+//! Shared pieces of the `nested_nodegroup` acceptance tests: the provider
+//! block pointed at moto, a node group resource, and what moto holds.
+//! Test helpers: they panic with what went wrong, as test code does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::{Moto, Terraform, Workspace};
+
+pub fn config(endpoint: &str, body: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    nested = {{ source = "nested-sandbox/nested" }}
+  }}
+}}
+
+provider "nested" {{
+  region      = "us-east-1"
+  endpoints = {{
+    eks = "{endpoint}"
+    ec2 = "{endpoint}"
+    ssm = "{endpoint}"
+    sts = "{endpoint}"
+  }}
+  default_tags = {{ team = "platform" }}
+}}
+{body}
+"#
+    )
+}
+
+pub fn nodegroup(extra: &str) -> String {
+    format!(
+        r#"
+resource "nested_nodegroup" "agents" {{
+  cluster_name       = "prod"
+  name               = "agents"
+  node_role_arn      = "arn:aws:iam::123456789012:role/nodes"
+  subnet_ids         = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
+  sandbox            = "nsjail"
+  ami_family         = "bottlerocket"
+  instance_types     = ["m6i.large"]
+{extra}
+}}
+
+output "ng" {{ value = nested_nodegroup.agents }}
+"#
+    )
+}
+
+pub const DEFAULT_EXTRA: &str = r#"
+  scaling = { min_size = 1, max_size = 3, desired_size = 2 }
+  labels  = { "workload" = "agents" }
+"#;
+
+pub fn workspace(tf: &Terraform, moto: &Moto, body: &str) -> Workspace {
+    let mut ws = Workspace::new(tf, &config(&moto.endpoint(), body)).unwrap();
+    ws.env("AWS_ACCESS_KEY_ID", "testing");
+    ws.env("AWS_SECRET_ACCESS_KEY", "testing");
+    ws.env("AWS_EC2_METADATA_DISABLED", "true");
+    ws
+}
+
+pub fn counts(moto: &Moto) -> (usize, usize) {
+    let out = moto
+        .boto3(
+            "ng = eks.list_nodegroups(clusterName='prod')['nodegroups']\nlt = ec2.describe_launch_templates(MaxResults=1000)['LaunchTemplates']\nprint(len(ng), len(lt))",
+        )
+        .unwrap();
+    let mut it = out.split_whitespace().map(|n| n.parse::<usize>().unwrap());
+    (it.next().unwrap(), it.next().unwrap())
+}
+
+pub fn plan_is_empty(ws: &Workspace) {
+    let r = ws
+        .run(&["plan", "-detailed-exitcode", "-no-color"])
+        .unwrap();
+    assert_eq!(r.code, 0, "plan not empty:\n{}", r.text());
+}
+
+/// `acceptance/tools/fault_proxy.py` in front of moto: answers `rate` of
+/// calls with 429/500 itself and delays every forwarded call by `delay_ms`.
+/// Stopped on drop, so a failing test leaves no process behind.
+pub struct FaultProxy {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl FaultProxy {
+    pub fn start(moto: &Moto, rate: f64, seed: u64, delay_ms: u64) -> FaultProxy {
+        let port = crate::free_port().unwrap();
+        let child = std::process::Command::new(crate::venv().unwrap().join("bin/python"))
+            .arg(crate::repo_root().join("acceptance/tools/fault_proxy.py"))
+            .args(["--port", &port.to_string(), "--upstream", &moto.endpoint()])
+            .args([
+                "--fault-rate",
+                &rate.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
+            .args(["--delay-ms", &delay_ms.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let proxy = FaultProxy { port, child };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while crate::http_get(port, "/fault-proxy/stats").is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fault proxy did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        proxy
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What the proxy counted (its JSON body).
+    pub fn stats(&self) -> String {
+        crate::http_get(self.port, "/fault-proxy/stats")
+            .unwrap_or_default()
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,325 @@
+//! One resource instance, one node group: two states or two resources never
+//! share a node group, a name that exists and is not ours is refused with
+//! the import command, a state can always be destroyed, and a create cut off
+//! by `kill -9` of Terraform is neither continued nor lost.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use acceptance::Workspace;
+use acceptance::nodegroup::{
+    DEFAULT_EXTRA, FaultProxy, config, counts, nodegroup, plan_is_empty, workspace,
+};
+use acceptance::{Moto, terraforms};
+
+fn labels(moto: &Moto, name: &str) -> serde_json::Value {
+    let out = moto
+        .boto3(&format!(
+            "print(json.dumps(eks.describe_nodegroup(clusterName='prod', nodegroupName='{name}')['nodegroup']['labels']))"
+        ))
+        .unwrap();
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn a_second_state_with_the_same_name_is_refused_and_the_first_is_untouched() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let first = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    first
+        .must(&["apply", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_eq!(labels(&moto, "agents")["workload"], "agents");
+
+    let second_body = nodegroup(
+        "\n  scaling = { min_size = 1, max_size = 3, desired_size = 2 }\n  labels  = { \"workload\" = \"B\" }\n",
+    );
+    let second = workspace(tf, &moto, &second_body);
+    let r = second
+        .run(&["apply", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stderr.contains("Node group already exists"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.stderr.contains("terraform import") && r.stderr.contains("prod:agents"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        counts(&moto),
+        (1, 1),
+        "the second state's launch template was removed"
+    );
+    // Nothing of the first state's changed, and destroying the second state
+    // leaves the first's node group alone.
+    assert_eq!(labels(&moto, "agents")["workload"], "agents");
+    second
+        .must(&["destroy", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_eq!(counts(&moto), (1, 1));
+    assert_eq!(labels(&moto, "agents")["workload"], "agents");
+    plan_is_empty(&first);
+    first
+        .must(&["destroy", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}
+
+#[test]
+fn two_resources_with_the_same_node_group_are_refused_at_plan() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let twice = nodegroup(DEFAULT_EXTRA).replace(
+        "resource \"nested_nodegroup\" \"agents\" {",
+        "resource \"nested_nodegroup\" \"agents\" {\n  count = 2",
+    );
+    let twice = twice.replace("output \"ng\" { value = nested_nodegroup.agents }", "");
+    let ws = workspace(tf, &moto, &twice);
+    let r = ws.run(&["plan", "-no-color"]).unwrap();
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stderr.contains("Node group planned twice"),
+        "{}",
+        r.text()
+    );
+    assert!(r.stderr.contains("count.index"), "{}", r.text());
+    // With distinct names the same configuration plans and applies.
+    let fixed = twice.replace(
+        "name               = \"agents\"",
+        "name               = \"agents-${count.index}\"",
+    );
+    ws.write("main.tf", &config(&moto.endpoint(), &fixed))
+        .unwrap();
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (2, 2));
+    plan_is_empty(&ws);
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}
+
+/// A label set back and forth: each change is applied, not answered from
+/// an earlier update with the same idempotency token.
+#[test]
+fn a_change_made_twice_is_applied_twice() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let with = |v: &str| {
+        nodegroup(&format!(
+            "\n  scaling = {{ min_size = 1, max_size = 3, desired_size = 2 }}\n  labels  = {{ \"workload\" = \"{v}\" }}\n"
+        ))
+    };
+    let ws = workspace(tf, &moto, &with("a"));
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    for v in ["b", "a", "b"] {
+        ws.write("main.tf", &config(&moto.endpoint(), &with(v)))
+            .unwrap();
+        ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+        assert_eq!(labels(&moto, "agents")["workload"], v);
+        plan_is_empty(&ws);
+    }
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+}
+
+/// A state whose identifiers no node group can have (edited by hand, or
+/// written by a buggy version) is still destroyable.
+#[test]
+fn a_state_with_impossible_identifiers_can_be_destroyed() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let ws = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let path = ws.path().join("terraform.tfstate");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let attrs = &mut state["resources"][0]["instances"][0]["attributes"];
+    attrs["name"] = "agents pool!/é".into();
+    attrs["id"] = "prod:agents pool!/é".into();
+    attrs["launch_template_id"] = "not-a-template".into();
+    state["serial"] = (state["serial"].as_i64().unwrap() + 1).into();
+    std::fs::write(&path, state.to_string()).unwrap();
+    let r = ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert!(r.stdout.contains("Destroy complete"), "{}", r.text());
+    let listed = ws.run(&["state", "list"]).unwrap();
+    assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
+}
+
+fn provider_pids(parent: u32) -> Vec<u32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-P", &parent.to_string(), "-f", "terraform-provider-nested"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+/// `kill -9` of Terraform while a create waits: the provider notices within
+/// seconds and exits, creates nothing more, and the next apply in the same
+/// working directory adopts the node group the cut-off create made.
+#[test]
+fn kill_9_of_terraform_stops_the_provider_and_the_next_apply_converges() {
+    let moto = Moto::start_with_env(&[("MOTO_NODEGROUP_CREATING_POLLS", "4")]).unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let body = nodegroup(DEFAULT_EXTRA)
+        .replace(
+            "resource \"nested_nodegroup\" \"agents\" {",
+            "resource \"nested_nodegroup\" \"agents\" {\n  count = 3",
+        )
+        .replace(
+            "name               = \"agents\"",
+            "name               = \"agents-${count.index}\"",
+        )
+        .replace("output \"ng\" { value = nested_nodegroup.agents }", "");
+    let ws = workspace(tf, &moto, &body);
+    // One create at a time: exactly one is in flight when Terraform dies.
+    let mut child = ws
+        .spawn(&["apply", "-auto-approve", "-no-color", "-parallelism=1"])
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let providers = loop {
+        let pids = provider_pids(child.id());
+        if counts(&moto).0 == 1 && !pids.is_empty() {
+            break pids;
+        }
+        assert!(Instant::now() < deadline, "no node group was created");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    child.kill().unwrap(); // SIGKILL
+    let killed = Instant::now();
+    let _ = child.wait();
+    while providers.iter().any(|p| alive(*p)) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "the provider outlived Terraform by 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let gone_after = killed.elapsed();
+    eprintln!("provider exited {gone_after:?} after kill -9 of Terraform");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        counts(&moto).0,
+        1,
+        "no node group was created after Terraform was killed"
+    );
+
+    // The next apply adopts the cut-off create and creates the rest.
+    let r = ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert!(r.stdout.contains("Apply complete"), "{}", r.text());
+    assert_eq!(counts(&moto), (3, 3), "one group and one template each");
+    plan_is_empty(&ws);
+    let leftovers = ws.path().join(".terraform/nested-provider/inflight");
+    let left = std::fs::read_dir(&leftovers).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "no in-flight record is left");
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}
+
+/// `kill -9` of Terraform while creates are still on their way to
+/// CreateNodegroup (a slow network): none of them creates a node group after
+/// the kill, and the next apply converges.
+#[test]
+fn kill_9_before_the_node_groups_exist_creates_none_after_it() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let proxy = FaultProxy::start(&moto, 0.0, 1, 1500);
+    let tf = &terraforms().unwrap()[0];
+    let body = nodegroup(DEFAULT_EXTRA)
+        .replace(
+            "resource \"nested_nodegroup\" \"agents\" {",
+            "resource \"nested_nodegroup\" \"agents\" {\n  count = 3",
+        )
+        .replace(
+            "name               = \"agents\"",
+            "name               = \"agents-${count.index}\"",
+        )
+        .replace("output \"ng\" { value = nested_nodegroup.agents }", "");
+    let proxied = proxy.endpoint();
+    let mut ws = Workspace::new(tf, &config(&proxied, &body)).unwrap();
+    ws.env("AWS_ACCESS_KEY_ID", "testing");
+    ws.env("AWS_SECRET_ACCESS_KEY", "testing");
+    ws.env("AWS_EC2_METADATA_DISABLED", "true");
+    let mut child = ws.spawn(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    // The first launch template exists: creates are under way, no node group yet.
+    let providers = loop {
+        let pids = provider_pids(child.id());
+        let (groups, templates) = counts(&moto);
+        assert_eq!(groups, 0, "a node group appeared before the kill");
+        if templates >= 1 && !pids.is_empty() {
+            break pids;
+        }
+        assert!(Instant::now() < deadline, "no launch template was created");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    child.kill().unwrap();
+    let killed = Instant::now();
+    let _ = child.wait();
+    while providers.iter().any(|p| alive(*p)) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "the provider outlived Terraform by 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "provider exited {:?} after kill -9 of Terraform",
+        killed.elapsed()
+    );
+    // Anything still in the proxy has arrived by now.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        counts(&moto).0,
+        0,
+        "a node group was created after Terraform was killed"
+    );
+    drop(proxy);
+
+    let direct = workspace(tf, &moto, &body);
+    std::fs::remove_file(direct.path().join("main.tf")).unwrap();
+    for entry in std::fs::read_dir(ws.path()).unwrap() {
+        let entry = entry.unwrap();
+        let to = direct.path().join(entry.file_name());
+        if entry.file_name() != "cli.tfrc" {
+            let _ = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(entry.path())
+                .arg(&to)
+                .status();
+        }
+    }
+    direct
+        .write("main.tf", &config(&moto.endpoint(), &body))
+        .unwrap();
+    direct
+        .must(&["apply", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_eq!(
+        counts(&moto),
+        (3, 3),
+        "nothing left over from the killed apply"
+    );
+    plan_is_empty(&direct);
+    direct
+        .must(&["destroy", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}

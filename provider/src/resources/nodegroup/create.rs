@@ -1,0 +1,489 @@
+//! Create: the launch template, then the node group, both owned by one
+//! resource instance (its nonce, [`super::instance`]).
+//!
+//! A node group name that already exists is never silently taken over:
+//! - being deleted → wait until it is gone, then create;
+//! - left by a create of this working directory and workspace whose answer
+//!   never reached Terraform (its in-flight record, [`super::inflight`],
+//!   names the instance on its tag) → adopt it and bring it to the plan;
+//! - anything else → an error naming the import command.
+
+use super::inflight::{Journal, Record};
+use super::instance::{Private, TAG_INSTANCE, TAG_NODEGROUP, new_instance, token};
+use super::*;
+
+/// An apply that created nothing: no state, only the diagnostics.
+pub(super) fn failed(diagnostics: Diagnostics) -> ApplyResponse {
+    ApplyResponse {
+        new_state: Value::Null,
+        diagnostics,
+        ..Default::default()
+    }
+}
+
+/// What a create found under the node group's name.
+enum Existing {
+    /// Ours from an interrupted create: its instance.
+    Adopt(Nodegroup, String),
+    /// Someone else's (another state, the console, …).
+    Foreign(Nodegroup),
+}
+
+/// The in-flight bookkeeping of one create: the record is written before
+/// anything is created and removed once the answer goes back to Terraform,
+/// unless Terraform is gone (then it stays, for the next apply).
+struct Flight<'a> {
+    journal: Journal,
+    record: Record,
+    stop: &'a crate::framework::StopToken,
+}
+
+impl Flight<'_> {
+    fn save(&self) {
+        if let Err(e) = self.journal.write(&self.record) {
+            tracing::warn!(error = %e, "cannot record the create in flight; an interrupted create will need an import");
+        }
+    }
+
+    /// The answer is going back to Terraform.
+    fn land(&self) {
+        if self.stop.is_gone() {
+            tracing::warn!(
+                node_group = %format!("{}:{}", self.record.cluster, self.record.name),
+                "Terraform is gone: the create stays recorded, the next apply adopts it"
+            );
+        } else {
+            self.journal.remove(&self.record.instance);
+        }
+    }
+}
+
+fn stopped(diags: &mut Diagnostics, id: &str, stop: &crate::framework::StopToken) {
+    let why = if stop.is_gone() {
+        "Terraform is gone"
+    } else {
+        "Terraform asked the provider to stop"
+    };
+    diags.push(Diagnostic::error(
+        "Create not started",
+        format!("{why}, so EKS Node Group ({id}) was not created. Run apply again."),
+    ));
+}
+
+pub(super) async fn create(
+    rt: &ProviderRuntime,
+    aws: &AwsClients,
+    req: &ApplyRequest,
+) -> ApplyResponse {
+    let mut diags = Diagnostics::new();
+    let mut state = req.planned_state.clone();
+    let cluster = s(&state, "cluster_name").unwrap_or_default();
+    let name = s(&state, "name").unwrap_or_default();
+    let id = format!("{cluster}:{name}");
+
+    // The instance nonce made at plan; a plan from elsewhere (an older
+    // provider, a bridge that drops private state) gets one now.
+    let instance = match Private::decode(&req.planned_private).instance {
+        Some(i) => i,
+        None => match new_instance() {
+            Ok(i) => i,
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "Cannot create the node group",
+                    e.to_string(),
+                ));
+                return failed(diags);
+            }
+        },
+    };
+
+    // Anything plan could not know yet (the cluster's version) is settled now.
+    let version = match s(&state, "kubernetes_version") {
+        Some(v) => v,
+        None => match aws.find_cluster(&cluster).await {
+            Ok(c) => c.version,
+            Err(e) => {
+                diags.push(
+                    aws_diag("Cannot read the cluster", &e).at(AttributePath::attr("cluster_name")),
+                );
+                return failed(diags);
+            }
+        },
+    };
+    state.set_attr("kubernetes_version", Value::string(&version));
+    if state.attr("user_data").is_some_and(Value::is_unknown)
+        || state.attr("ami_type").is_some_and(Value::is_unknown)
+    {
+        match derive(&state, &version, &mut diags) {
+            Some(d) => set_derived(&mut state, &d),
+            None => return failed(diags),
+        }
+    }
+
+    let journal = Journal::for_process();
+    let leftovers = journal.find(&aws.region, &cluster, &name);
+    let mut flight = Flight {
+        record: Record {
+            region: aws.region.clone(),
+            cluster: cluster.clone(),
+            name: name.clone(),
+            workspace: journal.workspace().to_string(),
+            instance: instance.clone(),
+            launch_template_id: None,
+        },
+        journal,
+        stop: &req.stop,
+    };
+    if req.stop.is_stopped() {
+        stopped(&mut diags, &id, &req.stop);
+        return failed(diags);
+    }
+    flight.save();
+    let resp = create_owned(
+        rt,
+        aws,
+        req,
+        state,
+        &instance,
+        &leftovers,
+        &mut flight,
+        diags,
+    )
+    .await;
+    flight.land();
+    resp
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create_owned(
+    rt: &ProviderRuntime,
+    aws: &AwsClients,
+    req: &ApplyRequest,
+    mut state: Value,
+    instance: &str,
+    leftovers: &[Record],
+    flight: &mut Flight<'_>,
+    mut diags: Diagnostics,
+) -> ApplyResponse {
+    let cluster = s(&state, "cluster_name").unwrap_or_default();
+    let name = s(&state, "name").unwrap_or_default();
+    let id = format!("{cluster}:{name}");
+    let version = s(&state, "kubernetes_version").unwrap_or_default();
+    let family = s(&state, "ami_family").unwrap_or_default();
+    let arch = s(&state, "architecture").unwrap_or_else(|| "x86_64".into());
+    let sandbox = s(&state, "sandbox").unwrap_or_default();
+    let mut tags = all_tags(rt, &state);
+
+    // 1. The launch template this instance owns.
+    let lt_name = launch_template_name(&cluster, &name, instance);
+    let content = TemplateContent {
+        user_data: s(&state, "user_data"),
+    };
+    let (lt_id, lt_version) = match aws
+        .create_launch_template(
+            &lt_name,
+            &token(instance, &["launch-template"]),
+            &content,
+            &tags,
+            (TAG_INSTANCE, instance),
+            &[(TAG_NODEGROUP, &id)],
+        )
+        .await
+    {
+        Ok(x) => x,
+        Err(e) => {
+            diags.push(aws_diag(
+                &format!("creating EC2 Launch Template ({lt_name})"),
+                &e,
+            ));
+            return failed(diags);
+        }
+    };
+    flight.record.launch_template_id = Some(lt_id.clone());
+    flight.save();
+    // 2. The node group.
+    let release_version = match aws.find_release_version(&family, &version, &arch).await {
+        Ok(r) => r,
+        Err(e) => {
+            diags.push(aws_diag("Cannot resolve the node image release", &e));
+            discard_template(aws, &lt_id, &mut diags).await;
+            return failed(diags);
+        }
+    };
+    tags.insert(TAG_SANDBOX.into(), sandbox);
+    tags.insert(TAG_MANAGED_BY.into(), MANAGED_BY.into());
+    tags.insert(TAG_INSTANCE.into(), instance.to_string());
+    let spec = NodegroupSpec {
+        cluster: cluster.clone(),
+        name: name.clone(),
+        node_role: s(&state, "node_role_arn").unwrap_or_default(),
+        subnets: strings(&state, "subnet_ids"),
+        instance_types: strings(&state, "instance_types"),
+        capacity_type: s(&state, "capacity_type").unwrap_or_else(|| "ON_DEMAND".into()),
+        ami_type: s(&state, "ami_type").unwrap_or_default(),
+        version: version.clone(),
+        release_version,
+        scaling: scaling_of(&state).unwrap_or(Scaling {
+            min_size: 1,
+            max_size: 1,
+            desired_size: 1,
+        }),
+        labels: string_map(&state, "labels"),
+        taints: taints_of(&state)
+            .into_iter()
+            .map(|mut t| {
+                t.effect = crate::aws::eks::effect_to_api(&t.effect);
+                t
+            })
+            .collect(),
+        tags,
+        launch_template_id: lt_id.clone(),
+        launch_template_version: lt_version,
+        client_request_token: token(instance, &[&lt_id, "create"]),
+    };
+    let limit = timeout(&state, "create");
+    let mut stop = req.stop.clone();
+    let mut waited_for_delete = false;
+    loop {
+        // Nothing new is created once Terraform stopped or went away.
+        if req.stop.is_stopped() {
+            stopped(&mut diags, &id, &req.stop);
+            discard_template(aws, &lt_id, &mut diags).await;
+            return failed(diags);
+        }
+        match aws.create_nodegroup(&spec).await {
+            Ok(_) => break,
+            Err(e) if e.code() == Some("ResourceInUseException") => {
+                let existing = match aws.find_nodegroup(&cluster, &name).await {
+                    Ok(ng) => ng,
+                    // Gone between the two calls: try again.
+                    Err(AwsError::NotFound { .. }) => continue,
+                    Err(e) => {
+                        diags.push(aws_diag(&format!("creating EKS Node Group ({id})"), &e));
+                        discard_template(aws, &lt_id, &mut diags).await;
+                        return failed(diags);
+                    }
+                };
+                if existing.status == "DELETING" && !waited_for_delete {
+                    waited_for_delete = true;
+                    tracing::info!(node_group = %id, "a node group of this name is being deleted; waiting for it to go");
+                    if let Err(e) = aws
+                        .wait_nodegroup_deleted(&cluster, &name, limit, &mut stop)
+                        .await
+                    {
+                        diags.push(aws_diag(
+                            &format!("waiting for the old EKS Node Group ({id}) to be deleted"),
+                            &e,
+                        ));
+                        discard_template(aws, &lt_id, &mut diags).await;
+                        return failed(diags);
+                    }
+                    continue;
+                }
+                discard_template(aws, &lt_id, &mut diags).await;
+                return match classify(existing, leftovers) {
+                    Existing::Adopt(ng, owner) => {
+                        adopt(rt, aws, req, state, ng, &owner, leftovers, diags).await
+                    }
+                    Existing::Foreign(ng) => {
+                        diags.push(foreign(&id, &ng));
+                        failed(diags)
+                    }
+                };
+            }
+            Err(e) => {
+                diags.push(aws_diag(&format!("creating EKS Node Group ({id})"), &e));
+                discard_template(aws, &lt_id, &mut diags).await;
+                return failed(diags);
+            }
+        }
+    }
+    // The name is ours now: templates made for it before (a create cut off
+    // before its node group existed, a node group deleted out of band) can
+    // serve nothing and would leak.
+    sweep_templates(aws, &id, &lt_id).await;
+    forget_leftovers(leftovers);
+
+    // 3. The ID is saved before waiting: a failed wait leaves a tainted
+    //    resource in state, never an orphan.
+    state.set_attr("id", Value::string(&id));
+    state.set_attr("launch_template_id", Value::string(&lt_id));
+    state.set_attr("launch_template_version", Value::int(lt_version));
+    let private = Private::with_instance(instance.to_string()).encode();
+    match aws
+        .wait_nodegroup_active(&cluster, &name, limit, &mut stop)
+        .await
+    {
+        // The wait's last DescribeNodegroup is the read after write.
+        Ok(active) => {
+            let mut resp = finish_apply(rt, aws, state, diags, Some(active)).await;
+            resp.private = private;
+            resp
+        }
+        Err(e) => {
+            diags.push(aws_diag(
+                &format!("waiting for EKS Node Group ({id}) create"),
+                &e,
+            ));
+            fill_unknowns(&mut state);
+            ApplyResponse {
+                new_state: state,
+                private,
+                diagnostics: diags,
+                ..Default::default()
+            }
+        }
+    }
+}
+
+/// Nothing references the template: remove it rather than orphan it.
+async fn discard_template(aws: &AwsClients, lt_id: &str, diags: &mut Diagnostics) {
+    if let Err(e) = aws.delete_launch_template(lt_id).await {
+        diags.push(aws_diag("deleting the unused launch template", &e));
+    }
+}
+
+fn classify(ng: Nodegroup, leftovers: &[Record]) -> Existing {
+    let tag = ng.tags.get(TAG_INSTANCE).cloned();
+    match tag {
+        Some(t) if leftovers.iter().any(|r| r.instance == t) => Existing::Adopt(ng, t),
+        _ => Existing::Foreign(ng),
+    }
+}
+
+fn foreign(id: &str, ng: &Nodegroup) -> Diagnostic {
+    let (cluster, name) = id.split_once(':').unwrap_or((id, ""));
+    let whose = if ng.tags.contains_key(TAG_INSTANCE) {
+        "another nested_nodegroup (in another state or working directory) owns it"
+    } else if ng.tags.contains_key(TAG_SANDBOX) {
+        "it was created by nested_nodegroup but is not in this state"
+    } else {
+        "it was not created by nested_nodegroup"
+    };
+    Diagnostic::error(
+        "Node group already exists",
+        format!(
+            "EKS Node Group {cluster}/{name} already exists and this resource did not create it ({whose}); it was left untouched. \
+             To manage it here, import it: `terraform import <this resource's address> {id}`, or an import block with `id = \"{id}\"` \
+             (remove it from the other state first with a `removed` block or `terraform state rm`). Otherwise choose another `name`."
+        ),
+    )
+    .at(AttributePath::attr("name"))
+}
+
+/// Records of earlier creates are done with.
+fn forget_leftovers(leftovers: &[Record]) {
+    let journal = Journal::for_process();
+    for r in leftovers {
+        journal.remove(&r.instance);
+    }
+}
+
+/// Delete every launch template made for node group `id` except `keep`.
+/// Best effort: a leftover template costs nothing but clutter.
+async fn sweep_templates(aws: &AwsClients, id: &str, keep: &str) {
+    match aws.find_launch_templates_tagged(TAG_NODEGROUP, id).await {
+        Ok(ids) => {
+            for lt in ids.iter().filter(|lt| *lt != keep) {
+                tracing::info!(launch_template = %lt, node_group = %id, "deleting a launch template an earlier node group of this name left");
+                if let Err(e) = aws.delete_launch_template(lt).await {
+                    tracing::warn!(launch_template = %lt, error = %e, "cannot delete a leftover launch template");
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(node_group = %id, error = %e, "cannot list leftover launch templates")
+        }
+    }
+}
+
+/// The node group a create of this working directory started and never
+/// reported: wait until it is ACTIVE, then change what differs from the
+/// plan in place, as an update would.
+#[allow(clippy::too_many_arguments)]
+async fn adopt(
+    rt: &ProviderRuntime,
+    aws: &AwsClients,
+    req: &ApplyRequest,
+    planned: Value,
+    ng: Nodegroup,
+    owner: &str,
+    leftovers: &[Record],
+    mut diags: Diagnostics,
+) -> ApplyResponse {
+    let cluster = s(&planned, "cluster_name").unwrap_or_default();
+    let name = s(&planned, "name").unwrap_or_default();
+    let id = format!("{cluster}:{name}");
+    tracing::info!(node_group = %id, instance = owner, "adopting the node group an interrupted create of this working directory made");
+    let mut stop = req.stop.clone();
+    let ng = if ng.status == "ACTIVE" {
+        ng
+    } else {
+        match aws
+            .wait_nodegroup_active(&cluster, &name, timeout(&planned, "create"), &mut stop)
+            .await
+        {
+            Ok(ng) => ng,
+            Err(e) => {
+                diags.push(aws_diag(
+                    &format!("waiting for EKS Node Group ({id}), left by an interrupted create"),
+                    &e,
+                ));
+                return failed(diags);
+            }
+        }
+    };
+    if let Some(lt) = &ng.launch_template_id {
+        sweep_templates(aws, &id, lt).await;
+    }
+    forget_leftovers(leftovers);
+    // What AWS has, in the shape of the planned state.
+    let mut prior = match fold(aws, rt, planned.clone(), &ng).await {
+        Ok(p) => p,
+        Err(e) => {
+            diags.push(aws_diag("reading the adopted node group", &e));
+            return failed(diags);
+        }
+    };
+    fill_unknowns(&mut prior);
+    let mismatch: Vec<&str> = schema::REPLACE_ON_CHANGE
+        .iter()
+        .copied()
+        .filter(|k| {
+            let p = planned
+                .attr(k)
+                .filter(|v| v.is_wholly_known() && !v.is_null());
+            p.is_some() && p != prior.attr(k)
+        })
+        .collect();
+    if !mismatch.is_empty() {
+        diags.push(Diagnostic::error(
+            "Node group left by an interrupted create differs",
+            format!(
+                "EKS Node Group {id} was created by an earlier apply of this configuration that was interrupted, but its {} differ from the configuration and cannot change in place. Import it (`terraform import <address> {id}`) and let the next plan replace it, or delete it.",
+                mismatch.join(", ")
+            ),
+        ));
+        return failed(diags);
+    }
+    let private = Private::with_instance(owner.to_string()).encode();
+    let adopted = ApplyRequest {
+        prior_state: prior,
+        planned_state: planned,
+        config: req.config.clone(),
+        planned_private: private.clone(),
+        planned_identity: None,
+        provider: req.provider.clone(),
+        stop: req.stop.clone(),
+    };
+    let mut resp = update::update(rt, aws, &adopted).await;
+    resp.diagnostics.0.splice(0..0, diags.0);
+    if resp.new_state.is_null() || resp.diagnostics.has_errors() {
+        // The object exists: keep it in state (tainted) rather than lose it.
+        if resp.new_state.is_null() || resp.new_state == adopted.prior_state {
+            resp.new_state = adopted.prior_state;
+        }
+    }
+    resp.private = private;
+    resp
+}

@@ -1,0 +1,133 @@
+//! The identity of one `nested_nodegroup` resource instance: a random
+//! nonce made when the create is planned, carried in private state from
+//! PlanResourceChange to ApplyResourceChange and kept with the object.
+//!
+//! Every idempotency token and the ownership tag derive from it, so a retry
+//! of the same create reuses it and another resource instance — another
+//! state, or a second resource with the same name — never does. (Tokens
+//! derived from `cluster:name` alone let two states share one node group.)
+
+use serde::{Deserialize, Serialize};
+
+/// Tag on the node group and its launch template naming the instance that
+/// created them.
+pub const TAG_INSTANCE: &str = "nested.dev/instance";
+/// Tag on a launch template naming its node group (`cluster:name`), so a
+/// create can find and delete templates earlier node groups of the name left.
+pub const TAG_NODEGROUP: &str = "nested.dev/node-group";
+
+/// What the resource keeps in Terraform's private state.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Private {
+    /// 32 hexadecimal digits; absent in states written before 0.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+impl Private {
+    /// Private state as Terraform hands it back; anything unreadable (or
+    /// empty) is "no instance", never an error: state stays usable.
+    pub fn decode(bytes: &[u8]) -> Private {
+        if bytes.is_empty() {
+            return Private::default();
+        }
+        serde_json::from_slice::<Private>(bytes)
+            .ok()
+            .filter(|p| p.instance.as_deref().is_none_or(is_instance))
+            .unwrap_or_default()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        if self.instance.is_none() {
+            return Vec::new();
+        }
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn with_instance(instance: String) -> Private {
+        Private {
+            instance: Some(instance),
+        }
+    }
+}
+
+fn is_instance(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the operating system's random number source failed: {0}")]
+pub struct NonceError(String);
+
+/// A fresh instance nonce: 128 random bits from the OS.
+pub fn new_instance() -> Result<String, NonceError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| NonceError(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A stable, printable idempotency token of at most 64 characters (the
+/// EC2 limit): the same parts give the same token in every process.
+pub fn token(instance: &str, parts: &[&str]) -> String {
+    fn fnv1a(seed: u64, parts: &[&str]) -> u64 {
+        let mut h = seed;
+        for p in parts {
+            for b in p.bytes().chain([0xff]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        h
+    }
+    let mut all = vec![instance];
+    all.extend_from_slice(parts);
+    format!(
+        "nested-{:016x}{:016x}",
+        fnv1a(0xcbf2_9ce4_8422_2325, &all),
+        fnv1a(0x8422_2325_cbf2_9ce4, &all)
+    )
+}
+
+/// A token for one update call: the SDK retries the call with it, and no
+/// later update ever reuses it (a config changed A→B→A→B would otherwise
+/// get the first update's answer back instead of being applied).
+pub fn call_token(parts: &[&str]) -> String {
+    let nonce = new_instance().unwrap_or_else(|_| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{now:032x}")
+    });
+    token(&nonce, parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_unique_and_round_trip_through_private_state() {
+        let a = new_instance().unwrap();
+        let b = new_instance().unwrap();
+        assert_ne!(a, b);
+        assert!(is_instance(&a));
+        let p = Private::with_instance(a.clone());
+        assert_eq!(Private::decode(&p.encode()), p);
+        assert_eq!(Private::decode(b""), Private::default());
+        assert_eq!(Private::decode(b"not json"), Private::default());
+        assert_eq!(
+            Private::decode(br#"{"instance":"short"}"#),
+            Private::default()
+        );
+        assert!(Private::default().encode().is_empty());
+    }
+
+    #[test]
+    fn tokens_depend_on_the_instance() {
+        assert_eq!(token("a", &["x"]), token("a", &["x"]));
+        assert_ne!(token("a", &["x"]), token("b", &["x"]));
+        assert_ne!(token("a", &["x", "y"]), token("a", &["xy"]));
+        assert!(token("a", &["x"]).len() <= 64);
+        assert_ne!(call_token(&["x"]), call_token(&["x"]));
+    }
+}

@@ -1,0 +1,615 @@
+//! Plan-time validation of a `nested_nodegroup` configuration: every value
+//! that EKS, EC2, IAM, the Kubernetes API server or the kernel would refuse
+//! is an error at its attribute, with the rule and the fix. Unknown values
+//! are skipped (checked again once known).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::framework::{AttributePath, Diagnostics, Value};
+use crate::validate::{self, Limits, aws, duration, instance_type, kubernetes, number};
+
+/// Provider bookkeeping tags on every node group (sandbox, managed-by,
+/// instance): they count against EKS's tag limit too.
+pub const BOOKKEEPING_TAGS: usize = 3;
+
+fn known_str<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.attr(k)
+        .filter(|x| x.is_wholly_known())
+        .and_then(Value::as_str)
+}
+
+fn err(diags: &mut Diagnostics, path: AttributePath, summary: &str, detail: String) {
+    diags.error_at(path, summary, detail);
+}
+
+/// Everything that can be checked from the configuration alone.
+pub fn config(config: &Value, diags: &mut Diagnostics) {
+    let l = match Limits::embedded() {
+        Ok(l) => l,
+        Err(e) => {
+            diags.push(crate::framework::Diagnostic::error(
+                "Provider limit data is invalid",
+                e.to_string(),
+            ));
+            return;
+        }
+    };
+    let at = AttributePath::attr;
+    if let Some(n) = known_str(config, "name")
+        && let Err(e) = aws::nodegroup_name(n, l)
+    {
+        err(
+            diags,
+            at("name"),
+            "Invalid node group name",
+            format!("{e}."),
+        );
+    }
+    if let Some(c) = known_str(config, "cluster_name")
+        && let Err(e) = aws::cluster_name(c, l)
+    {
+        err(
+            diags,
+            at("cluster_name"),
+            "Invalid cluster name",
+            format!("{e}."),
+        );
+    }
+    if let Some(arn) = known_str(config, "node_role_arn")
+        && let Err(e) = aws::iam_role_arn(arn)
+    {
+        err(
+            diags,
+            at("node_role_arn"),
+            "Invalid node role ARN",
+            format!("{e}."),
+        );
+    }
+    subnets(config, l, diags);
+    if let Some(v) = known_str(config, "kubernetes_version")
+        && let Err(e) = validate::version::kubernetes_minor(v)
+    {
+        err(
+            diags,
+            at("kubernetes_version"),
+            "Invalid kubernetes_version",
+            format!("{e}."),
+        );
+    }
+    scaling(config, l, diags);
+    if let Some(Value::Number(n)) = config.attr("max_user_namespaces") {
+        let m = &l.linux.max_user_namespaces;
+        let lo = 1;
+        let hi = i64::try_from(m.max).unwrap_or(i64::MAX);
+        if let Err(e) = number::whole_in_range(n, lo, hi) {
+            err(
+                diags,
+                at("max_user_namespaces"),
+                "Invalid max_user_namespaces",
+                format!(
+                    "{e}: user.max_user_namespaces is a whole number from {lo} to {hi} (the kernel's INT_MAX), e.g. 65536."
+                ),
+            );
+        }
+    }
+    labels(config, l, diags);
+    taints(config, l, diags);
+    tags(config, l, diags);
+    instance_types(config, l, diags);
+    timeouts(config, diags);
+}
+
+fn subnets(config: &Value, l: &Limits, diags: &mut Diagnostics) {
+    let Some(v) = config
+        .attr("subnet_ids")
+        .filter(|v| v.is_wholly_known() && !v.is_null())
+    else {
+        return;
+    };
+    let items = v.as_elements().unwrap_or_default();
+    let path = AttributePath::attr("subnet_ids");
+    if (items.len() as u64) < l.eks.subnets.min.max(1) {
+        err(
+            diags,
+            path,
+            "No subnets",
+            "A node group needs at least one subnet: set subnet_ids to the subnets the nodes run in, e.g. [aws_subnet.private_a.id].".into(),
+        );
+        return;
+    }
+    for item in items {
+        if let Some(id) = item.as_str()
+            && let Err(e) = aws::subnet_id(id)
+        {
+            err(diags, path.clone(), "Invalid subnet ID", format!("{e}."));
+        }
+    }
+}
+
+fn scaling(config: &Value, l: &Limits, diags: &mut Diagnostics) {
+    let Some(sc) = config
+        .attr("scaling")
+        .filter(|v| !v.is_null() && !v.is_unknown())
+    else {
+        return;
+    };
+    let max_size = &l.eks.max_size;
+    for (k, lo) in [
+        ("min_size", 0),
+        ("max_size", i64::try_from(max_size.min).unwrap_or(1)),
+        ("desired_size", 0),
+    ] {
+        if let Some(Value::Number(n)) = sc.attr(k) {
+            let hi = i64::try_from(max_size.max).unwrap_or(i64::MAX);
+            if let Err(e) = number::whole_in_range(n, lo, hi) {
+                err(
+                    diags,
+                    AttributePath::attr("scaling").then_attr(k),
+                    &format!("Invalid {k}"),
+                    format!("{e}: {k} is a whole number of nodes from {lo} to {hi}."),
+                );
+            }
+        }
+    }
+}
+
+fn labels(config: &Value, l: &Limits, diags: &mut Diagnostics) {
+    let Some(entries) = config
+        .attr("labels")
+        .filter(|v| !v.is_unknown())
+        .and_then(Value::as_entries)
+    else {
+        return;
+    };
+    for (k, v) in entries {
+        let path = AttributePath::attr("labels").then_key(k);
+        let key_check = kubernetes::qualified_name(k, l)
+            .and_then(|()| eks_length(k, "label keys", l.eks.label_key.max));
+        if let Err(e) = key_check {
+            err(diags, path.clone(), "Invalid label key", format!("{e}."));
+        }
+        if let Some(value) = v.as_str() {
+            let value_check = kubernetes::label_value(value, l)
+                .and_then(|()| eks_length(value, "label values", l.eks.label_value.max))
+                .and_then(|()| {
+                    if value.is_empty() && l.eks.label_value.min > 0 {
+                        Err("EKS does not accept empty label values; give the label a value".into())
+                    } else {
+                        Ok(())
+                    }
+                });
+            if let Err(e) = value_check {
+                err(diags, path, "Invalid label value", format!("{e}."));
+            }
+        }
+    }
+}
+
+/// EKS's own length limits, which are tighter than Kubernetes' for keys
+/// with a prefix.
+fn eks_length(s: &str, what: &str, max: u64) -> Result<(), String> {
+    let n = s.chars().count() as u64;
+    if n > max {
+        Err(format!(
+            "{} is {n} characters long; EKS accepts {what} of at most {max} characters",
+            validate::quoted(s)
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn taints(config: &Value, l: &Limits, diags: &mut Diagnostics) {
+    let Some(items) = config
+        .attr("taints")
+        .filter(|v| !v.is_unknown())
+        .and_then(Value::as_elements)
+    else {
+        return;
+    };
+    let max = l.eks.taints_per_nodegroup.max;
+    if items.len() as u64 > max {
+        err(
+            diags,
+            AttributePath::attr("taints"),
+            "Too many taints",
+            format!(
+                "{} taints given; EKS allows at most {max} per node group.",
+                items.len()
+            ),
+        );
+    }
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (i, t) in items.iter().enumerate() {
+        let path = AttributePath::attr("taints").then_index(i64::try_from(i).unwrap_or(i64::MAX));
+        let key = known_str(t, "key");
+        let effect = known_str(t, "effect");
+        if let Some(k) = key {
+            let check = kubernetes::qualified_name(k, l)
+                .and_then(|()| eks_length(k, "taint keys", l.eks.taint_key.max));
+            if let Err(e) = check {
+                err(
+                    diags,
+                    path.clone().then_attr("key"),
+                    "Invalid taint key",
+                    format!("{e}."),
+                );
+            }
+        }
+        if let Some(v) = known_str(t, "value") {
+            let check = kubernetes::label_value(v, l)
+                .and_then(|()| eks_length(v, "taint values", l.eks.taint_value.max));
+            if let Err(e) = check {
+                err(
+                    diags,
+                    path.clone().then_attr("value"),
+                    "Invalid taint value",
+                    format!("{e}."),
+                );
+            }
+        }
+        if let (Some(k), Some(e)) = (key, effect)
+            && let Some(first) = seen.insert((k.to_string(), e.to_string()), i)
+        {
+            err(
+                diags,
+                path,
+                "Duplicate taint",
+                format!(
+                    "taints[{first}] and taints[{i}] both have key {} and effect {e}; Kubernetes allows one taint per key and effect. Remove one of them.",
+                    validate::quoted(k)
+                ),
+            );
+        }
+    }
+}
+
+fn tags(config: &Value, l: &Limits, diags: &mut Diagnostics) {
+    let Some(entries) = config
+        .attr("tags")
+        .filter(|v| !v.is_unknown())
+        .and_then(Value::as_entries)
+    else {
+        return;
+    };
+    for (k, v) in entries {
+        let path = AttributePath::attr("tags").then_key(k);
+        if let Err(e) = aws::tag_key(k, l) {
+            err(diags, path.clone(), "Invalid tag key", format!("{e}."));
+        }
+        if k.starts_with("nested.dev/") {
+            err(
+                diags,
+                path.clone(),
+                "Reserved tag key",
+                format!(
+                    "{} starts with \"nested.dev/\", which the provider uses to track what it owns; choose another key.",
+                    validate::quoted(k)
+                ),
+            );
+        }
+        if let Some(value) = v.as_str()
+            && let Err(e) = aws::tag_value(value, l)
+        {
+            err(diags, path, "Invalid tag value", format!("{e}."));
+        }
+    }
+}
+
+/// The tag count, once the provider's `default_tags` are known (plan).
+pub fn tag_total(config: &Value, default_tags: &BTreeMap<String, String>, diags: &mut Diagnostics) {
+    let Ok(l) = Limits::embedded() else { return };
+    let Some(v) = config.attr("tags").filter(|v| v.is_wholly_known()) else {
+        return;
+    };
+    let own: BTreeMap<String, String> = v
+        .as_entries()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Err(e) = aws::tag_count(&own, default_tags, BOOKKEEPING_TAGS, l) {
+        err(
+            diags,
+            AttributePath::attr("tags"),
+            "Too many tags",
+            format!("{e}. Remove some tags or default_tags."),
+        );
+    }
+}
+
+fn instance_types(config: &Value, l: &Limits, diags: &mut Diagnostics) {
+    let Some(items) = config
+        .attr("instance_types")
+        .filter(|v| !v.is_unknown())
+        .and_then(Value::as_elements)
+    else {
+        return;
+    };
+    let max = l.eks.instance_types.max;
+    if items.len() as u64 > max {
+        err(
+            diags,
+            AttributePath::attr("instance_types"),
+            "Too many instance types",
+            format!(
+                "{} instance types given; EKS accepts at most {max}.",
+                items.len()
+            ),
+        );
+    }
+    let arch = known_str(config, "architecture").unwrap_or("x86_64");
+    let arch_known = config
+        .attr("architecture")
+        .is_none_or(Value::is_wholly_known);
+    let mut seen = BTreeSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(name) = item.as_str() else { continue };
+        let path =
+            AttributePath::attr("instance_types").then_index(i64::try_from(i).unwrap_or(i64::MAX));
+        match instance_type::parse(name, l) {
+            Err(e) => err(diags, path, "Invalid instance type", format!("{e}.")),
+            Ok(t) => {
+                let its = if t.is_arm64(l) { "arm64" } else { "x86_64" };
+                if arch_known && its != arch {
+                    err(
+                        diags,
+                        path.clone(),
+                        "Instance type does not match the architecture",
+                        format!(
+                            "{name} is an {its} instance type (AWS Graviton types carry a \"g\" after the generation, e.g. m7g), but architecture is {arch:?}. Use an {arch} type or set architecture = \"{its}\"."
+                        ),
+                    );
+                }
+                if !seen.insert(name) {
+                    err(
+                        diags,
+                        path,
+                        "Duplicate instance type",
+                        format!("{name} is listed twice."),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn timeouts(config: &Value, diags: &mut Diagnostics) {
+    let Some(t) = config
+        .attr("timeouts")
+        .filter(|v| !v.is_null() && !v.is_unknown())
+    else {
+        return;
+    };
+    for op in ["create", "update", "delete"] {
+        if let Some(text) = known_str(t, op)
+            && let Err(e) = duration::parse(text)
+        {
+            err(
+                diags,
+                AttributePath::attr("timeouts").then_attr(op),
+                "Invalid timeout",
+                format!("{e}."),
+            );
+        }
+    }
+}
+
+/// Rendered user data over EC2's limit.
+pub fn user_data_size(user_data: &str) -> Result<(), String> {
+    let Ok(l) = Limits::embedded() else {
+        return Ok(());
+    };
+    let max = l.ec2.user_data_bytes.max;
+    let n = user_data.len() as u64;
+    if n > max {
+        return Err(format!(
+            "the launch template's user data would be {n} bytes after the provider adds what the sandbox needs, but EC2 allows {max} bytes (before base64). Shorten bootstrap_extra_settings by at least {} bytes.",
+            n - max
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Number;
+
+    fn base() -> Vec<(&'static str, Value)> {
+        vec![
+            ("cluster_name", Value::string("prod")),
+            ("name", Value::string("agents")),
+            (
+                "node_role_arn",
+                Value::string("arn:aws:iam::123456789012:role/nodes"),
+            ),
+            (
+                "subnet_ids",
+                Value::Set(vec![Value::string("subnet-0a1b2c3d")]),
+            ),
+            ("architecture", Value::string("x86_64")),
+        ]
+    }
+
+    fn paths(extra: Vec<(&'static str, Value)>) -> Vec<String> {
+        let mut attrs = base();
+        for (k, v) in extra {
+            attrs.retain(|(a, _)| *a != k);
+            attrs.push((k, v));
+        }
+        let mut d = Diagnostics::new();
+        config(&Value::object(attrs), &mut d);
+        d.iter()
+            .map(|x| x.path.clone().map(|p| p.to_string()).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn a_good_configuration_passes() {
+        assert!(paths(vec![]).is_empty());
+    }
+
+    #[test]
+    fn every_bad_input_is_refused_at_its_attribute() {
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("name", Value::string(""), "name"),
+            ("name", Value::string("agents pool!/é"), "name"),
+            ("name", Value::string("a".repeat(64)), "name"),
+            ("cluster_name", Value::string(""), "cluster_name"),
+            ("subnet_ids", Value::Set(vec![]), "subnet_ids"),
+            ("node_role_arn", Value::string("eks-nodes"), "node_role_arn"),
+            (
+                "node_role_arn",
+                Value::string("arn:aws:s3:::bucket"),
+                "node_role_arn",
+            ),
+            (
+                "kubernetes_version",
+                Value::string("1.33.0"),
+                "kubernetes_version",
+            ),
+            (
+                "kubernetes_version",
+                Value::string("01.33"),
+                "kubernetes_version",
+            ),
+            (
+                "kubernetes_version",
+                Value::string("v1.33"),
+                "kubernetes_version",
+            ),
+            (
+                "scaling",
+                Value::object([("min_size", Value::int(0)), ("max_size", Value::int(0))]),
+                "scaling.max_size",
+            ),
+            (
+                "scaling",
+                Value::object([
+                    ("min_size", Value::Number(Number::Float(1.5))),
+                    ("max_size", Value::int(3)),
+                ]),
+                "scaling.min_size",
+            ),
+            (
+                "max_user_namespaces",
+                Value::Number(Number::Float(1.5)),
+                "max_user_namespaces",
+            ),
+            (
+                "max_user_namespaces",
+                Value::Number(Number::Int(1 << 40)),
+                "max_user_namespaces",
+            ),
+            (
+                "max_user_namespaces",
+                Value::Number(Number::UInt(u64::MAX)),
+                "max_user_namespaces",
+            ),
+            (
+                "labels",
+                Value::Map([("bad key!".to_string(), Value::string("x"))].into()),
+                "labels[\"bad key!\"]",
+            ),
+            (
+                "labels",
+                Value::Map([("k".to_string(), Value::string("v".repeat(64)))].into()),
+                "labels[\"k\"]",
+            ),
+            (
+                "labels",
+                Value::Map([("k".to_string(), Value::string("x".repeat(1 << 20)))].into()),
+                "labels[\"k\"]",
+            ),
+            (
+                "tags",
+                Value::Map([("aws:owner".to_string(), Value::string("x"))].into()),
+                "tags[\"aws:owner\"]",
+            ),
+            (
+                "instance_types",
+                Value::List(vec![Value::string("m6g.large")]),
+                "instance_types[0]",
+            ),
+            (
+                "instance_types",
+                Value::List(vec![Value::string("m6i.huge")]),
+                "instance_types[0]",
+            ),
+            (
+                "timeouts",
+                Value::object([("create", Value::string("abc"))]),
+                "timeouts.create",
+            ),
+            (
+                "timeouts",
+                Value::object([("delete", Value::string("-5m"))]),
+                "timeouts.delete",
+            ),
+        ];
+        for (k, v, path) in cases {
+            let got = paths(vec![(k, v)]);
+            assert_eq!(got, [path], "{k}");
+        }
+    }
+
+    #[test]
+    fn taints_keys_values_and_duplicates() {
+        let taint = |k: &str, e: &str| {
+            Value::object([
+                ("key", Value::string(k)),
+                ("value", Value::Null),
+                ("effect", Value::string(e)),
+            ])
+        };
+        let got = paths(vec![(
+            "taints",
+            Value::List(vec![
+                taint("sandbox", "NoSchedule"),
+                taint("bad key!", "NoSchedule"),
+                taint("sandbox", "NoSchedule"),
+                taint("sandbox", "NoExecute"),
+            ]),
+        )]);
+        assert_eq!(got, ["taints[1].key", "taints[2]"]);
+    }
+
+    #[test]
+    fn arm64_wants_graviton_types() {
+        let got = paths(vec![
+            ("architecture", Value::string("arm64")),
+            (
+                "instance_types",
+                Value::List(vec![Value::string("m7g.large"), Value::string("m6i.large")]),
+            ),
+        ]);
+        assert_eq!(got, ["instance_types[1]"]);
+    }
+
+    #[test]
+    fn tag_totals_count_default_tags_and_bookkeeping() {
+        let own: BTreeMap<String, Value> = (0..47)
+            .map(|i| (format!("k{i}"), Value::string("v")))
+            .collect();
+        let cfg = Value::object([("tags", Value::Map(own))]);
+        let mut d = Diagnostics::new();
+        tag_total(&cfg, &BTreeMap::new(), &mut d);
+        assert!(d.is_empty());
+        tag_total(&cfg, &BTreeMap::from([("team".into(), "x".into())]), &mut d);
+        assert_eq!(d.0.len(), 1);
+        assert!(d.0[0].detail.contains("at most 50"), "{}", d.0[0].detail);
+    }
+
+    #[test]
+    fn user_data_over_16_kib_is_refused() {
+        assert!(user_data_size(&"x".repeat(16384)).is_ok());
+        assert!(
+            user_data_size(&"x".repeat(16385))
+                .unwrap_err()
+                .contains("16384")
+        );
+    }
+}
