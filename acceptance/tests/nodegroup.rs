@@ -315,6 +315,13 @@ fn plan_errors_point_at_the_attribute() {
         "{}",
         r.text()
     );
+    // The cluster runs 1.31: EKS creates node groups only at that version.
+    assert!(
+        r.stderr.contains("Node group version differs from the cluster's")
+            && r.stderr.contains("prod runs 1.31"),
+        "{}",
+        r.text()
+    );
     assert_eq!(counts(&moto), (0, 0), "nothing was created");
 }
 
