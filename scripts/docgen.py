@@ -19,10 +19,12 @@ Directives in templates (one per `{{ ... }}`, arguments are double-quoted):
         "resource/<type>", "data-source/<type>")
   {{ description "provider" }}                    the schema's description
   {{ import "<resource type>" }}                  the Import section
-  {{ capabilities "<table>" }}                    a table generated from
-        capabilities.toml: eks-matrix, auto-mode-matrix, other-matrix,
-        sandboxes, variants, platforms, images, landlock, host-users,
-        openshift, families
+  {{ capabilities "<table>" }}                    a table: the engine's decision
+        matrix (schemas/decision-matrix.json, with node-lab proof from
+        schemas/lab-results.json): eks-matrix, eks-root-matrix,
+        auto-mode-matrix, other-matrix, judged-on; or capabilities.toml
+        rows: sandboxes, modes, runtimes, variants, platforms, images,
+        landlock, host-users, openshift, families
   {{ header "resource/<type>" }}                  frontmatter, title and
         description of a resource or data source page (custom templates)
   {{ link "resources/nodegroup" }}                the page's Registry URL
@@ -36,9 +38,6 @@ Python 3.11 standard library only (json, tomllib).
 
 Usage:
   scripts/docgen.py [--out DIR]     write the pages (default: docs)
-  scripts/docgen.py --matrix-json   print the decision matrix as JSON (the
-                                    acceptance suite checks every cell
-                                    against the provider's engine)
 """
 
 from __future__ import annotations
@@ -316,212 +315,74 @@ def vstr(v: tuple[int, ...]) -> str:
     return ".".join(str(p) for p in v)
 
 
-@dataclass
-class Verdict:
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def code(self) -> str:
-        return "no" if self.errors else "warn" if self.warnings else "yes"
-
-    def markdown(self) -> str:
-        symbol = {"no": "✘", "warn": "⚠", "yes": "✔"}[self.code]
-        words = self.errors or (self.warnings + self.notes)
-        return f"{symbol} {'; '.join(words)}".strip()
+MATRIX_PATH = "schemas/decision-matrix.json"
+LAB_PATH = "schemas/lab-results.json"
 
 
 class Capabilities:
-    """The rows of capabilities.toml and a summary of what the provider's
-    engine (provider/src/capability/engine.rs) decides from them. The summary
-    only labels each combination works / works with warnings / does not
-    work; `acceptance/tests/docs.rs` checks every label against the
-    engine through Terraform, so the two cannot drift apart silently."""
+    """The rows of capabilities.toml (shown with their sources) and the
+    decision matrix the provider's engine wrote (schemas/decision-matrix.json,
+    kept equal to the engine by provider/tests/decision_matrix.rs). Nothing
+    here decides anything: every verdict comes from the engine, every
+    "proven" mark from the node lab (schemas/lab-results.json)."""
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, matrix: dict, lab: dict | None):
         self.d = data
         self.hu = data["host_users"]
-
-    def sandbox(self, name):
-        return next(s for s in self.d["sandbox"] if s["name"] == name)
-
-    def platform(self, name):
-        return next(p for p in self.d["platform"] if p["name"] == name)
+        self.matrix = matrix
+        self.lab = lab or {"runs": []}
 
     def family_title(self, name):
         return next(f["title"] for f in self.d["family"] if f["name"] == name)
-
-    def image(self, family, k8s):
-        for img in self.d["image"]:
-            lo, hi = (ver(x) for x in img["kubernetes"])
-            if img["family"] == family and lo <= k8s <= hi:
-                return img
-        return None
-
-    def variant(self, sandbox, platform, family):
-        for v in self.d.get("variant", []):
-            if (v["sandbox"] == sandbox and platform in v["platforms"]
-                    and (not v.get("families") or family in v["families"])):
-                return v
-        return None
 
     def landlock_floor(self, abi):
         row = next((r for r in self.d["landlock_abi"] if r["abi"] == abi), None)
         return ver(row["kernel"]) if row else None
 
-    def openshift(self, version):
-        for o in self.d["openshift"]:
-            lo, hi = (ver(x) for x in o["versions"])
-            if lo <= version <= hi:
-                return o
-        return None
-
-    def assess(self, sandbox: str, platform: str, family: str | None = None,
-               k8s: tuple | None = None, openshift: tuple | None = None) -> Verdict:
-        v = Verdict()
-        s = self.sandbox(sandbox)
-        p = self.platform(platform)
-        hu = self.hu
-        if family is None and p["families"]:
-            family = p["families"][0]
-        img = self.image(family, k8s) if family and k8s else None
-        if family and k8s and img is None:
-            v.errors.append(f"no {family} image for Kubernetes {vstr(k8s)}")
-            return v
-        kernel = ver(img["kernel"]) if img else None
-        osrow = self.openshift(openshift) if openshift else None
-        if osrow:
-            k8s = ver(osrow["kubernetes"])
-
-        variant = self.variant(sandbox, platform, family)
-        if variant and variant.get("error"):
-            short = f"not supported on {p['title']}"
-            if variant.get("recommend"):
-                short += f"; use {variant['recommend']}"
-            v.errors.append(short)
-        if variant and variant.get("warning"):
-            v.warnings.append("reduced isolation: " + ", ".join(
-                variant.get("runtime_args", []) + variant.get("extra_capabilities", [])))
-        caps = list(s.get("capabilities", [])) + list(
-            variant.get("extra_capabilities", []) if variant else [])
-        if not p["capabilities_allowed"] and caps and not v.errors:
-            v.errors.append(f"{p['title']} rejects added capabilities ({', '.join(caps)})")
-
-        dropped = bool(variant and variant.get("drops_user_namespaces"))
-        needs_userns = s.get("needs_user_namespaces", False) and not dropped
-        image_userns = img.get("max_user_namespaces") if img else None
-        wants_sysctl = bool(variant and variant.get("sysctl_max_user_namespaces"))
-        if needs_userns and (image_userns == 0 or wants_sysctl):
-            if p["sysctls_settable"]:
-                v.notes.append("node sets `user.max_user_namespaces`")
-            else:
-                v.errors.append("`user.max_user_namespaces` stays 0")
-
-        if s.get("needs_host_users_false"):
-            if kernel and kernel < ver(hu["kernel_floor"]):
-                v.errors.append(f"kernel {vstr(kernel)} < {hu['kernel_floor']} for `hostUsers: false`")
-            if kernel and kernel < ver(hu["overlay_idmap_kernel"]):
-                v.warnings.append("containerd needs slow_chown")
-            containerd = ver(img["containerd"]) if img and img.get("containerd") else None
-            if containerd is not None:
-                if containerd < ver(hu["containerd_ignored_below"]):
-                    v.errors.append(f"containerd {vstr(containerd)} ignores `hostUsers: false`")
-                elif containerd < ver(hu["containerd_warn_below"]):
-                    v.warnings.append(f"containerd {vstr(containerd)} copies images per pod")
-            elif img:
-                v.warnings.append("containerd version not confirmed")
-            if k8s and not osrow:
-                if k8s < ver(hu["kubernetes_available"]):
-                    v.errors.append("Kubernetes too old for `hostUsers: false`")
-                elif k8s < ver(hu["kubernetes_default_on"]):
-                    v.warnings.append("UserNamespacesSupport gate off by default")
-            if s.get("selinux_warning") and platform == "openshift":
-                v.warnings.append("SELinux policy must allow the mounts")
-
-        if s.get("landlock_abi"):
-            floor = self.landlock_floor(s["landlock_abi"])
-            if p.get("unknown_kernel"):
-                v.warnings.append("kernel and Landlock support unknown")
-            elif platform == "openshift":
-                v.warnings.append("check Landlock on the RHCOS node")
-            elif kernel and (kernel < floor or not img["landlock_enabled"]):
-                why = (f"kernel {vstr(kernel)} < {vstr(floor)}" if kernel < floor
-                       else "Landlock not enabled")
-                v.errors.append(f"{why} (Landlock ABI v{s['landlock_abi']})")
-
-        if s.get("ids_per_pod") and k8s:
-            if k8s < ver(hu["ids_per_pod_kubernetes"]):
-                v.warnings.append("ids per pod fixed at 65536")
-            else:
-                v.notes.append(f"kubelet `idsPerPod` {s['ids_per_pod']}")
-
-        if osrow and s.get("needs_host_users_false"):
-            if osrow["gates"] == "absent":
-                v.errors.append("no user-namespace support")
-            elif osrow["gates"] == "preview":
-                v.warnings.append("upgrade-blocking FeatureGate")
-        return v
-
-    # -- rows of the matrices ------------------------------------------------
-
-    def breakpoints(self) -> list[tuple]:
-        hu = self.hu
-        return sorted({ver(hu["kubernetes_available"]), ver(hu["kubernetes_default_on"]),
-                       ver(hu["ids_per_pod_kubernetes"])})
-
-    def split(self, lo: tuple, hi: tuple) -> list[tuple[tuple, tuple]]:
-        """[lo, hi] cut where a Kubernetes version changes a decision."""
-        out, start = [], lo
-        for b in self.breakpoints():
-            if start < b <= hi:
-                out.append((start, (b[0], b[1] - 1)))
-                start = b
-        out.append((start, hi))
-        return out
-
-    def eks_rows(self, platform: str = "eks"):
-        fams = self.platform(platform)["families"]
-        rows = []
-        for img in self.d["image"]:
-            if img["family"] not in fams:
-                continue
-            lo, hi = (ver(x) for x in img["kubernetes"])
-            for a, b in self.split(lo, hi):
-                rows.append((img, a, b))
-        rows.sort(key=lambda r: (fams.index(r[0]["family"]), r[1]))
-        return rows
-
     def sandboxes(self):
         return [s["name"] for s in self.d["sandbox"]]
 
-    def cells(self):
-        """Every cell of both matrices, for --matrix-json and the tables."""
+    def proven(self, row: dict, sandbox: str, agent: str) -> list[str]:
+        """Lab runs that proved this cell: the sandbox with the engine's
+        outputs for this node profile worked, and failed without each grant."""
         out = []
-        for platform in ("eks", "eks_auto_mode"):
-            for img, lo, hi in self.eks_rows(platform):
-                for sb in self.sandboxes():
-                    verdicts = {self.assess(sb, platform, img["family"], k).code for k in (lo, hi)}
-                    if len(verdicts) != 1:
-                        raise DocError(f"{sb} on {platform}/{img['family']} {vstr(lo)}–{vstr(hi)}"
-                                       " is not uniform; add a breakpoint")
-                    out.append({"sandbox": sb, "platform": platform,
-                                "ami_family": img["family"] if platform == "eks" else None,
-                                "kubernetes_versions": sorted({vstr(lo), vstr(hi)}),
-                                "verdict": self.assess(sb, platform, img["family"], lo).code})
-        for sb in self.sandboxes():
-            out.append({"sandbox": sb, "platform": "eks_fargate",
-                        "verdict": self.assess(sb, "eks_fargate").code})
-        for o in self.d["openshift"]:
-            lo, hi = (ver(x) for x in o["versions"])
-            for sb in self.sandboxes():
-                codes = {self.assess(sb, "openshift", openshift=x).code for x in (lo, hi)}
-                if len(codes) != 1:
-                    raise DocError(f"{sb} on OpenShift {o['versions']} is not uniform")
-                out.append({"sandbox": sb, "platform": "openshift",
-                            "openshift_versions": sorted({vstr(lo), vstr(hi)}),
-                            "verdict": codes.pop()})
-        return out
+        for r in self.lab["runs"]:
+            if (r["sandbox"] == sandbox and r["agent"] == agent
+                    and r["node"].get("ami_family") == row.get("ami_family")
+                    and r["node"].get("kubernetes") in kube_list(row)
+                    and r["platform"] == row["platform"] and r["proven"]):
+                out.append(f"kernel {r['kernel']}")
+        return sorted(set(out))
+
+    def cell_markdown(self, row: dict, sandbox: str, agent: str) -> str:
+        c = row["cells"][sandbox][agent]
+        symbol = {"no": "✘", "warn": "⚠", "yes": "✔"}[c["verdict"]]
+        if c["verdict"] == "no":
+            return f"{symbol} {'; '.join(c['errors'])}"
+        parts = []
+        caps = c["capabilities"]
+        parts.append("adds " + ", ".join(f"`{x}`" for x in caps) if caps else "no capability")
+        if c["sysctls"]:
+            parts.append("node sets " + ", ".join(f"`{k}`" for k in c["sysctls"]))
+        if c["seccomp_profile"]:
+            parts.append(f"seccomp `{c['seccomp_profile']}`")
+        if c["runtime_args"]:
+            parts.append(" ".join(f"`{a}`" for a in c["runtime_args"]))
+        parts.append(f"PSS {c['pod_security_level']}")
+        parts += [w.lower() for w in c["warnings"]]
+        proof = self.proven(row, sandbox, agent)
+        mark = f" · 🧪 proven in the node lab ({', '.join(proof)})" if proof else ""
+        return f"{symbol} {'; '.join(parts)}{mark}"
+
+    def rows(self, platform: str) -> list[dict]:
+        return [r for r in self.matrix["rows"] if r["platform"] == platform]
+
+
+def kube_list(row: dict) -> list[str]:
+    if "kubernetes_versions" not in row:
+        return []
+    lo, hi = (ver(x) for x in row["kubernetes_versions"])
+    return [f"{lo[0]}.{m}" for m in range(lo[1], hi[1] + 1)]
 
 
 def krange(lo: tuple, hi: tuple) -> str:
@@ -531,23 +392,28 @@ def krange(lo: tuple, hi: tuple) -> str:
 def capability_table(caps: Capabilities, name: str) -> str:
     d = caps.d
     sbs = caps.sandboxes()
-    if name in ("eks-matrix", "auto-mode-matrix"):
-        platform = "eks" if name == "eks-matrix" else "eks_auto_mode"
+    head = ["Node image"] + [f"`{s}`" for s in sbs]
+    if name in ("eks-matrix", "auto-mode-matrix", "eks-root-matrix"):
+        platform = "eks_auto_mode" if name == "auto-mode-matrix" else "eks"
+        agent = "root" if name == "eks-root-matrix" else "non_root"
         rows = []
-        for img, lo, hi in caps.eks_rows(platform):
-            containerd = img.get("containerd", "unconfirmed")
-            label = (f"{caps.family_title(img['family'])} · Kubernetes {krange(lo, hi)} · "
-                     f"kernel {img['kernel']} · containerd {containerd}")
-            rows.append([label] + [caps.assess(sb, platform, img["family"], lo).markdown()
-                                   for sb in sbs])
-        return table(["Node image"] + [f"`{s}`" for s in sbs], rows)
+        for r in caps.rows(platform):
+            lo, hi = (ver(x) for x in r["kubernetes_versions"])
+            label = (f"{caps.family_title(r['ami_family'])} · Kubernetes {krange(lo, hi)} · "
+                     f"kernel {r['kernel']} · containerd {r['containerd'] or 'unconfirmed'}")
+            rows.append([label] + [caps.cell_markdown(r, sb, agent) for sb in sbs])
+        return table(head, rows)
     if name == "other-matrix":
-        rows = [["EKS Fargate"] + [caps.assess(sb, "eks_fargate").markdown() for sb in sbs]]
-        for o in d["openshift"]:
-            lo, hi = (ver(x) for x in o["versions"])
-            rows.append([f"OpenShift {krange(lo, hi)} (Kubernetes {o['kubernetes']})"]
-                        + [caps.assess(sb, "openshift", openshift=lo).markdown() for sb in sbs])
+        rows = []
+        for r in caps.rows("eks_fargate"):
+            rows.append(["EKS Fargate"] + [caps.cell_markdown(r, sb, "non_root") for sb in sbs])
+        for r in caps.rows("openshift"):
+            lo, hi = (ver(x) for x in r["openshift_versions"])
+            rows.append([f"OpenShift {krange(lo, hi)} (Kubernetes {r['kubernetes']})"]
+                        + [caps.cell_markdown(r, sb, "non_root") for sb in sbs])
         return table(["Platform"] + [f"`{s}`" for s in sbs], rows)
+    if name == "judged-on":
+        return caps.matrix["judged_on"]
     if name == "sandboxes":
         rows = []
         for s in d["sandbox"]:
@@ -561,16 +427,36 @@ def capability_table(caps: Capabilities, name: str) -> str:
             if s.get("landlock_abi"):
                 floor = caps.landlock_floor(s["landlock_abi"])
                 needs.append(f"Landlock ABI v{s['landlock_abi']} (Linux ≥ {vstr(floor)}, Landlock enabled)")
-            if s.get("allow_privilege_escalation"):
-                needs.append("`allowPrivilegeEscalation: true`")
-            if s.get("ids_per_pod"):
-                needs.append(f"`idsPerPod` {s['ids_per_pod']}")
             if s.get("devices"):
                 needs.append("devices " + ", ".join(f"`{x}`" for x in s["devices"]))
-            caps_s = ", ".join(f"`{c}`" for c in s.get("capabilities", [])) or "none"
-            rows.append([f"`{s['name']}`", s["title"], "; ".join(needs) or "—", caps_s,
+            rows.append([f"`{s['name']}`", s["title"], "; ".join(needs) or "—",
                          s["reason"], sources_md(s["sources"])])
-        return table(["Sandbox", "What it is", "Needs", "Adds capabilities", "Why",
+        return table(["Sandbox", "What it is", "Needs", "Why", "Sources"], rows)
+    if name == "modes":
+        rows = []
+        for m in d["mode"]:
+            who = {"non_root": "non-root", "root": "root"}[m["agent"]]
+            if "user_namespace" in m:
+                who += ", " + ("own user namespace" if m["user_namespace"] else "`--no-user-namespace`")
+            if m.get("error"):
+                gets = "**Refused**: " + m["error"]
+            else:
+                gets = ", ".join(f"`{c}`" for c in m["capabilities"]) or "no capability"
+                if m.get("allow_privilege_escalation"):
+                    gets += "; `allowPrivilegeEscalation: true`"
+                if m.get("runtime_default_blocks"):
+                    gets += "; `Unconfined` where the node applies RuntimeDefault"
+                if m.get("seccomp_runtime_default"):
+                    gets += "; `RuntimeDefault`"
+            image = "; ".join(m.get("image_needs", [])) or "—"
+            rows.append([f"`{m['sandbox']}`", who, gets, image, m["reason"],
+                         sources_md(m["sources"])])
+        return table(["Sandbox", "Runs as", "Pod gets (after drop ALL)", "Image must provide",
+                      "Why", "Sources"], rows)
+    if name == "runtimes":
+        rows = [[f"`{r['name']}`", ", ".join(f"`{c}`" for c in r["default_capabilities"]),
+                 r["runtime_default"], sources_md(r["sources"])] for r in d["runtime"]]
+        return table(["Runtime", "Default capabilities", "RuntimeDefault seccomp",
                       "Sources"], rows)
     if name == "variants":
         rows = []
@@ -584,18 +470,10 @@ def capability_table(caps: Capabilities, name: str) -> str:
                 effect.append("**Rejected**: " + sentence(v["error"]))
                 if v.get("recommend"):
                     effect.append(f"Recommends `{v['recommend']}`.")
-            if v.get("sysctl_max_user_namespaces"):
-                effect.append("Sets `user.max_user_namespaces`.")
-            if v.get("seccomp_profile"):
-                effect.append(f"`seccompProfile: {v['seccomp_profile']}`.")
             if v.get("runtime_args"):
                 effect.append("Runtime arguments " + " ".join(f"`{a}`" for a in v["runtime_args"]) + ".")
-            if v.get("extra_capabilities"):
-                effect.append("Adds " + ", ".join(f"`{c}`" for c in v["extra_capabilities"]) + ".")
             if v.get("warning"):
                 effect.append("Warning: " + sentence(v["warning"]))
-            if v.get("alternative"):
-                effect.append("Alternative: " + sentence(v["alternative"]))
             where = ", ".join(f"`{p}`" for p in v["platforms"])
             fams = ", ".join(f"`{f}`" for f in v.get("families", [])) or "any"
             rows.append([f"`{v['sandbox']}`", where, fams, " ".join(effect) or "—",
@@ -622,9 +500,11 @@ def capability_table(caps: Capabilities, name: str) -> str:
                          img.get("containerd", "not confirmed"),
                          "yes" if img["landlock_enabled"] else "no",
                          "kernel default" if userns is None else str(userns),
+                         "RuntimeDefault" if img["seccomp_default"] else "Unconfined",
                          sources_md(img["sources"])])
         return table(["AMI family", "Kubernetes", "Kernel", "containerd", "Landlock enabled",
-                      "`user.max_user_namespaces`", "Sources"], rows)
+                      "`user.max_user_namespaces`", "Pods without a seccomp profile",
+                      "Sources"], rows)
     if name == "families":
         rows = [[f"`{f['name']}`", f["title"],
                  ", ".join(f"`{v}` ({k})" for k, v in sorted(f["ami_type"].items())),
@@ -639,8 +519,10 @@ def capability_table(caps: Capabilities, name: str) -> str:
         rows = [
             ["Linux kernel", f"≥ {hu['kernel_floor']} (idmapped tmpfs); below "
              f"{hu['overlay_idmap_kernel']} containerd needs `slow_chown`"],
-            ["containerd", f"≥ {hu['containerd_floor']}; {hu['containerd_ignored_below']}.x "
-             f"copies image files per pod; older releases ignore `hostUsers: false`"],
+            ["containerd", f"≥ {hu['containerd_floor']} from Kubernetes {hu['containerd_floor_kubernetes']} "
+             f"(the kubelet refuses the pod otherwise); {hu['containerd_ignored_below']}.x "
+             f"only for Kubernetes 1.25/1.26, copying image files per pod; older releases "
+             f"ignore `hostUsers: false`"],
             ["CRI-O", f"≥ {hu['crio_floor']}"],
             ["Kubernetes", f"available from {hu['kubernetes_available']}; "
              f"UserNamespacesSupport on by default from {hu['kubernetes_default_on']}; "
@@ -673,7 +555,9 @@ class Docs:
         if "provider_schemas" in raw:
             raw = next(iter(raw["provider_schemas"].values()))
         self.schema = raw
-        self.caps = Capabilities(tomllib.loads(read(CAPABILITIES_PATH)))
+        lab = json.loads(read(LAB_PATH)) if (ROOT / LAB_PATH).exists() else None
+        self.caps = Capabilities(tomllib.loads(read(CAPABILITIES_PATH)),
+                                 json.loads(read(MATRIX_PATH)), lab)
         self.links: set[tuple[str, str]] = set()
 
     # -- lookups -------------------------------------------------------------
@@ -912,15 +796,9 @@ def write(pages: dict[str, str], out: Path):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(ROOT / "docs"), help="output directory (default: docs)")
-    ap.add_argument("--matrix-json", action="store_true",
-                    help="print the decision matrix as JSON instead of writing pages")
     args = ap.parse_args(argv)
     try:
         docs = Docs()
-        if args.matrix_json:
-            json.dump(docs.caps.cells(), sys.stdout, indent=1, ensure_ascii=False)
-            sys.stdout.write("\n")
-            return 0
         pages = docs.build()
     except (DocError, KeyError, StopIteration, tomllib.TOMLDecodeError,
             json.JSONDecodeError) as e:

@@ -75,8 +75,21 @@ fn seed_scenarios_apply_with_the_expected_decisions() {
         "65536"
     );
     let csc = &o["container_security_context"]["value"];
-    assert_eq!(csc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
-    assert_eq!(csc["seccompProfile"]["type"], "Unconfined");
+    // A non-root agent: Boundary's sudo + setpriv re-exec.
+    assert_eq!(
+        csc["capabilities"]["add"],
+        serde_json::json!(["NET_ADMIN", "SETGID", "SETUID", "SYS_ADMIN"])
+    );
+    assert_eq!(csc["allowPrivilegeEscalation"], true);
+    assert!(csc.get("seccompProfile").is_none(), "{csc}");
+    assert_eq!(o["pod_security_level"]["value"], "privileged");
+    assert!(
+        o["image_needs"]["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("sudo"))
+    );
     // The probe Job, read back by a YAML parser: it runs the probe for nsjail
     // with the very security context above, on nodes labelled for nsjail.
     let job = acceptance::yaml_to_json(o["probe_manifest"]["value"].as_str().unwrap()).unwrap();
@@ -93,7 +106,12 @@ fn seed_scenarios_apply_with_the_expected_decisions() {
     let o = apply("coder-nsjail-amazon-linux");
     assert_eq!(o["ami_type"]["value"], "AL2023_x86_64_STANDARD");
     let csc = &o["container_security_context"]["value"];
-    assert_eq!(csc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
+    // A root agent maps uid 0 into its user namespace: SETFCAP.
+    assert_eq!(
+        csc["capabilities"]["add"],
+        serde_json::json!(["NET_ADMIN", "SETFCAP"])
+    );
+    assert_eq!(csc["runAsUser"], 0);
     assert!(csc.get("seccompProfile").is_none());
 
     let o = apply("coder-landjail");
@@ -110,7 +128,8 @@ fn seed_scenarios_apply_with_the_expected_decisions() {
     assert_eq!(o["pod_spec"]["value"]["hostUsers"], false);
     let csc = &o["container_security_context"]["value"];
     assert_eq!(csc["procMount"], "Unmasked");
-    assert_eq!(csc["capabilities"]["add"], serde_json::json!(["SETFCAP"]));
+    assert!(csc["capabilities"].get("add").is_none(), "{csc}");
+    assert_eq!(csc["seccompProfile"]["type"], "Unconfined");
 
     let o = apply("devspaces-podman-openshift");
     assert_eq!(o["pod_spec"]["value"]["hostUsers"], false);
@@ -120,9 +139,13 @@ fn seed_scenarios_apply_with_the_expected_decisions() {
         serde_json::json!(["SETGID", "SETUID"])
     );
     assert_eq!(csc["allowPrivilegeEscalation"], true);
-    assert_eq!(
-        o["kubelet_settings"]["value"]["userNamespaces.idsPerPod"],
-        "131072"
+    assert_eq!(o["kubelet_settings"]["value"], serde_json::json!({}));
+    assert!(
+        o["image_needs"]["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("user:1001:64535"))
     );
 }
 
@@ -204,8 +227,10 @@ fn registry_provider_and_resource_examples_apply_and_import() {
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
     let out = ws.outputs().unwrap();
     let csc = &out["container_security_context"]["value"];
-    assert_eq!(csc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
-    assert_eq!(csc["seccompProfile"]["type"], "Unconfined");
+    assert_eq!(
+        csc["capabilities"]["add"],
+        serde_json::json!(["NET_ADMIN", "SETGID", "SETUID", "SYS_ADMIN"])
+    );
     let again = ws
         .run(&["plan", "-detailed-exitcode", "-no-color"])
         .unwrap();

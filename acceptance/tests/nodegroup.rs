@@ -317,7 +317,8 @@ fn plan_errors_point_at_the_attribute() {
     );
     // The cluster runs 1.31: EKS creates node groups only at that version.
     assert!(
-        r.stderr.contains("Node group version differs from the cluster's")
+        r.stderr
+            .contains("Node group version differs from the cluster's")
             && r.stderr.contains("prod runs 1.31"),
         "{}",
         r.text()

@@ -110,6 +110,7 @@ data "nested_capability" "al" {{
   platform           = "eks"
   kubernetes_version = "1.34"
   ami_family         = "al2023"
+  ids_per_pod        = 131072
 }}
 output "bottlerocket" {{ value = data.nested_capability.br.user_data }}
 output "al2023" {{ value = data.nested_capability.al.user_data }}

@@ -1,4 +1,5 @@
-# Coder Agent Firewall (nsjail) on an EKS managed node group with Amazon Linux 2023: NET_ADMIN only.
+# Coder Agent Firewall (nsjail) on an EKS managed node group with Amazon Linux 2023,
+# for an agent that runs as root: NET_ADMIN and SETFCAP, no sudo re-exec.
 terraform {
   required_providers {
     nested = {
@@ -13,6 +14,7 @@ data "nested_capability" "agent_firewall" {
   platform           = "eks"
   kubernetes_version = "1.34"
   ami_family         = "al2023"
+  run_as_root        = true
 }
 
 output "ami_type" {

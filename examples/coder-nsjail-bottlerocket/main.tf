@@ -8,6 +8,9 @@ terraform {
 }
 
 
+# The Coder agent runs as a non-root user (run_as_root = false, the default):
+# Boundary re-executes it through sudo + setpriv, which needs NET_ADMIN,
+# SYS_ADMIN, SETUID and SETGID in the pod and sudo in the workspace image.
 data "nested_capability" "agent_firewall" {
   sandbox            = "nsjail"
   platform           = "eks"
@@ -26,6 +29,16 @@ output "node_sysctls" {
 
 output "container_security_context" {
   value = jsondecode(data.nested_capability.agent_firewall.container_security_context)
+}
+
+output "image_needs" {
+  description = "What the workspace image must provide (sudo with a NOPASSWD rule, setpriv, ip, iptables)."
+  value       = data.nested_capability.agent_firewall.image_needs
+}
+
+output "pod_security_level" {
+  description = "The label the workspace namespace needs: pod-security.kubernetes.io/enforce."
+  value       = data.nested_capability.agent_firewall.pod_security_level
 }
 
 output "reasons" {

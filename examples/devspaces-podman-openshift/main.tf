@@ -23,8 +23,14 @@ output "container_security_context" {
   value = jsondecode(data.nested_capability.workspace.container_security_context)
 }
 
+# Dev Spaces' images map user:1001:64535, which fits the default 65536 ids per
+# pod; set ids_per_pod = 131072 if nested images own ids above 64535.
 output "kubelet_settings" {
   value = data.nested_capability.workspace.kubelet_settings
+}
+
+output "image_needs" {
+  value = data.nested_capability.workspace.image_needs
 }
 
 # The manifests OpenShift needs for it: SCC, annotations, Dev Spaces patch.

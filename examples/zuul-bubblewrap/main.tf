@@ -1,4 +1,7 @@
-# Zuul executor with Bubblewrap on EKS: hostUsers false, procMount Unmasked, SETFCAP.
+# Zuul executor with Bubblewrap on EKS: hostUsers false and procMount Unmasked;
+# the executor runs as a non-root user, so bwrap needs no capability. Bottlerocket
+# 1.33+ runs unprofiled pods under RuntimeDefault seccomp, which stops bwrap, so
+# the pod names seccompProfile Unconfined.
 terraform {
   required_providers {
     nested = {

@@ -35,6 +35,8 @@ fn eks(sandbox: &str, family: &str, k8s: &str) -> nested_provider::capability::D
     let mut i = Input::new(sandbox, "eks");
     i.ami_family = Some(family.into());
     i.kubernetes_version = Some(k8s.parse().unwrap());
+    // Podman with nested images that own ids above 64535 (ids_per_pod).
+    i.ids_per_pod = (sandbox == "podman").then_some(131_072);
     let d = decide(CapabilityData::embedded().unwrap(), &i).unwrap();
     assert!(
         !d.has_errors(),

@@ -10,7 +10,7 @@ mock_provider "nested" {
       ami_type                   = "BOTTLEROCKET_x86_64"
       pod_spec                   = "{}"
       pod_security_context       = "{}"
-      container_security_context = "{\"allowPrivilegeEscalation\":true,\"capabilities\":{\"add\":[\"NET_ADMIN\"],\"drop\":[\"ALL\"]},\"privileged\":false,\"seccompProfile\":{\"type\":\"Unconfined\"}}"
+      container_security_context = "{\"allowPrivilegeEscalation\":true,\"capabilities\":{\"add\":[\"NET_ADMIN\",\"SETGID\",\"SETUID\",\"SYS_ADMIN\"],\"drop\":[\"ALL\"]},\"privileged\":false,\"runAsNonRoot\":true}"
       runtime_args               = []
       warnings                   = []
     }
@@ -33,13 +33,13 @@ run "coder_agent_firewall_pool" {
   }
 
   assert {
-    condition     = output.container_security_context.capabilities.add == ["NET_ADMIN"]
-    error_message = "nsjail adds NET_ADMIN only"
+    condition     = output.container_security_context.capabilities.add == ["NET_ADMIN", "SETGID", "SETUID", "SYS_ADMIN"]
+    error_message = "a non-root nsjail agent gets NET_ADMIN, SETGID, SETUID and SYS_ADMIN"
   }
 
   assert {
-    condition     = output.container_security_context.seccompProfile.type == "Unconfined"
-    error_message = "nsjail on Bottlerocket runs Unconfined"
+    condition     = output.container_security_context.runAsNonRoot
+    error_message = "the agent runs as a non-root user"
   }
 
   assert {

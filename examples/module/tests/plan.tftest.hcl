@@ -23,7 +23,7 @@ run "dedicated_pool_for_bubblewrap" {
     values = {
       pod_spec                   = "{\"hostUsers\":false}"
       pod_security_context       = "{}"
-      container_security_context = "{\"allowPrivilegeEscalation\":false,\"capabilities\":{\"add\":[\"SETFCAP\"],\"drop\":[\"ALL\"]},\"privileged\":false,\"procMount\":\"Unmasked\"}"
+      container_security_context = "{\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"ALL\"]},\"privileged\":false,\"procMount\":\"Unmasked\",\"runAsNonRoot\":true}"
     }
   }
 
@@ -48,7 +48,7 @@ run "dedicated_pool_for_bubblewrap" {
   }
 
   assert {
-    condition     = output.container_security_context.procMount == "Unmasked" && output.container_security_context.capabilities.add == ["SETFCAP"]
+    condition     = output.container_security_context.procMount == "Unmasked" && output.container_security_context.runAsNonRoot
     error_message = "container_security_context is decoded from the resource's JSON"
   }
 

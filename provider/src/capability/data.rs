@@ -22,6 +22,8 @@ pub struct ImageRow {
     pub landlock_enabled: bool,
     /// The image's default `user.max_user_namespaces`; `None` = kernel default (non-zero).
     pub max_user_namespaces: Option<u64>,
+    /// The kubelet runs pods without a seccomp profile under RuntimeDefault.
+    pub seccomp_default: bool,
     pub sources: Vec<String>,
 }
 
@@ -47,6 +49,9 @@ pub struct PlatformRow {
     pub title: String,
     /// Families the platform runs, in order of preference.
     pub families: Vec<String>,
+    /// Families it runs only when `ami_family` names them.
+    #[serde(default)]
+    pub also_accepts: Vec<String>,
     pub sysctls_settable: bool,
     pub capabilities_allowed: bool,
     /// What is not known about the platform's kernel, said plainly.
@@ -68,7 +73,8 @@ pub struct LandlockRow {
 pub struct HostUsersRow {
     pub kernel_floor: Version,
     pub containerd_floor: Version,
-    pub containerd_warn_below: Version,
+    /// From this Kubernetes version hostUsers: false needs `containerd_floor`.
+    pub containerd_floor_kubernetes: Version,
     pub containerd_ignored_below: Version,
     pub crio_floor: Version,
     pub kubernetes_default_on: Version,
@@ -89,17 +95,129 @@ pub struct SandboxRow {
     pub needs_host_users_false: bool,
     #[serde(default)]
     pub proc_mount_unmasked: bool,
-    #[serde(default)]
-    pub allow_privilege_escalation: bool,
     pub landlock_abi: Option<u32>,
-    pub capabilities: Vec<String>,
-    pub ids_per_pod: Option<u64>,
     #[serde(default)]
     pub devices: Vec<String>,
     pub without_user_namespaces: Option<String>,
     pub selinux_warning: Option<String>,
     pub reason: String,
     pub sources: Vec<String>,
+}
+
+/// How the sandbox's process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agent {
+    NonRoot,
+    Root,
+}
+
+impl Agent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agent::NonRoot => "non_root",
+            Agent::Root => "root",
+        }
+    }
+}
+
+/// The pod settings a sandbox needs when its process runs as `agent` (and,
+/// for nsjail, with or without its own user namespace).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeRow {
+    pub sandbox: String,
+    pub agent: Agent,
+    /// `None`: the row applies with and without the sandbox's own user namespace.
+    pub user_namespace: Option<bool>,
+    pub capabilities: Vec<String>,
+    #[serde(default)]
+    pub allow_privilege_escalation: bool,
+    /// RuntimeDefault seccomp stops the sandbox with these capabilities.
+    #[serde(default)]
+    pub runtime_default_blocks: bool,
+    /// The sandbox works under RuntimeDefault: the provider sets it, so the
+    /// pod can meet the restricted Pod Security Standard.
+    #[serde(default)]
+    pub seccomp_runtime_default: bool,
+    #[serde(default)]
+    pub image_needs: Vec<String>,
+    pub error: Option<String>,
+    pub reason: String,
+    pub sources: Vec<String>,
+}
+
+/// What a container runtime gives a container that asks for nothing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeRow {
+    pub name: String,
+    pub default_capabilities: Vec<String>,
+    pub masked_paths: Vec<String>,
+    pub readonly_paths: Vec<String>,
+    pub runtime_default: String,
+    pub sources: Vec<String>,
+}
+
+/// The Pod Security Standards facts the level of a pod follows from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodSecurityRow {
+    pub baseline_capabilities: Vec<String>,
+    pub restricted_capabilities: Vec<String>,
+    pub unmasked_baseline_from: Version,
+    pub sources: Vec<String>,
+}
+
+/// A Kubernetes version's support window on EKS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EksSupportRow {
+    pub kubernetes: Version,
+    pub end_of_standard: Date,
+    pub end_of_extended: Date,
+    pub sources: Vec<String>,
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl std::str::FromStr for Date {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Date, String> {
+        let bad = || format!("{s:?} is not a date like \"2026-12-01\"");
+        let mut it = s.split('-');
+        let (Some(y), Some(m), Some(d), None) = (it.next(), it.next(), it.next(), it.next()) else {
+            return Err(bad());
+        };
+        let date = Date {
+            year: y.parse().map_err(|_| bad())?,
+            month: m.parse().map_err(|_| bad())?,
+            day: d.parse().map_err(|_| bad())?,
+        };
+        if y.len() != 4 || !(1..=12).contains(&date.month) || !(1..=31).contains(&date.day) {
+            return Err(bad());
+        }
+        Ok(date)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// A sandbox requirement that differs by platform or family.
@@ -111,13 +229,7 @@ pub struct VariantRow {
     /// Empty = any family.
     pub families: Vec<String>,
     #[serde(default)]
-    pub sysctl_max_user_namespaces: bool,
-    pub seccomp_profile: Option<String>,
-    pub alternative: Option<String>,
-    #[serde(default)]
     pub runtime_args: Vec<String>,
-    #[serde(default)]
-    pub extra_capabilities: Vec<String>,
     #[serde(default)]
     pub drops_user_namespaces: bool,
     pub warning: Option<String>,
@@ -155,8 +267,12 @@ pub struct CapabilityData {
     pub platform: Vec<PlatformRow>,
     pub landlock_abi: Vec<LandlockRow>,
     pub host_users: HostUsersRow,
+    pub runtime: Vec<RuntimeRow>,
     pub sandbox: Vec<SandboxRow>,
+    pub mode: Vec<ModeRow>,
     pub variant: Vec<VariantRow>,
+    pub pod_security: PodSecurityRow,
+    pub eks_support: Vec<EksSupportRow>,
     pub openshift: Vec<OpenShiftRow>,
     pub kubelet_setting: Vec<KubeletSettingRow>,
 }
@@ -174,14 +290,49 @@ pub struct KubeletSettingRow {
     pub sources: Vec<String>,
 }
 
-/// Linux capability names the data may add (without the CAP_ prefix).
-const KNOWN_CAPABILITIES: [&str; 6] = [
+/// Linux capability names (capabilities(7), without the CAP_ prefix).
+pub const KNOWN_CAPABILITIES: [&str; 41] = [
+    "AUDIT_CONTROL",
+    "AUDIT_READ",
+    "AUDIT_WRITE",
+    "BLOCK_SUSPEND",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "KILL",
+    "LEASE",
+    "LINUX_IMMUTABLE",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "MKNOD",
     "NET_ADMIN",
-    "SYS_ADMIN",
-    "SETFCAP",
-    "SETUID",
-    "SETGID",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
     "NET_RAW",
+    "PERFMON",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYSLOG",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_CHROOT",
+    "SYS_MODULE",
+    "SYS_NICE",
+    "SYS_PACCT",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "WAKE_ALARM",
 ];
 
 impl CapabilityData {
@@ -248,7 +399,11 @@ impl CapabilityData {
             if !sourced(&p.sources) {
                 return Err(row(name, "has no source"));
             }
-            if p.families.iter().any(|f| !families.contains(&f.as_str())) {
+            if p.families
+                .iter()
+                .chain(&p.also_accepts)
+                .any(|f| !families.contains(&f.as_str()))
+            {
                 return Err(row(name, "names an unknown family"));
             }
         }
@@ -270,12 +425,6 @@ impl CapabilityData {
             }
             if sandboxes.iter().filter(|n| **n == s.name).count() > 1 {
                 return Err(row(name, "is listed twice"));
-            }
-            if s.capabilities
-                .iter()
-                .any(|c| !KNOWN_CAPABILITIES.contains(&c.as_str()))
-            {
-                return Err(row(name, "adds a capability the provider does not know"));
             }
             if let Some(abi) = s.landlock_abi
                 && !self.landlock_abi.iter().any(|l| l.abi == abi)
@@ -300,12 +449,6 @@ impl CapabilityData {
             if v.families.iter().any(|f| !families.contains(&f.as_str())) {
                 return Err(row(name, "names an unknown family"));
             }
-            if v.extra_capabilities
-                .iter()
-                .any(|c| !KNOWN_CAPABILITIES.contains(&c.as_str()))
-            {
-                return Err(row(name, "adds a capability the provider does not know"));
-            }
             if let Some(r) = &v.recommend
                 && !sandboxes.contains(&r.as_str())
             {
@@ -317,17 +460,62 @@ impl CapabilityData {
                 return Err(row(format!("kubelet_setting {:?}", k.key), "has no source"));
             }
         }
+        let known = |caps: &[String]| {
+            caps.iter()
+                .all(|c| KNOWN_CAPABILITIES.contains(&c.as_str()))
+        };
+        for (i, m) in self.mode.iter().enumerate() {
+            let name = format!("mode #{} ({} {})", i + 1, m.sandbox, m.agent.as_str());
+            if !sourced(&m.sources) {
+                return Err(row(name, "has no source"));
+            }
+            if !sandboxes.contains(&m.sandbox.as_str()) {
+                return Err(row(name, "names an unknown sandbox"));
+            }
+            if !known(&m.capabilities) {
+                return Err(row(name, "adds a capability the provider does not know"));
+            }
+        }
         for s in &self.sandbox {
-            if s.ids_per_pod.is_some()
-                && !self
-                    .kubelet_setting
-                    .iter()
-                    .any(|k| k.key == "userNamespaces.idsPerPod")
-            {
-                return Err(row(
-                    format!("sandbox {:?}", s.name),
-                    "sets ids_per_pod, which no kubelet_setting row maps",
-                ));
+            for agent in [Agent::NonRoot, Agent::Root] {
+                for userns in [true, false] {
+                    if self.mode_for(&s.name, agent, userns).is_none() {
+                        return Err(row(
+                            format!("sandbox {:?}", s.name),
+                            &format!(
+                                "has no mode row for agent {} (user namespace {userns})",
+                                agent.as_str()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        for r in &self.runtime {
+            let name = format!("runtime {:?}", r.name);
+            if !sourced(&r.sources) {
+                return Err(row(name, "has no source"));
+            }
+            if !known(&r.default_capabilities) {
+                return Err(row(name, "names a capability the provider does not know"));
+            }
+        }
+        if !sourced(&self.pod_security.sources) {
+            return Err(row("pod_security".into(), "has no source"));
+        }
+        if !known(&self.pod_security.baseline_capabilities) {
+            return Err(row(
+                "pod_security".into(),
+                "names a capability the provider does not know",
+            ));
+        }
+        for e in &self.eks_support {
+            let name = format!("eks_support {}", e.kubernetes);
+            if !sourced(&e.sources) {
+                return Err(row(name, "has no source"));
+            }
+            if e.end_of_standard > e.end_of_extended {
+                return Err(row(name, "ends extended support before standard support"));
             }
         }
         for o in &self.openshift {
@@ -387,6 +575,24 @@ impl CapabilityData {
         host_users.into_iter().chain(landlock).max()
     }
 
+    /// The mode row for `sandbox` run as `agent`, with or without its own
+    /// user namespace: the first row that matches.
+    pub fn mode_for(&self, sandbox: &str, agent: Agent, user_namespace: bool) -> Option<&ModeRow> {
+        self.mode.iter().find(|m| {
+            m.sandbox == sandbox
+                && m.agent == agent
+                && m.user_namespace.is_none_or(|u| u == user_namespace)
+        })
+    }
+
+    pub fn runtime(&self, name: &str) -> Option<&RuntimeRow> {
+        self.runtime.iter().find(|r| r.name == name)
+    }
+
+    pub fn eks_support(&self, k8s: Version) -> Option<&EksSupportRow> {
+        self.eks_support.iter().find(|e| e.kubernetes == k8s)
+    }
+
     pub fn kubelet_setting(&self, key: &str) -> Option<&KubeletSettingRow> {
         self.kubelet_setting.iter().find(|k| k.key == key)
     }
@@ -405,8 +611,12 @@ impl CapabilityData {
             .chain(self.platform.iter().map(|r| r.sources.as_slice()))
             .chain(self.landlock_abi.iter().map(|r| r.sources.as_slice()))
             .chain(std::iter::once(self.host_users.sources.as_slice()))
+            .chain(self.runtime.iter().map(|r| r.sources.as_slice()))
             .chain(self.sandbox.iter().map(|r| r.sources.as_slice()))
+            .chain(self.mode.iter().map(|r| r.sources.as_slice()))
             .chain(self.variant.iter().map(|r| r.sources.as_slice()))
+            .chain(std::iter::once(self.pod_security.sources.as_slice()))
+            .chain(self.eks_support.iter().map(|r| r.sources.as_slice()))
             .chain(self.openshift.iter().map(|r| r.sources.as_slice()))
             .chain(self.kubelet_setting.iter().map(|r| r.sources.as_slice()))
             .collect();

@@ -6,6 +6,7 @@
 
 pub mod data;
 pub mod engine;
+pub mod matrix;
 
 pub use data::CapabilityData;
 pub use engine::{Architecture, Decision, Field, Finding, Input, Runtime, decide};
@@ -162,8 +163,8 @@ mod tests {
         // Overlapping image rows.
         assert!(matches!(
             broken(
-                "kubernetes = [\"1.35\", \"1.35\"]",
-                "kubernetes = [\"1.34\", \"1.35\"]"
+                "kubernetes = [\"1.36\", \"1.36\"]",
+                "kubernetes = [\"1.35\", \"1.36\"]"
             ),
             Err(CapabilityError::Row { .. })
         ));

@@ -69,7 +69,8 @@ fn schema() -> Schema {
             .one_of(&AMI_FAMILIES)
             .description(
                 "`bottlerocket`, `al2023` or `al2`. When omitted on an EKS platform, the \
-                 provider picks the first of al2023, bottlerocket, al2 that can run the sandbox.",
+                 provider picks the first of al2023, bottlerocket that can run the sandbox \
+                 (never al2, which has no new AMIs since 2025-11-26: name it to use it).",
             ),
     )
     .attribute(
@@ -78,6 +79,21 @@ fn schema() -> Schema {
             .one_of(&ARCHITECTURES)
             .description("`x86_64` (default) or `arm64`."),
     )
+    .attribute(Attribute::bool("run_as_root").default_value(false).description(
+        "Whether the sandbox's process runs as uid 0 in the container. `false` (default): a \
+         non-root user, e.g. a Coder workspace's agent; the container gets `runAsNonRoot`. \
+         The capabilities differ: Coder's nsjail re-executes a non-root agent through \
+         `sudo` + `setpriv` (`NET_ADMIN`, `SYS_ADMIN`, `SETUID`, `SETGID`), while as root it \
+         maps uid 0 into its user namespace (`NET_ADMIN`, `SETFCAP`); bwrap needs `SETFCAP` \
+         only as root; rootless podman cannot run as root.",
+    ))
+    .attribute(Attribute::number("ids_per_pod").optional().description(
+        "Sets the kubelet's `userNamespaces.idsPerPod` (a multiple of 65536; Kubernetes ≥ \
+         1.33) for sandboxes that run in a pod user namespace. The default 65536 is enough \
+         for rootless podman when the user's subordinate ids fit in it (`user:1:999` and \
+         `user:1001:64535` for uid 1000); use `131072` when nested images own ids above \
+         64535 (e.g. 65532 or 65534).",
+    ))
     .attribute(Attribute::bool("user_namespaces").default_value(true).description(
         "Whether the node may enable unprivileged user namespaces. `false` (e.g. a CIS \
          level 2 policy) pins `user.max_user_namespaces` to 0 and rejects sandboxes that \
@@ -139,6 +155,19 @@ fn schema() -> Schema {
             .description("Labels that mark nodes prepared for this sandbox."),
     )
     .attribute(
+        Attribute::string_list("image_needs")
+            .computed()
+            .description(
+                "What the container image must provide for the sandbox, e.g. `sudo` with a \
+                 NOPASSWD rule for Coder's nsjail as a non-root agent.",
+            ),
+    )
+    .attribute(Attribute::string("pod_security_level").computed().description(
+        "The Pod Security Standards level the pod's namespace must allow: `restricted`, \
+         `baseline` or `privileged` (label `pod-security.kubernetes.io/enforce`). Adding \
+         `NET_ADMIN` or `SYS_ADMIN`, or `seccompProfile: Unconfined`, needs `privileged`.",
+    ))
+    .attribute(
         Attribute::string_list("warnings")
             .computed()
             .description("Conditions that do not stop the sandbox but deserve attention."),
@@ -146,6 +175,10 @@ fn schema() -> Schema {
     .attribute(Attribute::string("probe_image").optional().description(
         "Image of `nested-probe` for `probe_manifest`; default \
          `ghcr.io/nested-sandbox/nested-probe:0.1.0`.",
+    ))
+    .attribute(Attribute::string("probe_namespace").optional().description(
+        "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
+         which Pod Security label that namespace needs (`pod_security_level`).",
     ))
     .attribute(Attribute::string("probe_manifest").computed().description(
         "A Kubernetes Job (YAML) that runs `nested-probe --sandbox <sandbox>` with `pod_spec` \
@@ -215,6 +248,20 @@ fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
         .and_then(Value::as_bool)
         .unwrap_or(true);
     input.seccomp_default = config.attr("seccomp_default").and_then(Value::as_bool);
+    input.run_as_root = config
+        .attr("run_as_root")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if let Some(Value::Number(n)) = config.attr("ids_per_pod") {
+        match crate::validate::number::whole_in_range(n, 1, i64::from(u32::MAX)) {
+            Ok(v) => input.ids_per_pod = u64::try_from(v).ok(),
+            Err(e) => diags.error_at(
+                AttributePath::attr("ids_per_pod"),
+                "Invalid ids_per_pod",
+                format!("{e}: ids_per_pod is a whole number, a multiple of 65536 such as 131072."),
+            ),
+        }
+    }
     input.max_user_namespaces = DEFAULT_MAX_USER_NAMESPACES;
     if let Some(rt) = s("container_runtime") {
         match Runtime::parse(&rt) {
@@ -281,6 +328,12 @@ pub fn decision_state(config: &Value, d: &Decision) -> Value {
     set(&mut state, "runtime_args", string_list(&d.runtime_args));
     set(&mut state, "node_labels", string_map(&d.node_labels));
     set(&mut state, "warnings", string_list(&d.warnings));
+    set(&mut state, "image_needs", string_list(&d.image_needs));
+    set(
+        &mut state,
+        "pod_security_level",
+        Value::string(&d.pod_security_level),
+    );
     set(
         &mut state,
         "pod_spec",
@@ -294,8 +347,14 @@ pub fn decision_state(config: &Value, d: &Decision) -> Value {
         .attr("probe_image")
         .and_then(Value::as_str)
         .unwrap_or(probe::DEFAULT_PROBE_IMAGE);
+    let namespace = config
+        .attr("probe_namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(probe::DEFAULT_PROBE_NAMESPACE);
     let job = probe::ProbeJob {
         name: sandbox,
+        namespace,
+        pod_security_level: &d.pod_security_level,
         sandbox,
         image,
         pod_spec: &d.pod_spec,
@@ -461,7 +520,8 @@ mod tests {
             ("ami_family", "bottlerocket"),
         ])
         .await;
-        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        // 1.33 is in EKS extended support on the tests' day: a warning only.
+        assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
         let s = &r.state;
         assert_eq!(
             s.attr("ami_type"),
@@ -475,7 +535,15 @@ mod tests {
                 .unwrap(),
         )
         .unwrap();
-        assert_eq!(csc["capabilities"]["add"], serde_json::json!(["NET_ADMIN"]));
+        // A non-root agent: Boundary's sudo + setpriv re-exec.
+        assert_eq!(
+            csc["capabilities"]["add"],
+            serde_json::json!(["NET_ADMIN", "SETGID", "SETUID", "SYS_ADMIN"])
+        );
+        assert_eq!(
+            s.attr("pod_security_level"),
+            Some(&Value::string("privileged"))
+        );
         let sysctls = s.attr("sysctls").unwrap().as_entries().unwrap();
         assert_eq!(sysctls["user.max_user_namespaces"], Value::string("65536"));
     }

@@ -225,6 +225,13 @@ pub async fn serve(
         _ => None,
     };
 
+    // Signals and the parent watch are in place before Terraform hears of
+    // us: a SIGINT right after the handshake must find the handler.
+    spawn_signal_handler(mode, shutdown_tx.clone());
+    if mode == Mode::Managed {
+        spawn_parent_watch(stop_tx, shutdown_tx.clone());
+    }
+
     let mut stdout = std::io::stdout().lock();
     match mode {
         Mode::Managed => {
@@ -245,11 +252,6 @@ pub async fn serve(
     stdout.flush().map_err(ServeError::Stdout)?;
     drop(stdout);
     tracing::info!(address = %addr, tls = tls.is_some(), "provider serving");
-
-    spawn_signal_handler(mode, shutdown_tx.clone());
-    if mode == Mode::Managed {
-        spawn_parent_watch(stop_tx, shutdown_tx.clone());
-    }
 
     let shutdown_signal = wait_shutdown(shutdown_rx.clone());
     let serving = async {
@@ -379,8 +381,24 @@ fn accept_tls(
 /// ignores the signal itself (as go-plugin servers do). In debug mode the
 /// developer's Ctrl-C stops the provider.
 fn spawn_signal_handler(mode: Mode, shutdown: watch::Sender<bool>) {
+    // Registered now (not at the task's first poll), so no SIGINT that
+    // arrives once this returns can take the default action.
+    #[cfg(unix)]
+    let mut interrupts =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot handle SIGINT");
+                return;
+            }
+        };
     tokio::spawn(async move {
         loop {
+            #[cfg(unix)]
+            if interrupts.recv().await.is_none() {
+                return;
+            }
+            #[cfg(not(unix))]
             if tokio::signal::ctrl_c().await.is_err() {
                 return;
             }

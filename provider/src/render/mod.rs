@@ -181,6 +181,8 @@ mod tests {
         let mut i = Input::new(sandbox, "eks");
         i.ami_family = Some(family.into());
         i.kubernetes_version = Some(k8s.parse().unwrap());
+        // A podman user whose nested images own ids above 64535 asks for more.
+        i.ids_per_pod = (sandbox == "podman").then_some(131_072);
         decide(CapabilityData::embedded().unwrap(), &i).unwrap()
     }
 

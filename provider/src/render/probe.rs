@@ -22,11 +22,17 @@ pub struct Toleration {
     pub effect: String,
 }
 
+/// The namespace the probe Job goes to when the configuration names none.
+pub const DEFAULT_PROBE_NAMESPACE: &str = "nested-probe";
+
 /// What the Job is made of.
 #[derive(Debug, Clone)]
 pub struct ProbeJob<'a> {
     /// Used in the Job name: `nested-probe-<name>`.
     pub name: &'a str,
+    pub namespace: &'a str,
+    /// The Pod Security Standards level the namespace must allow.
+    pub pod_security_level: &'a str,
     pub sandbox: &'a str,
     pub image: &'a str,
     /// Pod spec fields (e.g. `hostUsers`).
@@ -121,10 +127,19 @@ pub fn probe_job(job: &ProbeJob<'_>) -> String {
     }
     pod.insert("containers".into(), json!([Json::Object(container)]));
 
+    let label = format!(
+        "pod-security.kubernetes.io/enforce={}",
+        job.pod_security_level
+    );
     let manifest = json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": { "name": name, "labels": labels },
+        "metadata": {
+            "name": name,
+            "namespace": job.namespace,
+            "labels": labels,
+            "annotations": { "nested.dev/namespace-needs": label },
+        },
         "spec": {
             "backoffLimit": 0,
             "ttlSecondsAfterFinished": 3600,
@@ -134,7 +149,14 @@ pub fn probe_job(job: &ProbeJob<'_>) -> String {
             },
         },
     });
-    to_yaml(&manifest)
+    // A namespace that enforces a stricter level creates the Job but
+    // refuses its pod, visible only in events: say so where it is read.
+    format!(
+        "# The namespace {ns} must allow Pod Security level {level}:\n#   kubectl create namespace {ns}\n#   kubectl label namespace {ns} --overwrite {label}\n{}",
+        to_yaml(&manifest),
+        ns = job.namespace,
+        level = job.pod_security_level,
+    )
 }
 
 #[cfg(test)]
@@ -146,6 +168,8 @@ mod tests {
     fn job<'a>(pod_spec: &'a Json, pod_sc: &'a Json, csc: &'a Json) -> ProbeJob<'a> {
         ProbeJob {
             name: "Agents_Pool",
+            namespace: DEFAULT_PROBE_NAMESPACE,
+            pod_security_level: "privileged",
             sandbox: "bubblewrap",
             image: DEFAULT_PROBE_IMAGE,
             pod_spec,
@@ -187,6 +211,11 @@ mod tests {
         assert!(yaml.contains("- \"--sandbox\"\n"), "{yaml}");
         assert!(yaml.contains("- \"bubblewrap\"\n"), "{yaml}");
         assert!(yaml.contains("restartPolicy: \"Never\""), "{yaml}");
+        assert!(yaml.contains("namespace: \"nested-probe\""), "{yaml}");
+        assert!(
+            yaml.contains("kubectl label namespace nested-probe --overwrite pod-security.kubernetes.io/enforce=privileged"),
+            "{yaml}"
+        );
     }
 
     #[test]

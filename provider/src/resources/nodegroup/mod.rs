@@ -66,11 +66,16 @@ fn aws_diag(summary: &str, e: &AwsError) -> Diagnostic {
     Diagnostic::error(summary, e.to_string())
 }
 
+/// The resource's attribute for a finding: the data source's inputs that
+/// the resource has map to themselves; the platform is fixed (`eks`), so
+/// its findings belong to `sandbox`.
 fn field_path(f: Field) -> AttributePath {
     match f {
         Field::AmiFamily => AttributePath::attr("ami_family"),
         Field::KubernetesVersion => AttributePath::attr("kubernetes_version"),
         Field::Architecture => AttributePath::attr("architecture"),
+        Field::RunAsRoot => AttributePath::attr("run_as_root"),
+        Field::IdsPerPod => AttributePath::attr("ids_per_pod"),
         _ => AttributePath::attr("sandbox"),
     }
 }
@@ -110,10 +115,15 @@ fn derive(state: &Value, kubernetes_version: &str, diags: &mut Diagnostics) -> O
             return None;
         }
     }
-    // Validated at plan (validate::config): a whole number in the kernel's range.
+    // Validated at plan (validate::config): whole numbers in range.
     if let Some(n) = int(state, "max_user_namespaces").and_then(|n| u64::try_from(n).ok()) {
         input.max_user_namespaces = n;
     }
+    input.ids_per_pod = int(state, "ids_per_pod").and_then(|n| u64::try_from(n).ok());
+    input.run_as_root = state
+        .attr("run_as_root")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let decision = match decide(data, &input) {
         Ok(d) => d,
         Err(e) => {
@@ -190,6 +200,8 @@ fn set_derived(state: &mut Value, d: &Derived) {
     );
     state.set_attr("runtime_args", list_value(&dec.runtime_args));
     state.set_attr("warnings", list_value(&dec.warnings));
+    state.set_attr("image_needs", list_value(&dec.image_needs));
+    state.set_attr("pod_security_level", Value::string(&dec.pod_security_level));
     state.set_attr("pod_spec", Value::string(dec.pod_spec.to_string()));
     let manifest = probe_manifest(state, dec);
     state.set_attr("probe_manifest", manifest);
@@ -198,7 +210,7 @@ fn set_derived(state: &mut Value, d: &Derived) {
 /// The probe Job for this pool: scheduled by EKS's own node group label,
 /// tolerating the pool's taints. Unknown while those are.
 fn probe_manifest(state: &Value, dec: &crate::capability::Decision) -> Value {
-    if ["name", "taints", "probe_image"]
+    if ["name", "taints", "probe_image", "probe_namespace"]
         .iter()
         .any(|k| state.attr(k).is_some_and(|v| !v.is_wholly_known()))
     {
@@ -207,8 +219,12 @@ fn probe_manifest(state: &Value, dec: &crate::capability::Decision) -> Value {
     let name = s(state, "name").unwrap_or_default();
     let sandbox = s(state, "sandbox").unwrap_or_default();
     let image = s(state, "probe_image").unwrap_or_else(|| probe::DEFAULT_PROBE_IMAGE.to_string());
+    let namespace =
+        s(state, "probe_namespace").unwrap_or_else(|| probe::DEFAULT_PROBE_NAMESPACE.to_string());
     let job = probe::ProbeJob {
         name: &name,
+        namespace: &namespace,
+        pod_security_level: &dec.pod_security_level,
         sandbox: &sandbox,
         image: &image,
         pod_spec: &dec.pod_spec,
@@ -230,7 +246,7 @@ fn probe_manifest(state: &Value, dec: &crate::capability::Decision) -> Value {
 /// The label EKS puts on every node of a managed node group.
 const EKS_NODEGROUP_LABEL: &str = "eks.amazonaws.com/nodegroup";
 
-const DERIVED: [&str; 11] = [
+const DERIVED: [&str; 13] = [
     "ami_family",
     "ami_type",
     "kernel_version",
@@ -240,6 +256,8 @@ const DERIVED: [&str; 11] = [
     "container_security_context",
     "runtime_args",
     "warnings",
+    "image_needs",
+    "pod_security_level",
     "pod_spec",
     "probe_manifest",
 ];
@@ -332,6 +350,9 @@ async fn plan(req: PlanRequest) -> PlanResponse {
         "architecture",
         "max_user_namespaces",
         "bootstrap_extra_settings",
+        "run_as_root",
+        "ids_per_pod",
+        "probe_namespace",
     ]
     .iter()
     .all(|k| !is_unknown(&planned, k))
@@ -1060,6 +1081,7 @@ impl Resource for NodegroupResource {
             ("architecture", Value::string(arch)),
             ("manage_desired_size", Value::Bool(true)),
             ("max_user_namespaces", Value::int(65536)),
+            ("run_as_root", Value::Bool(false)),
         ] {
             state.set_attr(k, v);
         }

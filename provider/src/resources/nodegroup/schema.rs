@@ -143,6 +143,16 @@ pub fn schema() -> Schema {
         .optional()
         .description("Kubernetes taints for the nodes. Changes apply in place."),
     )
+    .attribute(Attribute::bool("run_as_root").default_value(false).description(
+        "Whether the sandbox's process runs as uid 0 in its container (default `false`: a \
+         non-root user). It decides the capabilities, as in `nested_capability`. Changes \
+         apply to the pod outputs only.",
+    ))
+    .attribute(Attribute::number("ids_per_pod").optional().description(
+        "The kubelet's `userNamespaces.idsPerPod` (a multiple of 65536) for sandboxes in a \
+         pod user namespace, e.g. `131072` for rootless podman whose nested images own ids \
+         above 64535. Rendered into the bootstrap settings: changing it rolls the nodes.",
+    ))
     .attribute(
         Attribute::number("max_user_namespaces")
             .default_value(65536)
@@ -213,9 +223,22 @@ pub fn schema() -> Schema {
             .computed()
             .description("Conditions worth attention."),
     )
+    .attribute(
+        Attribute::string_list("image_needs")
+            .computed()
+            .description("What the sandbox's container image must provide (e.g. `sudo`)."),
+    )
+    .attribute(Attribute::string("pod_security_level").computed().description(
+        "The Pod Security Standards level (`restricted`, `baseline`, `privileged`) the pods' \
+         namespace must allow.",
+    ))
     .attribute(Attribute::string("probe_image").optional().description(
         "Image of `nested-probe` for `probe_manifest`; default \
          `ghcr.io/nested-sandbox/nested-probe:0.1.0`. Point it at your own registry mirror.",
+    ))
+    .attribute(Attribute::string("probe_namespace").optional().description(
+        "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
+         which Pod Security label it needs.",
     ))
     .attribute(Attribute::string("probe_manifest").computed().description(
         "A Kubernetes Job (YAML) that runs `nested-probe --sandbox <sandbox>` on a node of this \

@@ -92,6 +92,16 @@ pub fn config(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
+    if let Some(Value::Number(n)) = config.attr("ids_per_pod")
+        && let Err(e) = number::whole_in_range(n, 65536, i64::from(u32::MAX))
+    {
+        err(
+            diags,
+            at("ids_per_pod"),
+            "Invalid ids_per_pod",
+            format!("{e}: ids_per_pod is a multiple of 65536, e.g. 131072."),
+        );
+    }
     labels(config, l, diags);
     taints(config, l, diags);
     tags(config, l, diags);

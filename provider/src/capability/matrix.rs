@@ -1,0 +1,148 @@
+//! The decision matrix the documentation shows: the engine's own answer for
+//! every sandbox × platform × node image × Kubernetes version × way the
+//! sandbox runs (non-root, root). `scripts/docgen.py` renders it from
+//! `schemas/decision-matrix.json`, which a test keeps equal to this output,
+//! so the guide never re-implements a rule.
+
+use serde_json::{Value as Json, json};
+
+use super::data::{Agent, CapabilityData, Date};
+use super::engine::{Decision, Input, decide};
+use super::{CapabilityError, Version};
+
+/// One cell: what the engine says for one combination.
+fn cell(d: &Decision) -> Json {
+    let verdict = if d.has_errors() {
+        "no"
+    } else if d.findings.iter().any(|f| !f.error) {
+        "warn"
+    } else {
+        "yes"
+    };
+    let errors: Vec<&str> = d
+        .findings
+        .iter()
+        .filter(|f| f.error)
+        .map(|f| f.summary.as_str())
+        .collect();
+    let warnings: Vec<&str> = d
+        .findings
+        .iter()
+        .filter(|f| !f.error)
+        .map(|f| f.summary.as_str())
+        .collect();
+    let csc = &d.container_security_context;
+    json!({
+        "verdict": verdict,
+        "errors": errors,
+        "warnings": warnings,
+        "capabilities": csc["capabilities"]["add"].as_array().cloned().unwrap_or_default(),
+        "allow_privilege_escalation": csc["allowPrivilegeEscalation"],
+        "seccomp_profile": csc["seccompProfile"]["type"],
+        "proc_mount_unmasked": csc["procMount"] == "Unmasked",
+        "host_users_false": d.pod_spec["hostUsers"] == json!(false),
+        "sysctls": d.sysctls,
+        "runtime_args": d.runtime_args,
+        "pod_security_level": if d.has_errors() { Json::Null } else { json!(d.pod_security_level) },
+    })
+}
+
+/// The cells of one row for every sandbox and agent.
+fn cells(data: &CapabilityData, base: &Input) -> Result<Json, CapabilityError> {
+    let mut out = serde_json::Map::new();
+    for sandbox in data.sandbox_names() {
+        let mut per_agent = serde_json::Map::new();
+        for agent in [Agent::NonRoot, Agent::Root] {
+            let mut i = base.clone();
+            i.sandbox = sandbox.to_string();
+            i.run_as_root = agent == Agent::Root;
+            per_agent.insert(agent.as_str().into(), cell(&decide(data, &i)?));
+        }
+        out.insert(sandbox.into(), Json::Object(per_agent));
+    }
+    Ok(Json::Object(out))
+}
+
+fn minors(lo: Version, hi: Version) -> Vec<Version> {
+    (lo.minor..=hi.minor)
+        .map(|minor| Version {
+            major: lo.major,
+            minor,
+            patch: 0,
+        })
+        .collect()
+}
+
+/// The whole matrix, judged on `today`.
+pub fn matrix(data: &CapabilityData, today: Date) -> Result<Json, CapabilityError> {
+    let mut rows = Vec::new();
+    for platform in ["eks", "eks_auto_mode"] {
+        let Some(p) = data.platform(platform) else {
+            continue;
+        };
+        let families: Vec<&String> = p.families.iter().chain(&p.also_accepts).collect();
+        for family in families {
+            // Consecutive Kubernetes versions of an image row with the same
+            // cells become one row.
+            for img in data.image.iter().filter(|i| &i.family == family) {
+                let mut group: Option<(Version, Version, Json)> = None;
+                for k8s in minors(img.kubernetes[0], img.kubernetes[1]) {
+                    let mut base = Input::new("", platform);
+                    base.today = today;
+                    base.kubernetes_version = Some(k8s);
+                    if platform == "eks" {
+                        base.ami_family = Some(family.clone());
+                    }
+                    let c = cells(data, &base)?;
+                    match &mut group {
+                        Some((_, hi, prev)) if *prev == c => *hi = k8s,
+                        _ => {
+                            if let Some((lo, hi, prev)) = group.take() {
+                                rows.push(eks_row(platform, img, family, lo, hi, prev));
+                            }
+                            group = Some((k8s, k8s, c));
+                        }
+                    }
+                }
+                if let Some((lo, hi, prev)) = group {
+                    rows.push(eks_row(platform, img, family, lo, hi, prev));
+                }
+            }
+        }
+    }
+    let mut fargate = Input::new("", "eks_fargate");
+    fargate.today = today;
+    rows.push(json!({ "platform": "eks_fargate", "cells": cells(data, &fargate)? }));
+    for o in &data.openshift {
+        let mut base = Input::new("", "openshift");
+        base.today = today;
+        base.openshift_version = Some(o.versions[0]);
+        rows.push(json!({
+            "platform": "openshift",
+            "openshift_versions": [o.versions[0].to_string(), o.versions[1].to_string()],
+            "kubernetes": o.kubernetes.to_string(),
+            "cells": cells(data, &base)?,
+        }));
+    }
+    Ok(json!({ "judged_on": today.to_string(), "rows": rows }))
+}
+
+fn eks_row(
+    platform: &str,
+    img: &super::data::ImageRow,
+    family: &str,
+    lo: Version,
+    hi: Version,
+    cells: Json,
+) -> Json {
+    json!({
+        "platform": platform,
+        "ami_family": family,
+        "kubernetes_versions": [lo.to_string(), hi.to_string()],
+        "kernel": img.kernel.to_string(),
+        "containerd": img.containerd.map(|v| v.to_string()),
+        "seccomp_default": img.seccomp_default,
+        "max_user_namespaces": img.max_user_namespaces,
+        "cells": cells,
+    })
+}
