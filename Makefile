@@ -5,11 +5,11 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROVIDER := terraform-provider-nested
 
-.PHONY: help build venv demo test lint fmt unit acceptance schema bench clean docs docs-check release-check probe-static
+.PHONY: help build venv lab-setup demo test lint fmt unit acceptance schema bench clean docs docs-check release-check probe-static
 
 help:
 	@echo "make demo    build, start moto, run Terraform on examples/quickstart, clean up"
-	@echo "make test    formatting, clippy, unit and acceptance tests (real Terraform + moto)"
+	@echo "make test    formatting, clippy, unit and acceptance tests (real Terraform + moto), the node lab (root)"
 	@echo "make bench   benchmarks against Terraform's own floor (release build; writes docs/benchmarks.md)"
 	@echo "make schema  refresh schemas/provider-schema.json after a deliberate schema change"
 	@echo "make probe-static  build nested-probe as a static binary for the probe image"
@@ -30,6 +30,11 @@ build:
 venv:
 	bash acceptance/tools/setup-venv.sh
 
+# The node lab's packages (crun, bubblewrap, podman, sudo, iptables, …) from
+# Debian, installed when missing; needs root, as the lab itself does.
+lab-setup:
+	bash acceptance/lab/setup.sh
+
 demo: build venv
 	bash scripts/demo.sh
 
@@ -40,8 +45,9 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-# Unit tests, the provider process tests and the acceptance suite.
-test: docs-check lint venv build
+# Unit tests, the provider process tests, the acceptance suite and the node
+# lab (real crun containers with the real sandboxes; root).
+test: docs-check lint venv lab-setup build
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \

@@ -22,7 +22,8 @@ Directives in templates (one per `{{ ... }}`, arguments are double-quoted):
   {{ capabilities "<table>" }}                    a table: the engine's decision
         matrix (schemas/decision-matrix.json, with node-lab proof from
         schemas/lab-results.json): eks-matrix, eks-root-matrix,
-        auto-mode-matrix, other-matrix, judged-on; or capabilities.toml
+        auto-mode-matrix, other-matrix, judged-on, lab-versions, lab-runs;
+        or capabilities.toml
         rows: sandboxes, modes, runtimes, variants, platforms, images,
         landlock, host-users, openshift, families
   {{ header "resource/<type>" }}                  frontmatter, title and
@@ -414,6 +415,32 @@ def capability_table(caps: Capabilities, name: str) -> str:
         return table(["Platform"] + [f"`{s}`" for s in sbs], rows)
     if name == "judged-on":
         return caps.matrix["judged_on"]
+    if name == "lab-versions":
+        lab = caps.lab
+        return (f"Linux {lab.get('kernel_release', '?')} (Landlock ABI {lab.get('landlock_abi', '?')}), "
+                f"{lab.get('crun', '?')}; nested-probe agreed with the sandbox in "
+                f"{lab['probe_agreement']['agree']} of "
+                f"{lab['probe_agreement']['agree'] + lab['probe_agreement']['disagree']} runs")
+    if name == "lab-runs":
+        rows = []
+        for r in caps.lab["runs"]:
+            node = r["node"]
+            where = (f"{r['platform']} · {caps.family_title(node['ami_family'])} {node['kubernetes']}"
+                     f" · seccompDefault {'on' if node['seccomp_default'] else 'off'}"
+                     f" · max_user_namespaces {node['max_user_namespaces'] if node['max_user_namespaces'] is not None else 'kernel default'}")
+            who = {"non_root": "non-root", "root": "root"}[r["agent"]]
+            if r["decision"] == "runs":
+                result = "✔ runs with the provider's outputs" if r["works"] else "✘ does not run"
+                without = "<br>".join(f"without {k}: `{v['message']}`" for k, v in r["without"].items()) or "nothing granted to remove"
+                if r.get("api_only"):
+                    without += "<br>" + "; ".join(r["api_only"]) + ": enforced by the API server, not the kernel"
+            else:
+                result = "✘ refused: " + "; ".join(r["errors"])
+                rep = r.get("reproduced")
+                without = (f"reproduced: `{rep['message']}`" if rep else
+                           "not reproducible on this kernel (a kernel-version or platform rule)")
+            rows.append([f"`{r['sandbox']}`", who, where, result, without])
+        return table(["Sandbox", "Runs as", "Node profile", "Result", "Minimality / reproduction"], rows)
     if name == "sandboxes":
         rows = []
         for s in d["sandbox"]:

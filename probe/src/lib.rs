@@ -4,15 +4,20 @@
 pub mod checks;
 pub mod model;
 pub mod procfs;
+mod render;
 pub mod requirements;
+pub mod subid;
 mod sys;
+pub mod verdict;
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::checks::{Context, HELPER_SUBCOMMAND};
 use crate::model::{Report, Sandbox, Status, Verdicts};
-use crate::requirements::{REQUIREMENTS, verdict};
+use crate::requirements::MODES;
+use crate::verdict::{Facts, all_verdicts};
+
+pub use crate::render::render_table;
 
 /// Exit code: the report was produced / the selected sandbox can run.
 pub const EXIT_OK: i32 = 0;
@@ -114,71 +119,19 @@ pub fn build_report() -> Report {
         checks,
         verdicts: Verdicts(Vec::new()),
     };
-    let verdicts = Sandbox::ALL
-        .into_iter()
-        .map(|s| {
-            (
-                s,
-                verdict(s, REQUIREMENTS, |n| report.check(n).map(|c| c.status)),
-            )
-        })
-        .collect();
-    report.verdicts = Verdicts(verdicts);
+    let facts = Facts {
+        euid: ctx.euid,
+        subids: report
+            .check("subid.ranges")
+            .and_then(|c| Facts::subids_from_value(&c.value)),
+        env: MODES
+            .iter()
+            .filter_map(|m| m.env)
+            .filter_map(|var| std::env::var(var).ok().map(|v| (var, v)))
+            .collect(),
+    };
+    report.verdicts = Verdicts(all_verdicts(&facts, |n| report.check(n).map(|c| c.status)));
     report
-}
-
-/// The human-readable table.
-pub fn render_table(report: &Report) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "nested-probe {}  kernel {}",
-        report.probe_version,
-        report.kernel_release.as_deref().unwrap_or("unknown")
-    );
-    let width = report
-        .checks
-        .iter()
-        .map(|c| c.name.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let _ = writeln!(out, "\n{:<width$}  {:<7}  DETAIL", "CHECK", "STATUS");
-    for c in &report.checks {
-        let _ = writeln!(
-            out,
-            "{:<width$}  {:<7}  {}",
-            c.name,
-            c.status.as_str(),
-            c.detail
-        );
-    }
-    let _ = writeln!(out, "\n{:<10}  {:<12}  WHY", "SANDBOX", "VERDICT");
-    for (sandbox, v) in &report.verdicts.0 {
-        let verdict = match v.runnable {
-            Some(true) => "runnable",
-            Some(false) => "NOT RUNNABLE",
-            None => "unknown",
-        };
-        let mut why = Vec::new();
-        if !v.failed.is_empty() {
-            why.push(format!("failed: {}", v.failed.join(", ")));
-        }
-        if !v.unknown.is_empty() {
-            why.push(format!("unknown: {}", v.unknown.join(", ")));
-        }
-        let line = format!(
-            "{:<10}  {:<12}  {}",
-            sandbox.name(),
-            verdict,
-            why.join("; ")
-        );
-        let _ = writeln!(out, "{}", line.trim_end());
-        for need in &v.unmet {
-            let _ = writeln!(out, "{:<10}  {:<12}    needs {need}", "", "");
-        }
-    }
-    out
 }
 
 /// The program: returns the process exit code.

@@ -102,14 +102,46 @@ impl Sandbox {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
     /// `true` runnable, `false` not, `null` unknown (a required check is
-    /// unknown and none failed).
+    /// unknown and none failed). Judged for [`Verdict::mode`].
     pub runnable: Option<bool>,
+    /// The mode judged: the sandbox's default, or the one its own
+    /// configuration selects (`BOUNDARY_NO_USER_NAMESPACE=true` for nsjail).
+    pub mode: &'static str,
     /// Failed checks of the unmet requirements.
     pub failed: Vec<&'static str>,
     /// Unknown checks of the requirements not known to be met.
     pub unknown: Vec<&'static str>,
     /// The requirements (by their `need` text) that are not met or unknown.
     pub unmet: Vec<&'static str>,
+    /// Caveats that do not change `runnable` (e.g. podman's single-id map).
+    pub warnings: Vec<String>,
+    /// Every mode of the sandbox with its own `runnable`.
+    pub modes: ModeVerdicts,
+    /// When `mode` is not runnable but another mode is: the arguments that
+    /// select that mode (e.g. `--no-user-namespace`, `--uts=host`); empty
+    /// otherwise.
+    pub runtime_args: Vec<&'static str>,
+}
+
+/// `runnable` per mode, serialized as a map in the order of the mode table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ModeVerdicts(pub Vec<(&'static str, Option<bool>)>);
+
+impl ModeVerdicts {
+    /// The `runnable` of mode `name`, if the sandbox has that mode.
+    pub fn get(&self, name: &str) -> Option<Option<bool>> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)
+    }
+}
+
+impl Serialize for ModeVerdicts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, runnable) in &self.0 {
+            map.serialize_entry(name, runnable)?;
+        }
+        map.end()
+    }
 }
 
 /// Verdicts in the fixed order of [`Sandbox::ALL`], serialized as a map.

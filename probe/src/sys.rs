@@ -3,8 +3,9 @@
 //! This is the only module of the crate allowed to use `unsafe`. Every block
 //! carries a `SAFETY:` comment. Nothing here changes the namespaces of the
 //! calling process on its own: the namespace-changing wrappers (`unshare`,
-//! `mount`, the Landlock self-restriction) are only called from the hidden
-//! `__check` helper process, never from the process that prints the report.
+//! `mount`, `pivot_root`, `sethostname`, the Landlock self-restriction) are
+//! only called from the hidden `__check` helper process, never from the
+//! process that prints the report.
 #![allow(unsafe_code)]
 
 use std::ffi::{CString, c_int, c_ulong};
@@ -113,6 +114,26 @@ pub fn mount(
                 .map_or(std::ptr::null(), |s| s.as_ptr().cast::<libc::c_void>()),
         )
     };
+    if rc == 0 { Ok(()) } else { Err(last_errno()) }
+}
+
+/// `pivot_root(2)`. Only ever called in a helper process that has its own
+/// mount namespace (its root is thrown away with it).
+pub fn pivot_root(new_root: &Path, put_old: &Path) -> Result<(), Errno> {
+    let new_root = c_path(new_root)?;
+    let put_old = c_path(put_old)?;
+    // SAFETY: both pointers are NUL-terminated CStrings alive for the call;
+    // pivot_root(2) only reads them. libc has no wrapper, hence syscall(2).
+    let rc = unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) };
+    if rc == 0 { Ok(()) } else { Err(last_errno()) }
+}
+
+/// `sethostname(2)`. Only ever called in a helper process that has its own
+/// UTS namespace.
+pub fn sethostname(name: &str) -> Result<(), Errno> {
+    // SAFETY: the pointer and length describe the bytes of `name`, which
+    // outlives the call; sethostname(2) only reads them (no NUL needed).
+    let rc = unsafe { libc::sethostname(name.as_ptr().cast::<libc::c_char>(), name.len()) };
     if rc == 0 { Ok(()) } else { Err(last_errno()) }
 }
 
@@ -282,6 +303,11 @@ pub fn fork_and_wait(child: impl FnOnce() -> i32) -> Result<ChildEnd, Errno> {
     } else {
         Ok(ChildEnd::Signaled(libc::WTERMSIG(status)))
     }
+}
+
+/// [`errno_text`] of an I/O error's errno, or its own text.
+pub fn io_errno_text(e: &io::Error) -> String {
+    e.raw_os_error().map_or_else(|| e.to_string(), errno_text)
 }
 
 /// `EPERM (Operation not permitted)` for a raw errno.

@@ -1,90 +1,17 @@
 //! Runs the built `nested-probe` on this machine and compares what it reports
 //! with what the test observes itself (own syscalls, own reads of /proc and
 //! /sys, util-linux `unshare`/`setpriv`). No expected value is hard-coded:
-//! every expectation is derived from an independent observation.
+//! every expectation is derived from an independent observation. The
+//! namespace tests are in `namespaces.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::*;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_nested-probe");
-const SANDBOXES: [&str; 4] = ["nsjail", "landjail", "bubblewrap", "podman"];
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn probe(args: &[&str]) -> Output {
-    run(Command::new(BIN).args(args))
-}
-
-/// Runs `prefix... nested-probe args...` (e.g. under `unshare` or `setpriv`).
-fn probe_under(prefix: &[&str], args: &[&str]) -> Output {
-    run(Command::new(prefix[0])
-        .args(&prefix[1..])
-        .arg(BIN)
-        .args(args))
-}
-
-fn parse(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn json_report() -> Value {
-    let out = probe(&["--json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse(&out)
-}
-
-fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {report:#}"))
-}
-
-fn status<'a>(report: &'a Value, name: &str) -> &'a str {
-    check(report, name)["status"].as_str().unwrap()
-}
-
-fn tool(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
-        .unwrap_or(false)
-}
-
-fn own_status_field(key: &str) -> String {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| panic!("no {key} in /proc/self/status"))
-}
-
-fn own_euid() -> u32 {
-    own_status_field("Uid")
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap()
-}
 
 /// The test's own Landlock probe, independent of the crate's sys module.
 #[allow(unsafe_code)]
@@ -136,6 +63,15 @@ fn json_report_is_well_formed_and_verdicts_are_consistent() {
         for u in unknown {
             assert_eq!(status(&r, u.as_str().unwrap()), "unknown", "{sandbox}: {u}");
         }
+        // The judged mode is one of the sandbox's modes, with the same verdict.
+        let mode = v["mode"].as_str().unwrap();
+        assert_eq!(v["modes"][mode], v["runnable"], "{sandbox}: {v}");
+        let args = v["runtime_args"].as_array().unwrap();
+        if !args.is_empty() {
+            assert_ne!(v["runnable"], true, "{sandbox}: {v}");
+            assert!(v["modes"].as_object().unwrap().values().any(|r| r == true));
+        }
+        assert!(v["warnings"].is_array(), "{sandbox}: {v}");
         match v["runnable"].as_bool() {
             Some(true) => assert!(failed.is_empty() && unknown.is_empty(), "{sandbox}: {v}"),
             Some(false) => assert!(!failed.is_empty(), "{sandbox}: {v}"),
@@ -289,188 +225,6 @@ fn devices_and_cgroups_match_own_observations() {
     assert_eq!(selinux_present, *state != "absent", "{state}");
 }
 
-/// Whether `unshare` from util-linux can do `args` here.
-fn util_unshare_ok(args: &[&str]) -> bool {
-    run(Command::new("unshare").args(args).arg("true"))
-        .status
-        .success()
-}
-
-#[test]
-fn user_namespace_checks_agree_with_util_linux_unshare() {
-    if !tool("unshare") {
-        eprintln!("SKIPPED: util-linux unshare not in PATH");
-        return;
-    }
-    let r = json_report();
-    // The test's own view of its user namespace.
-    let own_map = std::fs::read_to_string("/proc/self/uid_map").unwrap();
-    let own_fields: Vec<&str> = own_map.split_whitespace().collect();
-    let in_userns = own_fields != ["0", "0", "4294967295"];
-    assert_eq!(check(&r, "userns.current")["value"], in_userns);
-
-    let can_unshare = util_unshare_ok(&["--user"]);
-    assert_eq!(
-        status(&r, "userns.unshare"),
-        if can_unshare { "ok" } else { "fail" }
-    );
-    let can_map_root = util_unshare_ok(&["--user", "--map-root-user"]);
-    assert_eq!(
-        status(&r, "userns.map_root"),
-        if can_map_root { "ok" } else { "fail" }
-    );
-    let can_mount_proc = util_unshare_ok(&[
-        "--user",
-        "--map-root-user",
-        "--mount",
-        "--pid",
-        "--fork",
-        "--mount-proc",
-    ]);
-    if can_map_root {
-        assert_eq!(
-            status(&r, "pidns.proc_mount"),
-            if can_mount_proc { "ok" } else { "fail" },
-            "{}",
-            check(&r, "pidns.proc_mount")
-        );
-    }
-
-    if !can_map_root {
-        eprintln!("SKIPPED second run: cannot make a user namespace with a root map here");
-        return;
-    }
-    // Second run inside a user namespace made by the test.
-    let out = probe_under(&["unshare", "--user", "--map-root-user"], &["--json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let inner = parse(&out);
-    let current = check(&inner, "userns.current");
-    assert_eq!(current["value"], true, "{current}");
-    let euid = own_euid();
-    assert!(
-        current["detail"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("0 {euid} 1")),
-        "{current}"
-    );
-    // Root inside its own user namespace holds every capability there.
-    let eff = &check(&inner, "caps.effective")["value"]["hex"];
-    let bnd = &check(&inner, "caps.bounding")["value"]["hex"];
-    assert_eq!(eff, bnd);
-}
-
-#[test]
-fn mapping_root_needs_setfcap() {
-    if !tool("setpriv") || !tool("unshare") || own_euid() != 0 {
-        eprintln!("SKIPPED: needs setpriv, unshare and uid 0");
-        return;
-    }
-    // Root without SETFCAP in its bounding set (hence not effective after exec).
-    let prefix = ["setpriv", "--bounding-set", "-setfcap"];
-    let independent = run(Command::new("setpriv").args(&prefix[1..]).args([
-        "unshare",
-        "--user",
-        "--map-root-user",
-        "true",
-    ]))
-    .status
-    .success();
-    let out = probe_under(&prefix, &["--json"]);
-    assert_eq!(out.status.code(), Some(0));
-    let r = parse(&out);
-    let map_root = check(&r, "userns.map_root");
-    assert_eq!(
-        map_root["status"],
-        if independent { "ok" } else { "fail" },
-        "{map_root}"
-    );
-    if !independent {
-        assert!(
-            map_root["detail"].as_str().unwrap().contains("CAP_SETFCAP"),
-            "{map_root}"
-        );
-        // bubblewrap maps the current uid (0 here) and so cannot run.
-        assert_eq!(r["verdicts"]["bubblewrap"]["runnable"], false);
-    }
-    assert_eq!(status(&r, "cap.setfcap"), "fail");
-}
-
-#[test]
-fn unprivileged_user_maps_without_setfcap_and_lacks_net_admin() {
-    if !tool("setpriv") || own_euid() != 0 {
-        eprintln!("SKIPPED: needs setpriv and uid 0");
-        return;
-    }
-    let prefix = [
-        "setpriv",
-        "--reuid",
-        "65534",
-        "--regid",
-        "65534",
-        "--clear-groups",
-        "--bounding-set",
-        "-all",
-        "--inh-caps",
-        "-all",
-    ];
-    // Observe the environment independently first.
-    let env = run(Command::new("setpriv")
-        .args(&prefix[1..])
-        .args(["cat", "/proc/self/status"]));
-    let env = String::from_utf8(env.stdout).unwrap();
-    let bnd_line = env.lines().find(|l| l.starts_with("CapBnd:")).unwrap();
-    let bnd = u64::from_str_radix(bnd_line.trim_start_matches("CapBnd:").trim(), 16).unwrap();
-
-    let out = probe_under(&prefix, &["--json", "--sandbox", "nsjail"]);
-    let r = parse(&out);
-    let net_admin_possible = bnd & (1 << 12) != 0;
-    assert_eq!(
-        status(&r, "cap.net_admin"),
-        if net_admin_possible { "ok" } else { "fail" }
-    );
-    if !net_admin_possible {
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "nsjail must be reported not runnable"
-        );
-        assert_eq!(r["verdicts"]["nsjail"]["runnable"], false);
-        assert!(
-            r["verdicts"]["nsjail"]["failed"]
-                .as_array()
-                .unwrap()
-                .contains(&Value::from("cap.net_admin"))
-        );
-    }
-    // Mapping uid 0 inside onto 65534 outside does not map the parent's root.
-    let independent = run(Command::new("setpriv").args(&prefix[1..]).args([
-        "unshare",
-        "--user",
-        "--map-root-user",
-        "true",
-    ]))
-    .status
-    .success();
-    assert_eq!(
-        status(&r, "userns.map_root"),
-        if independent { "ok" } else { "fail" }
-    );
-    if independent {
-        assert!(
-            check(&r, "userns.map_root")["detail"]
-                .as_str()
-                .unwrap()
-                .contains("0 65534 1")
-        );
-    }
-}
-
 #[test]
 fn exit_code_follows_the_selected_verdict() {
     for sandbox in SANDBOXES {
@@ -542,58 +296,82 @@ fn helper_subcommand_prints_one_outcome_line() {
     assert_eq!(probe(&["__check", "kernel.release"]).status.code(), Some(2));
 }
 
-/// Runs `cmd` in a new mount namespace in which /proc is masked the way a
-/// container runtime does with `procMount: Default` (a file hidden under
-/// /dev/null, /proc/sys read-only).
-fn with_masked_proc(cmd: &str) -> Output {
-    let masked = [
-        "/proc/timer_list",
-        "/proc/keys",
-        "/proc/kcore",
-        "/proc/sched_debug",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists())
-    .expect("no maskable file in /proc");
-    let script = format!(
-        "mount --make-rprivate / && mount --bind /dev/null {masked} && \
-         mount --bind -o ro /proc/sys /proc/sys && exec {cmd}"
-    );
-    run(Command::new("unshare").args(["--mount", "sh", "-c", &script]))
+#[test]
+fn nsjail_mode_follows_boundarys_own_variable() {
+    let default = parse(&probe_with_env(&[], &["--json"]));
+    let nsjail = &default["verdicts"]["nsjail"];
+    if std::env::var_os("BOUNDARY_NO_USER_NAMESPACE").is_none() {
+        assert_eq!(nsjail["mode"], "user-namespace", "{nsjail}");
+    }
+    let set = parse(&probe_with_env(
+        &[("BOUNDARY_NO_USER_NAMESPACE", "true")],
+        &["--json"],
+    ));
+    let v = &set["verdicts"]["nsjail"];
+    assert_eq!(v["mode"], "no-user-namespace", "{v}");
+    assert_eq!(v["runnable"], v["modes"]["no-user-namespace"], "{v}");
+    let bogus = parse(&probe_with_env(
+        &[("BOUNDARY_NO_USER_NAMESPACE", "maybe")],
+        &["--json"],
+    ));
+    let v = &bogus["verdicts"]["nsjail"];
+    assert_eq!(v["mode"], "user-namespace", "{v}");
+    assert!(v["warnings"].to_string().contains("not a boolean"), "{v}");
+}
+
+/// The test's own reading of /etc/subuid or /etc/subgid for a user.
+fn own_subids(path: &str, name: &str, id: u32) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut ranges: Vec<(u64, u64)> = text
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.trim().split(':').collect();
+            let mine = f.len() == 3 && (f[0] == name || f[0] == id.to_string());
+            let (start, count) = (f.get(1)?.parse().ok()?, f.get(2)?.parse().ok()?);
+            (mine && count > 0).then_some((start, count))
+        })
+        .collect();
+    ranges.sort_unstable();
+    ranges
+        .into_iter()
+        .map(|(s, c)| serde_json::json!([s, c]))
+        .collect()
 }
 
 #[test]
-fn masked_proc_is_detected() {
-    if !tool("unshare") || !tool("mount") || own_euid() != 0 {
-        eprintln!("SKIPPED: needs unshare, mount and uid 0");
+fn subid_ranges_match_own_reading() {
+    let euid = own_euid();
+    let name = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/passwd")
+                .ok()?
+                .lines()
+                .find_map(|l| {
+                    let f: Vec<&str> = l.split(':').collect();
+                    (f.get(2)? == &euid.to_string()).then(|| f[0].to_string())
+                })
+        });
+    let r = json_report();
+    let c = check(&r, "subid.ranges");
+    if c["status"] == "unknown" {
         return;
     }
-    // Independent observation under the same masking: can util-linux mount
-    // a procfs in a new user+PID namespace?
-    let util =
-        with_masked_proc("unshare --user --map-root-user --mount --pid --fork --mount-proc true");
-    let out = with_masked_proc(&format!("{BIN} --json --sandbox bubblewrap"));
-    let r = parse(&out);
-    let over = check(&r, "proc.overmounts");
-    assert_eq!(over["status"], "fail", "{over}");
-    assert!(
-        over["value"]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("/proc/sys")),
-        "{over}"
+    let name = name.unwrap_or_default();
+    assert_eq!(
+        c["value"]["uid"],
+        Value::from(own_subids("/etc/subuid", &name, euid)),
+        "{c}"
     );
-    let proc_mount = check(&r, "pidns.proc_mount");
-    if util.status.success() {
-        assert_eq!(proc_mount["status"], "ok", "{proc_mount}");
-    } else {
-        assert_eq!(proc_mount["status"], "fail", "{proc_mount}");
-        assert!(
-            proc_mount["detail"].as_str().unwrap().contains("EPERM"),
-            "{proc_mount}"
-        );
-        assert_eq!(r["verdicts"]["bubblewrap"]["runnable"], false);
-        assert_eq!(r["verdicts"]["podman"]["runnable"], false);
-        assert_eq!(out.status.code(), Some(1));
-    }
+    assert_eq!(
+        c["value"]["gid"],
+        Value::from(own_subids("/etc/subgid", &name, euid)),
+        "{c}"
+    );
+    let none = c["value"]["uid"].as_array().unwrap().is_empty()
+        && c["value"]["gid"].as_array().unwrap().is_empty();
+    let podman = &r["verdicts"]["podman"];
+    let warned = podman["warnings"].to_string().contains("single-id");
+    assert_eq!(warned, none && euid != 0, "{podman}");
 }
