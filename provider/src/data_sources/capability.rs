@@ -174,7 +174,11 @@ fn schema() -> Schema {
     )
     .attribute(Attribute::string("probe_image").optional().description(
         "Image of `nested-probe` for `probe_manifest`; default \
-         `ghcr.io/nested-sandbox/nested-probe:0.1.0`.",
+         `ghcr.io/nested-sandbox/nested-probe:0.1.0` (the probe alone). For what the image \
+         must provide (`image_needs`: sudo and setpriv for a non-root nsjail agent, the \
+         newuidmap/newgidmap helpers and `/etc/subuid` for podman), the probe can only judge \
+         the image it runs in: build one from your sandbox's image with `/nested-probe` \
+         copied in, and name it here.",
     ))
     .attribute(Attribute::string("probe_namespace").optional().description(
         "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
@@ -362,6 +366,7 @@ pub fn decision_state(config: &Value, d: &Decision) -> Value {
         container_security_context: &d.container_security_context,
         node_selector: d.node_labels.clone(),
         tolerations: Vec::new(),
+        runtime_args: &d.runtime_args,
     };
     set(
         &mut state,

@@ -41,6 +41,9 @@ pub struct ProbeJob<'a> {
     pub container_security_context: &'a Json,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<Toleration>,
+    /// The arguments the sandbox is started with (`--no-user-namespace`):
+    /// the probe judges that mode.
+    pub runtime_args: &'a [String],
 }
 
 /// A Kubernetes object name: lower case alphanumerics and `-`, ≤ 63.
@@ -78,6 +81,13 @@ pub fn probe_job(job: &ProbeJob<'_>) -> String {
     // The probe image is `FROM scratch` + /nested-probe (probe/Containerfile).
     container.insert("command".into(), json!(["/nested-probe"]));
     container.insert("args".into(), json!(["--sandbox", job.sandbox, "--json"]));
+    // Boundary's own variable for --no-user-namespace, which the probe reads.
+    if job.runtime_args.iter().any(|a| a == "--no-user-namespace") {
+        container.insert(
+            "env".into(),
+            json!([{ "name": "BOUNDARY_NO_USER_NAMESPACE", "value": "true" }]),
+        );
+    }
     container.insert(
         "resources".into(),
         json!({
@@ -184,6 +194,7 @@ mod tests {
                 value: Some("bwrap".into()),
                 effect: "NoSchedule".into(),
             }],
+            runtime_args: &[],
         }
     }
 
@@ -214,6 +225,20 @@ mod tests {
         assert!(yaml.contains("namespace: \"nested-probe\""), "{yaml}");
         assert!(
             yaml.contains("kubectl label namespace nested-probe --overwrite pod-security.kubernetes.io/enforce=privileged"),
+            "{yaml}"
+        );
+    }
+
+    #[test]
+    fn the_probe_judges_the_mode_the_sandbox_runs_in() {
+        let args = vec!["--no-user-namespace".to_string()];
+        let empty = json!({});
+        let mut j = job(&empty, &empty, &empty);
+        assert!(!probe_job(&j).contains("env:"));
+        j.runtime_args = &args;
+        let yaml = probe_job(&j);
+        assert!(
+            yaml.contains("name: \"BOUNDARY_NO_USER_NAMESPACE\""),
             "{yaml}"
         );
     }

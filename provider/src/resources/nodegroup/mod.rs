@@ -239,6 +239,7 @@ fn probe_manifest(state: &Value, dec: &crate::capability::Decision) -> Value {
                 effect: t.effect,
             })
             .collect(),
+        runtime_args: &dec.runtime_args,
     };
     Value::string(probe::probe_job(&job))
 }

@@ -234,7 +234,9 @@ pub fn schema() -> Schema {
     ))
     .attribute(Attribute::string("probe_image").optional().description(
         "Image of `nested-probe` for `probe_manifest`; default \
-         `ghcr.io/nested-sandbox/nested-probe:0.1.0`. Point it at your own registry mirror.",
+         `ghcr.io/nested-sandbox/nested-probe:0.1.0`. Point it at your own registry mirror, \
+         or at your sandbox's image with `/nested-probe` copied in: the probe judges what \
+         the image provides (`image_needs`) only in the image it runs in.",
     ))
     .attribute(Attribute::string("probe_namespace").optional().description(
         "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
