@@ -6,6 +6,8 @@
 
 use crate::{Moto, Terraform, Workspace};
 
+/// The provider block pointed at `endpoint` (moto or a proxy in front of
+/// it), default retries, and `body`.
 pub fn config(endpoint: &str, body: &str) -> String {
     format!(
         r#"
@@ -30,6 +32,8 @@ provider "nested" {{
     )
 }
 
+/// One `nested_nodegroup "agents"` (Bottlerocket, nsjail) with `extra`
+/// attributes, and an `ng` output of it.
 pub fn nodegroup(extra: &str) -> String {
     format!(
         r#"
@@ -49,11 +53,33 @@ output "ng" {{ value = nested_nodegroup.agents }}
     )
 }
 
+/// `n` node groups from one resource with `count`, named `agents-0` …
+/// (no `ng` output: it would be a list).
+pub fn counted(n: usize, extra: &str) -> String {
+    count_of(n, extra).replace(
+        "name               = \"agents\"",
+        "name               = \"agents-${count.index}\"",
+    )
+}
+
+/// Like [`counted`], but every instance has the same name (a configuration
+/// the provider must refuse).
+pub fn count_of(n: usize, extra: &str) -> String {
+    nodegroup(extra)
+        .replace(
+            "resource \"nested_nodegroup\" \"agents\" {",
+            &format!("resource \"nested_nodegroup\" \"agents\" {{\n  count = {n}"),
+        )
+        .replace("output \"ng\" { value = nested_nodegroup.agents }", "")
+}
+
+/// The scaling and labels most tests create node groups with.
 pub const DEFAULT_EXTRA: &str = r#"
   scaling = { min_size = 1, max_size = 3, desired_size = 2 }
   labels  = { "workload" = "agents" }
 "#;
 
+/// A workspace for `body` against `moto`, with test credentials.
 pub fn workspace(tf: &Terraform, moto: &Moto, body: &str) -> Workspace {
     let mut ws = Workspace::new(tf, &config(&moto.endpoint(), body)).unwrap();
     ws.env("AWS_ACCESS_KEY_ID", "testing");
@@ -62,6 +88,7 @@ pub fn workspace(tf: &Terraform, moto: &Moto, body: &str) -> Workspace {
     ws
 }
 
+/// Node groups in cluster `prod` and launch templates, as moto holds them.
 pub fn counts(moto: &Moto) -> (usize, usize) {
     let out = moto
         .boto3(
@@ -72,6 +99,7 @@ pub fn counts(moto: &Moto) -> (usize, usize) {
     (it.next().unwrap(), it.next().unwrap())
 }
 
+/// `terraform plan -detailed-exitcode` says: no changes.
 pub fn plan_is_empty(ws: &Workspace) {
     let r = ws
         .run(&["plan", "-detailed-exitcode", "-no-color"])

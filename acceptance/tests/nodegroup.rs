@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acceptance::nodegroup::{
-    DEFAULT_EXTRA, FaultProxy, config, counts, nodegroup, plan_is_empty, workspace,
+    DEFAULT_EXTRA, FaultProxy, config, counted, counts, nodegroup, plan_is_empty, workspace,
 };
 use acceptance::{Moto, Workspace, terraforms};
 
@@ -389,16 +389,7 @@ fn thirty_groups_at_30_percent_faults_converge_with_default_retries() {
     moto.create_cluster("prod", "1.33").unwrap();
     let proxy = FaultProxy::start(&moto, 0.3, 11, 0);
     let tf = &terraforms().unwrap()[0];
-    let body = nodegroup(DEFAULT_EXTRA)
-        .replace(
-            "resource \"nested_nodegroup\" \"agents\" {",
-            "resource \"nested_nodegroup\" \"agents\" {\n  count = 30",
-        )
-        .replace(
-            "name               = \"agents\"",
-            "name               = \"agents-${count.index}\"",
-        )
-        .replace("output \"ng\" { value = nested_nodegroup.agents }", "");
+    let body = counted(30, DEFAULT_EXTRA);
     let proxied = proxy.endpoint();
     let mut ws = Workspace::new(tf, &config(&proxied, &body)).unwrap();
     ws.env("AWS_ACCESS_KEY_ID", "testing");

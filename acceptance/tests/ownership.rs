@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use acceptance::Workspace;
 use acceptance::nodegroup::{
-    DEFAULT_EXTRA, FaultProxy, config, counts, nodegroup, plan_is_empty, workspace,
+    DEFAULT_EXTRA, FaultProxy, config, count_of, counted, counts, nodegroup, plan_is_empty,
+    workspace,
 };
 use acceptance::{Moto, terraforms};
 
@@ -76,11 +77,7 @@ fn two_resources_with_the_same_node_group_are_refused_at_plan() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
     let tf = &terraforms().unwrap()[0];
-    let twice = nodegroup(DEFAULT_EXTRA).replace(
-        "resource \"nested_nodegroup\" \"agents\" {",
-        "resource \"nested_nodegroup\" \"agents\" {\n  count = 2",
-    );
-    let twice = twice.replace("output \"ng\" { value = nested_nodegroup.agents }", "");
+    let twice = count_of(2, DEFAULT_EXTRA);
     let ws = workspace(tf, &moto, &twice);
     let r = ws.run(&["plan", "-no-color"]).unwrap();
     assert_ne!(r.code, 0, "{}", r.text());
@@ -91,10 +88,7 @@ fn two_resources_with_the_same_node_group_are_refused_at_plan() {
     );
     assert!(r.stderr.contains("count.index"), "{}", r.text());
     // With distinct names the same configuration plans and applies.
-    let fixed = twice.replace(
-        "name               = \"agents\"",
-        "name               = \"agents-${count.index}\"",
-    );
+    let fixed = counted(2, DEFAULT_EXTRA);
     ws.write("main.tf", &config(&moto.endpoint(), &fixed))
         .unwrap();
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
@@ -178,16 +172,7 @@ fn kill_9_of_terraform_stops_the_provider_and_the_next_apply_converges() {
     let moto = Moto::start_with_env(&[("MOTO_NODEGROUP_CREATING_POLLS", "4")]).unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
     let tf = &terraforms().unwrap()[0];
-    let body = nodegroup(DEFAULT_EXTRA)
-        .replace(
-            "resource \"nested_nodegroup\" \"agents\" {",
-            "resource \"nested_nodegroup\" \"agents\" {\n  count = 3",
-        )
-        .replace(
-            "name               = \"agents\"",
-            "name               = \"agents-${count.index}\"",
-        )
-        .replace("output \"ng\" { value = nested_nodegroup.agents }", "");
+    let body = counted(3, DEFAULT_EXTRA);
     let ws = workspace(tf, &moto, &body);
     // One create at a time: exactly one is in flight when Terraform dies.
     let mut child = ws
@@ -242,16 +227,7 @@ fn kill_9_before_the_node_groups_exist_creates_none_after_it() {
     moto.create_cluster("prod", "1.33").unwrap();
     let proxy = FaultProxy::start(&moto, 0.0, 1, 1500);
     let tf = &terraforms().unwrap()[0];
-    let body = nodegroup(DEFAULT_EXTRA)
-        .replace(
-            "resource \"nested_nodegroup\" \"agents\" {",
-            "resource \"nested_nodegroup\" \"agents\" {\n  count = 3",
-        )
-        .replace(
-            "name               = \"agents\"",
-            "name               = \"agents-${count.index}\"",
-        )
-        .replace("output \"ng\" { value = nested_nodegroup.agents }", "");
+    let body = counted(3, DEFAULT_EXTRA);
     let proxied = proxy.endpoint();
     let mut ws = Workspace::new(tf, &config(&proxied, &body)).unwrap();
     ws.env("AWS_ACCESS_KEY_ID", "testing");

@@ -478,11 +478,10 @@ async fn adopt(
     };
     let mut resp = update::update(rt, aws, &adopted).await;
     resp.diagnostics.0.splice(0..0, diags.0);
-    if resp.new_state.is_null() || resp.diagnostics.has_errors() {
-        // The object exists: keep it in state (tainted) rather than lose it.
-        if resp.new_state.is_null() || resp.new_state == adopted.prior_state {
-            resp.new_state = adopted.prior_state;
-        }
+    // The object exists: whatever the update did, it stays in state
+    // (tainted on error) rather than being lost.
+    if resp.new_state.is_null() {
+        resp.new_state = adopted.prior_state;
     }
     resp.private = private;
     resp
