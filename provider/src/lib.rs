@@ -11,6 +11,7 @@ pub mod config;
 pub mod data_sources;
 pub mod framework;
 pub mod functions;
+pub mod outputs;
 pub mod plugin;
 pub mod provider;
 pub mod render;

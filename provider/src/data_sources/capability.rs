@@ -2,8 +2,6 @@
 //! what do the node and the pod need? Pure: answered from the embedded
 //! capability data, never from AWS.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 
 use crate::capability::engine::DEFAULT_MAX_USER_NAMESPACES;
@@ -14,8 +12,8 @@ use crate::framework::{
     Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, ReadDataRequest,
     ReadDataResponse, Schema, Value,
 };
+use crate::outputs;
 use crate::render;
-use crate::render::probe;
 
 pub const PLATFORMS: [&str; 5] = [
     "eks",
@@ -280,100 +278,35 @@ fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
     input
 }
 
-fn string_map(m: &BTreeMap<String, String>) -> Value {
-    Value::Map(
-        m.iter()
-            .map(|(k, v)| (k.clone(), Value::string(v)))
-            .collect(),
-    )
-}
-
-fn string_list(v: &[String]) -> Value {
-    Value::List(v.iter().map(Value::string).collect())
-}
-
 /// The data source's state for a decision.
 pub fn decision_state(config: &Value, d: &Decision) -> Value {
     let mut state = config.clone();
-    let set = |state: &mut Value, k: &str, v: Value| state.set_attr(k, v);
     // Optional + computed inputs keep the user's own spelling when set.
     if config.attr("ami_family").is_none_or(Value::is_null) {
-        set(&mut state, "ami_family", d.ami_family.clone().into());
+        state.set_attr("ami_family", d.ami_family.clone().into());
     }
-    set(&mut state, "ami_type", d.ami_type.clone().into());
-    set(
-        &mut state,
-        "kernel_floor",
-        d.kernel_floor.map(|v| v.to_string()).into(),
-    );
     if config.attr("kernel_version").is_none_or(Value::is_null) {
-        set(
-            &mut state,
+        state.set_attr(
             "kernel_version",
             d.kernel_version.map(|v| v.to_string()).into(),
         );
     }
-    set(&mut state, "sysctls", string_map(&d.sysctls));
-    set(
-        &mut state,
-        "kubelet_settings",
-        string_map(&d.kubelet_settings),
+    outputs::write_pod_outputs(&mut state, d);
+    outputs::write_node_outputs(&mut state, d);
+    let attr = |k: &str| config.attr(k).and_then(Value::as_str);
+    let sandbox = attr("sandbox").unwrap_or_default();
+    let manifest = outputs::probe_manifest(
+        d,
+        &outputs::ProbePlacement {
+            name: sandbox,
+            sandbox,
+            image: attr("probe_image"),
+            namespace: attr("probe_namespace"),
+            node_selector: d.node_labels.clone(),
+            tolerations: Vec::new(),
+        },
     );
-    set(
-        &mut state,
-        "pod_security_context",
-        Value::string(d.pod_security_context.to_string()),
-    );
-    set(
-        &mut state,
-        "container_security_context",
-        Value::string(d.container_security_context.to_string()),
-    );
-    set(&mut state, "runtime_args", string_list(&d.runtime_args));
-    set(&mut state, "node_labels", string_map(&d.node_labels));
-    set(&mut state, "warnings", string_list(&d.warnings));
-    set(&mut state, "image_needs", string_list(&d.image_needs));
-    set(
-        &mut state,
-        "pod_security_level",
-        Value::string(&d.pod_security_level),
-    );
-    set(
-        &mut state,
-        "pod_spec",
-        Value::string(d.pod_spec.to_string()),
-    );
-    let sandbox = config
-        .attr("sandbox")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let image = config
-        .attr("probe_image")
-        .and_then(Value::as_str)
-        .unwrap_or(probe::DEFAULT_PROBE_IMAGE);
-    let namespace = config
-        .attr("probe_namespace")
-        .and_then(Value::as_str)
-        .unwrap_or(probe::DEFAULT_PROBE_NAMESPACE);
-    let job = probe::ProbeJob {
-        name: sandbox,
-        namespace,
-        pod_security_level: &d.pod_security_level,
-        sandbox,
-        image,
-        pod_spec: &d.pod_spec,
-        pod_security_context: &d.pod_security_context,
-        container_security_context: &d.container_security_context,
-        node_selector: d.node_labels.clone(),
-        tolerations: Vec::new(),
-        runtime_args: &d.runtime_args,
-    };
-    set(
-        &mut state,
-        "probe_manifest",
-        Value::string(probe::probe_job(&job)),
-    );
-    set(&mut state, "reasons", string_list(&d.reasons));
+    state.set_attr("probe_manifest", Value::string(manifest));
     state
 }
 
@@ -384,16 +317,10 @@ fn rendered_user_data(data: &CapabilityData, d: &Decision) -> Result<Value, Stri
         .map_err(|e| e.to_string())
 }
 
-/// Findings as diagnostics at the attribute of the input at fault.
+/// Findings as diagnostics at the data source's attribute for the input
+/// at fault (every input the engine names is an attribute here).
 pub fn findings_to_diagnostics(d: &Decision, diags: &mut Diagnostics) {
-    for f in &d.findings {
-        let path = AttributePath::attr(f.field.attribute());
-        if f.error {
-            diags.error_at(path, f.summary.clone(), f.detail.clone());
-        } else {
-            diags.warning_at(path, f.summary.clone(), f.detail.clone());
-        }
-    }
+    outputs::findings_to_diagnostics(d, |f| AttributePath::attr(f.attribute()), diags);
 }
 
 #[async_trait]
@@ -492,7 +419,7 @@ mod tests {
 
     fn config(pairs: &[(&str, &str)]) -> Value {
         let schema = schema();
-        let mut attrs: BTreeMap<String, Value> = schema
+        let mut attrs: std::collections::BTreeMap<String, Value> = schema
             .block
             .attributes
             .iter()

@@ -37,6 +37,7 @@ use crate::framework::{
     ImportResponse, ImportedResource, PlanRequest, PlanResponse, ProviderData, ReadRequest,
     ReadResponse, Resource, Schema, Value,
 };
+use crate::outputs;
 use crate::render::probe;
 use crate::render::{self, UserDataOptions};
 
@@ -134,14 +135,7 @@ fn derive(state: &Value, kubernetes_version: &str, diags: &mut Diagnostics) -> O
             return None;
         }
     };
-    for f in &decision.findings {
-        let d = if f.error {
-            Diagnostic::error(f.summary.clone(), f.detail.clone())
-        } else {
-            Diagnostic::warning(f.summary.clone(), f.detail.clone())
-        };
-        diags.push(d.at(field_path(f.field)));
-    }
+    outputs::findings_to_diagnostics(&decision, field_path, diags);
     if decision.has_errors() {
         return None;
     }
@@ -180,36 +174,19 @@ fn derive(state: &Value, kubernetes_version: &str, diags: &mut Diagnostics) -> O
 fn set_derived(state: &mut Value, d: &Derived) {
     let dec = &d.decision;
     state.set_attr("ami_family", dec.ami_family.clone().into());
-    state.set_attr("ami_type", dec.ami_type.clone().into());
     state.set_attr(
         "kernel_version",
         dec.kernel_version.map(|v| v.to_string()).into(),
     );
-    state.set_attr(
-        "kernel_floor",
-        dec.kernel_floor.map(|v| v.to_string()).into(),
-    );
     state.set_attr("user_data", d.user_data.clone().into());
-    state.set_attr(
-        "pod_security_context",
-        Value::string(dec.pod_security_context.to_string()),
-    );
-    state.set_attr(
-        "container_security_context",
-        Value::string(dec.container_security_context.to_string()),
-    );
-    state.set_attr("runtime_args", list_value(&dec.runtime_args));
-    state.set_attr("warnings", list_value(&dec.warnings));
-    state.set_attr("image_needs", list_value(&dec.image_needs));
-    state.set_attr("pod_security_level", Value::string(&dec.pod_security_level));
-    state.set_attr("pod_spec", Value::string(dec.pod_spec.to_string()));
+    outputs::write_pod_outputs(state, dec);
     let manifest = probe_manifest(state, dec);
     state.set_attr("probe_manifest", manifest);
 }
 
 /// The probe Job for this pool: scheduled by EKS's own node group label,
 /// tolerating the pool's taints. Unknown while those are.
-fn probe_manifest(state: &Value, dec: &crate::capability::Decision) -> Value {
+fn probe_manifest(state: &Value, dec: &Decision) -> Value {
     if ["name", "taints", "probe_image", "probe_namespace"]
         .iter()
         .any(|k| state.attr(k).is_some_and(|v| !v.is_wholly_known()))
@@ -218,18 +195,12 @@ fn probe_manifest(state: &Value, dec: &crate::capability::Decision) -> Value {
     }
     let name = s(state, "name").unwrap_or_default();
     let sandbox = s(state, "sandbox").unwrap_or_default();
-    let image = s(state, "probe_image").unwrap_or_else(|| probe::DEFAULT_PROBE_IMAGE.to_string());
-    let namespace =
-        s(state, "probe_namespace").unwrap_or_else(|| probe::DEFAULT_PROBE_NAMESPACE.to_string());
-    let job = probe::ProbeJob {
+    let (image, namespace) = (s(state, "probe_image"), s(state, "probe_namespace"));
+    let placement = outputs::ProbePlacement {
         name: &name,
-        namespace: &namespace,
-        pod_security_level: &dec.pod_security_level,
         sandbox: &sandbox,
-        image: &image,
-        pod_spec: &dec.pod_spec,
-        pod_security_context: &dec.pod_security_context,
-        container_security_context: &dec.container_security_context,
+        image: image.as_deref(),
+        namespace: namespace.as_deref(),
         node_selector: BTreeMap::from([(EKS_NODEGROUP_LABEL.to_string(), name.clone())]),
         tolerations: taints_of(state)
             .into_iter()
@@ -239,9 +210,8 @@ fn probe_manifest(state: &Value, dec: &crate::capability::Decision) -> Value {
                 effect: t.effect,
             })
             .collect(),
-        runtime_args: &dec.runtime_args,
     };
-    Value::string(probe::probe_job(&job))
+    Value::string(outputs::probe_manifest(dec, &placement))
 }
 
 /// The label EKS puts on every node of a managed node group.
