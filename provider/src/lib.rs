@@ -9,6 +9,7 @@ pub mod aws;
 pub mod capability;
 pub mod config;
 pub mod data_sources;
+pub mod family;
 pub mod framework;
 pub mod functions;
 pub mod outputs;

@@ -9,7 +9,8 @@
 use std::path::PathBuf;
 
 use nested_provider::capability::{CapabilityData, Input, decide};
-use nested_provider::render::{self, UserDataOptions, al2023, bottlerocket, openshift};
+use nested_provider::family;
+use nested_provider::render::{UserDataOptions, al2023, bottlerocket, openshift};
 
 fn golden_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
@@ -58,7 +59,7 @@ fn rendered_documents_match_the_golden_files() {
             user,
             custom_ami: None,
         };
-        let text = render::user_data(data, &d, &opts)
+        let text = family::user_data(data, &d, &opts)
             .unwrap()
             .unwrap_or_default();
         failures.extend(check(name, &text));
@@ -106,7 +107,7 @@ fn rendered_documents_match_the_golden_files() {
         i.user_namespaces = false;
         decide(data, &i).unwrap()
     };
-    let text = render::user_data(data, &nsjail_userns_off, &UserDataOptions::default())
+    let text = family::user_data(data, &nsjail_userns_off, &UserDataOptions::default())
         .unwrap()
         .unwrap();
     failures.extend(check("landjail-al2023-userns-off.mime", &text));

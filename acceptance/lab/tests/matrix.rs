@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use nested_provider::capability::data::RuntimeRow;
-use nested_provider::capability::{CapabilityData, Decision, Input, decide};
+use nested_provider::capability::{
+    AmiFamily, CapabilityData, Decision, Input, RuntimeKind, decide,
+};
 use node_lab::{Lab, Node, Outcome, Pod, RuntimeDefaults, Seccomp, SeccompProfileSource, Workload};
 use serde_json::{Value as Json, json};
 
@@ -62,11 +64,11 @@ fn data() -> &'static CapabilityData {
 /// The runtime's defaults, from the data row the engine also reads.
 fn runtime(row: &RuntimeRow) -> RuntimeDefaults {
     RuntimeDefaults {
-        name: row.name.clone(),
+        name: row.name.to_string(),
         default_capabilities: row.default_capabilities.clone(),
         masked_paths: row.masked_paths.clone(),
         readonly_paths: row.readonly_paths.clone(),
-        runtime_default_profile: if row.name == "containerd" {
+        runtime_default_profile: if row.name == RuntimeKind::Containerd {
             SeccompProfileSource::Moby
         } else {
             SeccompProfileSource::ContainersCommon
@@ -222,7 +224,7 @@ fn every_decision_runs_and_grants_nothing_extra() {
         .unwrap_or_else(|e| panic!("{e}"))
         .with_probe(probe_binary());
     let versions = lab.versions();
-    let containerd = runtime(data().runtime("containerd").unwrap());
+    let containerd = runtime(data().runtime(RuntimeKind::Containerd).unwrap());
     let mut runs = Vec::new();
     let mut failures = Vec::new();
     let (mut agree, mut disagree) = (0usize, Vec::new());
@@ -253,7 +255,9 @@ fn every_decision_runs_and_grants_nothing_extra() {
         };
     for prof in &PROFILES {
         let k8s = prof.kubernetes.parse().unwrap();
-        let image = data().image(prof.family, k8s).unwrap();
+        let image = data()
+            .image(AmiFamily::parse(prof.family).unwrap(), k8s)
+            .unwrap();
         for sandbox in data().sandbox_names() {
             for root in [false, true] {
                 let agent = if root { "root" } else { "non_root" };

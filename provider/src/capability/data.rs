@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use super::kinds::{AmiFamily, PlatformKind, RuntimeKind, SandboxKind};
 use super::{CapabilityError, Version};
 
 const CAPABILITIES_TOML: &str = include_str!("../../../schemas/capabilities.toml");
@@ -15,7 +16,7 @@ const CAPABILITIES_TOML: &str = include_str!("../../../schemas/capabilities.toml
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageRow {
-    pub family: String,
+    pub family: AmiFamily,
     pub kubernetes: [Version; 2],
     pub kernel: Version,
     pub containerd: Option<Version>,
@@ -36,22 +37,40 @@ impl ImageRow {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FamilyRow {
-    pub name: String,
+    pub name: AmiFamily,
     pub title: String,
     pub ami_type: BTreeMap<String, String>,
+    /// Why the family should no longer be used, when it should not: warned
+    /// whenever a decision uses it.
+    pub retired: Option<String>,
     pub sources: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformRow {
-    pub name: String,
+    pub name: PlatformKind,
     pub title: String,
     /// Families the platform runs, in order of preference.
-    pub families: Vec<String>,
+    pub families: Vec<AmiFamily>,
     /// Families it runs only when `ami_family` names them.
     #[serde(default)]
-    pub also_accepts: Vec<String>,
+    pub also_accepts: Vec<AmiFamily>,
+    /// The user describes the nodes (kernel, runtime, seccomp default).
+    #[serde(default)]
+    pub node_facts_from_inputs: bool,
+    /// The platform owns the node's bootstrap: no AMI type, no user data.
+    #[serde(default)]
+    pub owns_bootstrap: bool,
+    /// Decisions need `openshift_version` (its rows carry the Kubernetes
+    /// version and the feature gates).
+    #[serde(default)]
+    pub needs_openshift_version: bool,
+    /// Nodes run SELinux (CRI-O): sandboxes that mount need a policy.
+    #[serde(default)]
+    pub selinux: bool,
+    /// Why the kernel version does not tell whether Landlock is there.
+    pub landlock_unknown: Option<String>,
     pub sysctls_settable: bool,
     pub capabilities_allowed: bool,
     /// What is not known about the platform's kernel, said plainly.
@@ -87,7 +106,7 @@ pub struct HostUsersRow {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SandboxRow {
-    pub name: String,
+    pub name: SandboxKind,
     pub title: String,
     #[serde(default)]
     pub needs_user_namespaces: bool,
@@ -126,7 +145,7 @@ impl Agent {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModeRow {
-    pub sandbox: String,
+    pub sandbox: SandboxKind,
     pub agent: Agent,
     /// `None`: the row applies with and without the sandbox's own user namespace.
     pub user_namespace: Option<bool>,
@@ -151,7 +170,7 @@ pub struct ModeRow {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeRow {
-    pub name: String,
+    pub name: RuntimeKind,
     pub default_capabilities: Vec<String>,
     pub masked_paths: Vec<String>,
     pub readonly_paths: Vec<String>,
@@ -224,17 +243,17 @@ impl<'de> Deserialize<'de> for Date {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariantRow {
-    pub sandbox: String,
-    pub platforms: Vec<String>,
+    pub sandbox: SandboxKind,
+    pub platforms: Vec<PlatformKind>,
     /// Empty = any family.
-    pub families: Vec<String>,
+    pub families: Vec<AmiFamily>,
     #[serde(default)]
     pub runtime_args: Vec<String>,
     #[serde(default)]
     pub drops_user_namespaces: bool,
     pub warning: Option<String>,
     pub error: Option<String>,
-    pub recommend: Option<String>,
+    pub recommend: Option<SandboxKind>,
     pub reason: String,
     pub sources: Vec<String>,
 }
@@ -358,9 +377,8 @@ impl CapabilityData {
             problem: problem.to_string(),
         };
         let sourced = |sources: &[String]| sources.iter().any(|s| !s.trim().is_empty());
-        let families: Vec<&str> = self.family.iter().map(|f| f.name.as_str()).collect();
-        let platforms: Vec<&str> = self.platform.iter().map(|p| p.name.as_str()).collect();
-        let sandboxes: Vec<&str> = self.sandbox.iter().map(|s| s.name.as_str()).collect();
+        let families: Vec<AmiFamily> = self.family.iter().map(|f| f.name).collect();
+        let sandboxes: Vec<SandboxKind> = self.sandbox.iter().map(|s| s.name).collect();
 
         for f in &self.family {
             let name = format!("family {:?}", f.name);
@@ -378,8 +396,8 @@ impl CapabilityData {
             if !sourced(&img.sources) {
                 return Err(row(name, "has no source"));
             }
-            if !families.contains(&img.family.as_str()) {
-                return Err(row(name, "names an unknown family"));
+            if !families.contains(&img.family) {
+                return Err(row(name, "names a family without a [[family]] row"));
             }
             if img.kubernetes[0] > img.kubernetes[1] {
                 return Err(row(name, "has an empty Kubernetes range"));
@@ -402,7 +420,7 @@ impl CapabilityData {
             if p.families
                 .iter()
                 .chain(&p.also_accepts)
-                .any(|f| !families.contains(&f.as_str()))
+                .any(|f| !families.contains(f))
             {
                 return Err(row(name, "names an unknown family"));
             }
@@ -440,19 +458,13 @@ impl CapabilityData {
             if !sourced(&v.sources) {
                 return Err(row(name, "has no source"));
             }
-            if !sandboxes.contains(&v.sandbox.as_str()) {
-                return Err(row(name, "names an unknown sandbox"));
+            if !sandboxes.contains(&v.sandbox) {
+                return Err(row(name, "names a sandbox without a [[sandbox]] row"));
             }
-            if v.platforms.iter().any(|p| !platforms.contains(&p.as_str())) {
-                return Err(row(name, "names an unknown platform"));
-            }
-            if v.families.iter().any(|f| !families.contains(&f.as_str())) {
-                return Err(row(name, "names an unknown family"));
-            }
-            if let Some(r) = &v.recommend
-                && !sandboxes.contains(&r.as_str())
+            if let Some(r) = v.recommend
+                && !sandboxes.contains(&r)
             {
-                return Err(row(name, "recommends an unknown sandbox"));
+                return Err(row(name, "recommends a sandbox without a [[sandbox]] row"));
             }
         }
         for k in &self.kubelet_setting {
@@ -469,8 +481,8 @@ impl CapabilityData {
             if !sourced(&m.sources) {
                 return Err(row(name, "has no source"));
             }
-            if !sandboxes.contains(&m.sandbox.as_str()) {
-                return Err(row(name, "names an unknown sandbox"));
+            if !sandboxes.contains(&m.sandbox) {
+                return Err(row(name, "names a sandbox without a [[sandbox]] row"));
             }
             if !known(&m.capabilities) {
                 return Err(row(name, "adds a capability the provider does not know"));
@@ -479,7 +491,7 @@ impl CapabilityData {
         for s in &self.sandbox {
             for agent in [Agent::NonRoot, Agent::Root] {
                 for userns in [true, false] {
-                    if self.mode_for(&s.name, agent, userns).is_none() {
+                    if self.mode_for(s.name, agent, userns).is_none() {
                         return Err(row(
                             format!("sandbox {:?}", s.name),
                             &format!(
@@ -526,26 +538,26 @@ impl CapabilityData {
         Ok(())
     }
 
-    pub fn sandbox(&self, name: &str) -> Option<&SandboxRow> {
+    pub fn sandbox(&self, name: SandboxKind) -> Option<&SandboxRow> {
         self.sandbox.iter().find(|s| s.name == name)
     }
 
-    pub fn platform(&self, name: &str) -> Option<&PlatformRow> {
+    pub fn platform(&self, name: PlatformKind) -> Option<&PlatformRow> {
         self.platform.iter().find(|p| p.name == name)
     }
 
-    pub fn family(&self, name: &str) -> Option<&FamilyRow> {
+    pub fn family(&self, name: AmiFamily) -> Option<&FamilyRow> {
         self.family.iter().find(|f| f.name == name)
     }
 
-    pub fn image(&self, family: &str, k8s: Version) -> Option<&ImageRow> {
+    pub fn image(&self, family: AmiFamily, k8s: Version) -> Option<&ImageRow> {
         self.image
             .iter()
             .find(|i| i.family == family && i.covers(k8s))
     }
 
     /// Kubernetes versions a family has images for (lowest, highest).
-    pub fn family_range(&self, family: &str) -> Option<(Version, Version)> {
+    pub fn family_range(&self, family: AmiFamily) -> Option<(Version, Version)> {
         let rows = self.image.iter().filter(|i| i.family == family);
         let lo = rows.clone().map(|i| i.kubernetes[0]).min()?;
         let hi = rows.map(|i| i.kubernetes[1]).max()?;
@@ -577,7 +589,12 @@ impl CapabilityData {
 
     /// The mode row for `sandbox` run as `agent`, with or without its own
     /// user namespace: the first row that matches.
-    pub fn mode_for(&self, sandbox: &str, agent: Agent, user_namespace: bool) -> Option<&ModeRow> {
+    pub fn mode_for(
+        &self,
+        sandbox: SandboxKind,
+        agent: Agent,
+        user_namespace: bool,
+    ) -> Option<&ModeRow> {
         self.mode.iter().find(|m| {
             m.sandbox == sandbox
                 && m.agent == agent
@@ -585,7 +602,7 @@ impl CapabilityData {
         })
     }
 
-    pub fn runtime(&self, name: &str) -> Option<&RuntimeRow> {
+    pub fn runtime(&self, name: RuntimeKind) -> Option<&RuntimeRow> {
         self.runtime.iter().find(|r| r.name == name)
     }
 
@@ -597,7 +614,7 @@ impl CapabilityData {
         self.kubelet_setting.iter().find(|k| k.key == key)
     }
 
-    pub fn sandbox_names(&self) -> Vec<&str> {
+    pub fn sandbox_names(&self) -> Vec<&'static str> {
         self.sandbox.iter().map(|s| s.name.as_str()).collect()
     }
 

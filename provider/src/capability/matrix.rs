@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 
 use super::data::{Agent, CapabilityData, Date};
 use super::engine::{Decision, Input, decide};
-use super::{CapabilityError, Version};
+use super::{AmiFamily, CapabilityError, PlatformKind, Version};
 
 /// One cell: what the engine says for one combination.
 fn cell(d: &Decision) -> Json {
@@ -76,22 +76,22 @@ fn minors(lo: Version, hi: Version) -> Vec<Version> {
 /// The whole matrix, judged on `today`.
 pub fn matrix(data: &CapabilityData, today: Date) -> Result<Json, CapabilityError> {
     let mut rows = Vec::new();
-    for platform in ["eks", "eks_auto_mode"] {
+    for platform in [PlatformKind::Eks, PlatformKind::EksAutoMode] {
         let Some(p) = data.platform(platform) else {
             continue;
         };
-        let families: Vec<&String> = p.families.iter().chain(&p.also_accepts).collect();
+        let families: Vec<AmiFamily> = p.families.iter().chain(&p.also_accepts).copied().collect();
         for family in families {
             // Consecutive Kubernetes versions of an image row with the same
             // cells become one row.
-            for img in data.image.iter().filter(|i| &i.family == family) {
+            for img in data.image.iter().filter(|i| i.family == family) {
                 let mut group: Option<(Version, Version, Json)> = None;
                 for k8s in minors(img.kubernetes[0], img.kubernetes[1]) {
-                    let mut base = Input::new("", platform);
+                    let mut base = Input::new("", platform.as_str());
                     base.today = today;
                     base.kubernetes_version = Some(k8s);
-                    if platform == "eks" {
-                        base.ami_family = Some(family.clone());
+                    if platform == PlatformKind::Eks {
+                        base.ami_family = Some(family.to_string());
                     }
                     let c = cells(data, &base)?;
                     match &mut group {
@@ -110,15 +110,16 @@ pub fn matrix(data: &CapabilityData, today: Date) -> Result<Json, CapabilityErro
             }
         }
     }
-    let mut fargate = Input::new("", "eks_fargate");
+    let fargate_name = PlatformKind::EksFargate.as_str();
+    let mut fargate = Input::new("", fargate_name);
     fargate.today = today;
-    rows.push(json!({ "platform": "eks_fargate", "cells": cells(data, &fargate)? }));
+    rows.push(json!({ "platform": fargate_name, "cells": cells(data, &fargate)? }));
     for o in &data.openshift {
-        let mut base = Input::new("", "openshift");
+        let mut base = Input::new("", PlatformKind::Openshift.as_str());
         base.today = today;
         base.openshift_version = Some(o.versions[0]);
         rows.push(json!({
-            "platform": "openshift",
+            "platform": PlatformKind::Openshift.as_str(),
             "openshift_versions": [o.versions[0].to_string(), o.versions[1].to_string()],
             "kubernetes": o.kubernetes.to_string(),
             "cells": cells(data, &base)?,
@@ -128,16 +129,16 @@ pub fn matrix(data: &CapabilityData, today: Date) -> Result<Json, CapabilityErro
 }
 
 fn eks_row(
-    platform: &str,
+    platform: PlatformKind,
     img: &super::data::ImageRow,
-    family: &str,
+    family: AmiFamily,
     lo: Version,
     hi: Version,
     cells: Json,
 ) -> Json {
     json!({
-        "platform": platform,
-        "ami_family": family,
+        "platform": platform.as_str(),
+        "ami_family": family.as_str(),
         "kubernetes_versions": [lo.to_string(), hi.to_string()],
         "kernel": img.kernel.to_string(),
         "containerd": img.containerd.map(|v| v.to_string()),

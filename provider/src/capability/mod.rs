@@ -6,10 +6,12 @@
 
 pub mod data;
 pub mod engine;
+pub mod kinds;
 pub mod matrix;
 
 pub use data::CapabilityData;
 pub use engine::{Architecture, Decision, Field, Finding, Input, Runtime, decide};
+pub use kinds::{AmiFamily, PlatformKind, RuntimeKind, SandboxKind};
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -85,7 +87,7 @@ impl fmt::Display for Version {
 
 /// The sandboxes the provider knows, in a fixed order (schemas use it for
 /// their allowed values).
-pub const SANDBOXES: [&str; 4] = ["nsjail", "landjail", "bubblewrap", "podman"];
+pub const SANDBOXES: &[&str] = SandboxKind::NAMES;
 
 #[cfg(test)]
 mod tests {
@@ -104,7 +106,7 @@ mod tests {
     fn kernel_floors_follow_from_the_data() {
         let data = CapabilityData::embedded().unwrap();
         let floor = |n: &str| {
-            data.kernel_floor(data.sandbox(n).unwrap())
+            data.kernel_floor(data.sandbox(SandboxKind::parse(n).unwrap()).unwrap())
                 .map(|v| v.to_string())
         };
         assert_eq!(floor("nsjail"), None);
@@ -152,13 +154,13 @@ mod tests {
             broken("landlock_enabled = true", "landlock = true"),
             Err(CapabilityError::Data(_))
         ));
-        // A name that refers to nothing.
+        // A misspelt name does not parse: names are enums.
         assert!(matches!(
             broken(
                 "sandbox = \"nsjail\"\nplatforms",
                 "sandbox = \"nsjale\"\nplatforms"
             ),
-            Err(CapabilityError::Row { .. })
+            Err(CapabilityError::Data(msg)) if msg.contains("nsjale")
         ));
         // Overlapping image rows.
         assert!(matches!(

@@ -37,7 +37,7 @@ fn schema() -> Schema {
     .attribute(
         Attribute::string("sandbox")
             .required()
-            .one_of(&SANDBOXES)
+            .one_of(SANDBOXES)
             .description(
                 "The sandbox to run inside pods: `nsjail` (Coder Agent Firewall), `landjail` \
                  (Coder Agent Firewall with Landlock), `bubblewrap` or `podman` (rootless).",
@@ -283,7 +283,7 @@ pub fn decision_state(config: &Value, d: &Decision) -> Value {
     let mut state = config.clone();
     // Optional + computed inputs keep the user's own spelling when set.
     if config.attr("ami_family").is_none_or(Value::is_null) {
-        state.set_attr("ami_family", d.ami_family.clone().into());
+        state.set_attr("ami_family", d.ami_family.map(|f| f.as_str()).into());
     }
     if config.attr("kernel_version").is_none_or(Value::is_null) {
         state.set_attr(
@@ -312,7 +312,7 @@ pub fn decision_state(config: &Value, d: &Decision) -> Value {
 
 /// The rendered bootstrap document for the decision (no user merge).
 fn rendered_user_data(data: &CapabilityData, d: &Decision) -> Result<Value, String> {
-    render::user_data(data, d, &render::UserDataOptions::default())
+    crate::family::user_data(data, d, &render::UserDataOptions::default())
         .map(Value::from)
         .map_err(|e| e.to_string())
 }

@@ -29,7 +29,7 @@ fn schema() -> Schema {
     .attribute(
         Attribute::string("sandbox")
             .required()
-            .one_of(&SANDBOXES)
+            .one_of(SANDBOXES)
             .description("`nsjail`, `landjail`, `bubblewrap` or `podman`."),
     )
     .attribute(Attribute::bool("dev_spaces").default_value(false).description(

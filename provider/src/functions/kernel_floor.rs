@@ -1,6 +1,6 @@
 //! `provider::nested::kernel_floor(sandbox)`.
 
-use crate::capability::{CapabilityData, SANDBOXES};
+use crate::capability::{CapabilityData, SANDBOXES, SandboxKind};
 use crate::framework::{Function, FunctionDefinition, FunctionError, Parameter, Type, Value};
 
 pub struct KernelFloorFunction;
@@ -34,15 +34,17 @@ impl Function for KernelFloorFunction {
             text: e.to_string(),
             argument: None,
         })?;
-        let sandbox = data.sandbox(name).ok_or_else(|| {
-            FunctionError::at_argument(
-                0,
-                format!(
-                    "{name:?} is not a known sandbox; use one of: {}",
-                    SANDBOXES.join(", ")
-                ),
-            )
-        })?;
+        let sandbox = SandboxKind::parse(name)
+            .and_then(|k| data.sandbox(k))
+            .ok_or_else(|| {
+                FunctionError::at_argument(
+                    0,
+                    format!(
+                        "{name:?} is not a known sandbox; use one of: {}",
+                        SANDBOXES.join(", ")
+                    ),
+                )
+            })?;
         Ok(data.kernel_floor(sandbox).map(|v| v.to_string()).into())
     }
 }

@@ -1,13 +1,15 @@
 //! Decisions: sandbox × platform × AMI family × versions × how the sandbox
 //! runs → what the node and the pod need, or why it cannot work.
 //!
-//! `decide` runs a fixed list of checks over the data rows (the shape of
-//! Karpenter's compatibility checks): [`platform`] (inputs, image, support
-//! window, platform variants), [`pod`] (the mode the sandbox runs in, its
-//! capabilities, seccomp, the Pod Security level) and [`node`] (user
-//! namespaces, pod user namespaces, Landlock, OpenShift gates). Each check
-//! reads rows and either adds requirements with a reason, or a finding
-//! (error or warning) that names the input at fault.
+//! `decide` resolves the rows that apply to the input once ([`Facts`]:
+//! sandbox, platform, family, image, variant, mode), runs a fixed list of
+//! independent checks over them (the shape of Karpenter's compatibility
+//! predicates) — [`platform`] (inputs, image, support window, variants),
+//! [`pod`] (the mode's capabilities, seccomp, the Pod Security level) and
+//! [`node`] (user namespaces, pod user namespaces, Landlock, OpenShift
+//! gates) — and merges what each returns ([`Contribution`]: requirements
+//! with their reasons, findings that name the input at fault). No check
+//! sees another's result; a refusal two checks both find is reported once.
 
 mod node;
 mod platform;
@@ -20,8 +22,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value as Json, json};
 
 use super::data::{
-    Agent, CapabilityData, Date, ImageRow, ModeRow, PlatformRow, SandboxRow, VariantRow,
+    Agent, CapabilityData, Date, FamilyRow, ImageRow, ModeRow, PlatformRow, SandboxRow, VariantRow,
 };
+use super::kinds::{AmiFamily, PlatformKind, RuntimeKind, SandboxKind};
 use super::{CapabilityError, Version};
 
 /// Default `user.max_user_namespaces` the provider sets where it must.
@@ -53,7 +56,7 @@ impl Architecture {
 /// A container runtime and its version, e.g. `containerd 2.1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {
-    pub name: String,
+    pub name: RuntimeKind,
     pub version: Version,
 }
 
@@ -66,12 +69,17 @@ impl Runtime {
                 "{s:?} is not \"<runtime> <version>\", e.g. \"containerd 2.1\" or \"cri-o 1.30\""
             ));
         };
-        let name = name.to_ascii_lowercase();
-        if name != "containerd" && name != "cri-o" {
+        let lower = name.to_ascii_lowercase();
+        let Some(name) = RuntimeKind::parse(&lower) else {
             return Err(format!(
-                "unknown container runtime {name:?}; use \"containerd\" or \"cri-o\""
+                "unknown container runtime {lower:?}; use {}",
+                RuntimeKind::NAMES
+                    .iter()
+                    .map(|n| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ));
-        }
+        };
         let version = version
             .trim_start_matches('v')
             .parse::<Version>()
@@ -190,7 +198,7 @@ pub struct Finding {
 /// The outcome: requirements when it can work, findings when it cannot.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decision {
-    pub ami_family: Option<String>,
+    pub ami_family: Option<AmiFamily>,
     pub ami_type: Option<String>,
     pub kernel_floor: Option<Version>,
     pub kernel_version: Option<Version>,
@@ -221,32 +229,102 @@ impl Decision {
     }
 }
 
-/// Requirements gathered while checking.
+/// The rows that apply to a decision, resolved once from the input; every
+/// check reads these and nothing else.
+pub(super) struct Facts<'a> {
+    data: &'a CapabilityData,
+    input: &'a Input,
+    sandbox: &'a SandboxRow,
+    platform: &'a PlatformRow,
+    family: Option<AmiFamily>,
+    family_row: Option<&'a FamilyRow>,
+    /// The family is one the platform runs.
+    family_allowed: bool,
+    image: Option<&'a ImageRow>,
+    variant: Option<&'a VariantRow>,
+    mode: Option<&'a ModeRow>,
+    agent: Agent,
+    /// The sandbox creates its own user namespace here (a platform variant,
+    /// e.g. EKS Auto Mode, can run nsjail without one).
+    creates_user_namespace: bool,
+    /// The Kubernetes version the decision is for (EKS, your own nodes, or
+    /// the OpenShift release's).
+    kubernetes: Option<Version>,
+}
+
+impl<'a> Facts<'a> {
+    fn resolve(
+        data: &'a CapabilityData,
+        input: &'a Input,
+        sandbox: &'a SandboxRow,
+        platform: &'a PlatformRow,
+        family: Option<AmiFamily>,
+    ) -> Facts<'a> {
+        let family_allowed = family
+            .is_some_and(|f| platform.families.contains(&f) || platform.also_accepts.contains(&f));
+        let image = match (family, input.kubernetes_version) {
+            (Some(f), Some(k8s)) if family_allowed => data.image(f, k8s),
+            _ => None,
+        };
+        let variant = data.variant.iter().find(|v| {
+            v.sandbox == sandbox.name
+                && v.platforms.contains(&platform.name)
+                && (v.families.is_empty() || family.is_some_and(|f| v.families.contains(&f)))
+        });
+        let agent = if input.run_as_root {
+            Agent::Root
+        } else {
+            Agent::NonRoot
+        };
+        let creates_user_namespace = !variant.is_some_and(|v| v.drops_user_namespaces);
+        let kubernetes = input.kubernetes_version.or_else(|| {
+            input
+                .openshift_version
+                .and_then(|v| data.openshift(v))
+                .map(|o| o.kubernetes)
+        });
+        Facts {
+            data,
+            input,
+            sandbox,
+            platform,
+            family,
+            family_row: family.and_then(|f| data.family(f)),
+            family_allowed,
+            image,
+            variant,
+            mode: data.mode_for(sandbox.name, agent, creates_user_namespace),
+            agent,
+            creates_user_namespace,
+            kubernetes,
+        }
+    }
+
+    /// The EKS platforms: they run node images of AMI families.
+    fn is_eks(&self) -> bool {
+        !self.platform.families.is_empty()
+    }
+}
+
+/// What one check contributes: requirements (with reasons) and findings.
 #[derive(Default)]
-struct Needs {
+pub(super) struct Contribution {
+    findings: Vec<Finding>,
+    reasons: Vec<String>,
     capabilities: BTreeSet<String>,
     host_users_false: bool,
     proc_mount_unmasked: bool,
     allow_privilege_escalation: bool,
     seccomp_profile: Option<&'static str>,
+    sysctls: BTreeMap<String, String>,
+    kubelet_settings: BTreeMap<String, String>,
+    runtime_args: Vec<String>,
+    image_needs: Vec<String>,
 }
 
-struct Ctx<'a> {
-    data: &'a CapabilityData,
-    input: &'a Input,
-    sandbox: &'a SandboxRow,
-    platform: &'a PlatformRow,
-    family: Option<&'a str>,
-    image: Option<&'a ImageRow>,
-    variant: Option<&'a VariantRow>,
-    mode: Option<&'a ModeRow>,
-    needs: Needs,
-    out: Decision,
-}
-
-impl Ctx<'_> {
+impl Contribution {
     fn error(&mut self, field: Field, summary: &str, detail: String) {
-        self.out.findings.push(Finding {
+        self.findings.push(Finding {
             error: true,
             field,
             summary: summary.into(),
@@ -254,40 +332,45 @@ impl Ctx<'_> {
         });
     }
     fn warn(&mut self, field: Field, summary: &str, detail: String) {
-        self.out.warnings.push(format!("{summary}: {detail}"));
-        self.out.findings.push(Finding {
+        self.findings.push(Finding {
             error: false,
             field,
             summary: summary.into(),
             detail,
         });
     }
+    /// A reason with its sources.
     fn reason(&mut self, text: &str, sources: &[String]) {
-        self.out
-            .reasons
+        self.reasons
             .push(format!("{text} [{}]", sources.join("; ")));
     }
-    fn agent(&self) -> Agent {
-        if self.input.run_as_root {
-            Agent::Root
-        } else {
-            Agent::NonRoot
+    /// A reason that follows from other rows' sources already given.
+    fn note(&mut self, text: String) {
+        self.reasons.push(text);
+    }
+
+    /// Add `other` to this one. Findings already present (the same
+    /// severity, input and summary) are not repeated.
+    fn merge(&mut self, other: Contribution) {
+        for f in other.findings {
+            let seen = self
+                .findings
+                .iter()
+                .any(|g| g.error == f.error && g.field == f.field && g.summary == f.summary);
+            if !seen {
+                self.findings.push(f);
+            }
         }
-    }
-    /// The sandbox creates its own user namespace here (a platform variant,
-    /// e.g. EKS Auto Mode, can run nsjail without one).
-    fn creates_user_namespace(&self) -> bool {
-        !self.variant.is_some_and(|v| v.drops_user_namespaces)
-    }
-    /// The Kubernetes version the decision is for (EKS, your own nodes, or
-    /// the OpenShift release's).
-    fn kubernetes(&self) -> Option<Version> {
-        self.input.kubernetes_version.or_else(|| {
-            self.input
-                .openshift_version
-                .and_then(|v| self.data.openshift(v))
-                .map(|o| o.kubernetes)
-        })
+        self.reasons.extend(other.reasons);
+        self.capabilities.extend(other.capabilities);
+        self.host_users_false |= other.host_users_false;
+        self.proc_mount_unmasked |= other.proc_mount_unmasked;
+        self.allow_privilege_escalation |= other.allow_privilege_escalation;
+        self.seccomp_profile = other.seccomp_profile.or(self.seccomp_profile);
+        self.sysctls.extend(other.sysctls);
+        self.kubelet_settings.extend(other.kubelet_settings);
+        self.runtime_args.extend(other.runtime_args);
+        self.image_needs.extend(other.image_needs);
     }
 }
 
@@ -305,43 +388,59 @@ fn unknown_name(field: Field, kind: &str, name: &str, known: &[&str]) -> Finding
 
 /// Decide for `input`. Errors in the data itself are returned as `Err`.
 pub fn decide(data: &CapabilityData, input: &Input) -> Result<Decision, CapabilityError> {
-    let Some(sandbox) = data.sandbox(&input.sandbox) else {
-        return Ok(Decision {
-            findings: vec![unknown_name(
-                Field::Sandbox,
-                "sandbox",
-                &input.sandbox,
-                &data.sandbox_names(),
-            )],
+    let refuse = |f: Finding| {
+        Ok(Decision {
+            findings: vec![f],
             ..Decision::default()
-        });
+        })
     };
-    let Some(platform) = data.platform(&input.platform) else {
+    let Some(sandbox) = SandboxKind::parse(&input.sandbox).and_then(|k| data.sandbox(k)) else {
+        return refuse(unknown_name(
+            Field::Sandbox,
+            "sandbox",
+            &input.sandbox,
+            &data.sandbox_names(),
+        ));
+    };
+    let Some(platform) = PlatformKind::parse(&input.platform).and_then(|k| data.platform(k)) else {
         let known: Vec<&str> = data.platform.iter().map(|p| p.name.as_str()).collect();
-        return Ok(Decision {
-            findings: vec![unknown_name(
-                Field::Platform,
-                "platform",
-                &input.platform,
-                &known,
-            )],
-            ..Decision::default()
-        });
+        return refuse(unknown_name(
+            Field::Platform,
+            "platform",
+            &input.platform,
+            &known,
+        ));
+    };
+    let asked = match &input.ami_family {
+        Some(f) => match AmiFamily::parse(f) {
+            Some(k) => Some(k),
+            None => {
+                let known: Vec<&str> = data.family.iter().map(|f| f.name.as_str()).collect();
+                return refuse(unknown_name(Field::AmiFamily, "AMI family", f, &known));
+            }
+        },
+        None => None,
     };
 
     // EKS platforms: choose the family (explicit, or the first that works).
-    let candidates: Vec<&str> = match &input.ami_family {
-        Some(f) => vec![f.as_str()],
-        None => platform.families.iter().map(String::as_str).collect(),
+    let candidates: Vec<AmiFamily> = match asked {
+        Some(f) => vec![f],
+        None => platform.families.clone(),
     };
     if candidates.is_empty() {
-        return Ok(run(data, input, sandbox, platform, None));
+        return Ok(run(Facts::resolve(data, input, sandbox, platform, None)));
     }
     let mut first: Option<Decision> = None;
     for family in &candidates {
-        let mut d = run(data, input, sandbox, platform, Some(family));
+        let mut d = run(Facts::resolve(
+            data,
+            input,
+            sandbox,
+            platform,
+            Some(*family),
+        ));
         if !d.has_errors() {
-            if input.ami_family.is_none() && family != &candidates[0] {
+            if asked.is_none() && family != &candidates[0] {
                 d.reasons.insert(
                     0,
                     format!(
@@ -357,34 +456,17 @@ pub fn decide(data: &CapabilityData, input: &Input) -> Result<Decision, Capabili
     Ok(first.unwrap_or_default())
 }
 
-fn run<'a>(
-    data: &'a CapabilityData,
-    input: &'a Input,
-    sandbox: &'a SandboxRow,
-    platform: &'a PlatformRow,
-    family: Option<&'a str>,
-) -> Decision {
-    let mut ctx = Ctx {
-        data,
-        input,
-        sandbox,
-        platform,
-        family,
-        image: None,
-        variant: None,
-        mode: None,
-        needs: Needs::default(),
-        out: Decision::default(),
-    };
+fn run(facts: Facts<'_>) -> Decision {
+    let mut all = Contribution::default();
     for check in CHECKS {
-        check(&mut ctx);
+        all.merge(check(&facts));
     }
-    finish(ctx)
+    finish(&facts, all)
 }
 
-type Check = fn(&mut Ctx<'_>);
+type Check = fn(&Facts<'_>) -> Contribution;
 
-/// The checks, in order. Each reads rows and records needs or findings.
+/// The checks, in order (the order of their findings and reasons).
 const CHECKS: &[Check] = &[
     platform::check_inputs_fit_the_platform,
     platform::check_family_and_image,
@@ -400,24 +482,20 @@ const CHECKS: &[Check] = &[
     pod::check_seccomp,
 ];
 
-fn finish(mut c: Ctx<'_>) -> Decision {
-    c.out.kernel_floor = c.data.kernel_floor(c.sandbox);
-    if c.platform.name == "kubernetes" {
-        c.out.kernel_version = c.input.kernel_version;
-    }
+fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
     // Pod: only what differs from Kubernetes defaults. `hostUsers` is a pod
     // spec field; no sandbox needs a pod-level securityContext field.
     let mut pod_spec = Map::new();
-    if c.needs.host_users_false {
+    if all.host_users_false {
         pod_spec.insert("hostUsers".into(), Json::Bool(false));
     }
     // Container: drop ALL, add only what the sandbox needs; never privileged.
     let mut container = Map::new();
     container.insert(
         "allowPrivilegeEscalation".into(),
-        Json::Bool(c.needs.allow_privilege_escalation),
+        Json::Bool(all.allow_privilege_escalation),
     );
-    let add: Vec<&String> = c.needs.capabilities.iter().collect();
+    let add: Vec<&String> = all.capabilities.iter().collect();
     let mut caps = Map::new();
     if !add.is_empty() {
         caps.insert("add".into(), json!(add));
@@ -425,25 +503,51 @@ fn finish(mut c: Ctx<'_>) -> Decision {
     caps.insert("drop".into(), json!(["ALL"]));
     container.insert("capabilities".into(), Json::Object(caps));
     container.insert("privileged".into(), Json::Bool(false));
-    if c.needs.proc_mount_unmasked {
+    if all.proc_mount_unmasked {
         container.insert("procMount".into(), json!("Unmasked"));
     }
-    match c.agent() {
+    match f.agent {
         Agent::NonRoot => container.insert("runAsNonRoot".into(), Json::Bool(true)),
         Agent::Root => container.insert("runAsUser".into(), json!(0)),
     };
-    if let Some(p) = c.needs.seccomp_profile {
+    if let Some(p) = all.seccomp_profile {
         container.insert("seccompProfile".into(), json!({ "type": p }));
     }
-    let level = pod::pod_security_level(&c);
-    c.reason(&level.1, &c.data.pod_security.sources.clone());
-    c.out.pod_security_level = level.0.to_string();
-    c.out.pod_spec = Json::Object(pod_spec);
-    c.out.pod_security_context = Json::Object(Map::new());
-    c.out.container_security_context = Json::Object(container);
-    c.out.node_labels.insert(
-        format!("sandbox.nested.dev/{}", c.sandbox.name),
-        "true".into(),
-    );
-    c.out
+    let (level, why) = pod::pod_security_level(f, &all);
+    all.reason(&why, &f.data.pod_security.sources);
+    let ami_type = match (f.family_row, f.family_allowed && !f.platform.owns_bootstrap) {
+        (Some(row), true) => row.ami_type.get(f.input.architecture.as_str()).cloned(),
+        _ => None,
+    };
+    let kernel_version = if f.platform.node_facts_from_inputs {
+        f.input.kernel_version
+    } else {
+        f.image.map(|i| i.kernel)
+    };
+    Decision {
+        ami_family: f.family.filter(|_| f.family_allowed),
+        ami_type,
+        kernel_floor: f.data.kernel_floor(f.sandbox),
+        kernel_version,
+        sysctls: all.sysctls,
+        kubelet_settings: all.kubelet_settings,
+        pod_spec: Json::Object(pod_spec),
+        pod_security_context: Json::Object(Map::new()),
+        container_security_context: Json::Object(container),
+        runtime_args: all.runtime_args,
+        node_labels: BTreeMap::from([(
+            format!("sandbox.nested.dev/{}", f.sandbox.name),
+            "true".to_string(),
+        )]),
+        image_needs: all.image_needs,
+        pod_security_level: level.to_string(),
+        warnings: all
+            .findings
+            .iter()
+            .filter(|x| !x.error)
+            .map(|x| format!("{}: {}", x.summary, x.detail))
+            .collect(),
+        reasons: all.reasons,
+        findings: all.findings,
+    }
 }

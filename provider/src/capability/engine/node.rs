@@ -2,15 +2,17 @@
 //! sysctl that allows them), pod user namespaces (kernel, runtime,
 //! Kubernetes), Landlock, ids per pod and the OpenShift feature gates.
 
-use super::{Ctx, Field};
+use super::{Contribution, Facts, Field};
 use crate::capability::Version;
 use crate::capability::data::{GateState, ImageRow};
+use crate::capability::kinds::RuntimeKind;
 
-pub(super) fn check_user_namespaces(c: &mut Ctx<'_>) {
-    let s = c.sandbox;
-    let needs = s.needs_user_namespaces && c.creates_user_namespace();
-    let image_default = c.image.and_then(|i| i.max_user_namespaces);
-    if needs && !c.input.user_namespaces {
+pub(super) fn check_user_namespaces(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let s = f.sandbox;
+    let needs = s.needs_user_namespaces && f.creates_user_namespace;
+    let image_default = f.image.and_then(|i| i.max_user_namespaces);
+    if needs && !f.input.user_namespaces {
         let alt = s.without_user_namespaces.clone().unwrap_or_default();
         c.error(
             Field::UserNamespaces,
@@ -20,68 +22,63 @@ pub(super) fn check_user_namespaces(c: &mut Ctx<'_>) {
                 s.name
             ),
         );
-        return;
+        return c;
     }
     let sysctl = "user.max_user_namespaces".to_string();
-    if !c.input.user_namespaces {
+    if !f.input.user_namespaces {
         // The node must not enable them: pin the sysctl to 0 where the image
         // would otherwise allow them.
-        if image_default != Some(0) && c.platform.sysctls_settable && c.family.is_some() {
-            c.out.sysctls.insert(sysctl, "0".into());
-            c.out.reasons.push(
+        if image_default != Some(0) && f.platform.sysctls_settable && f.family.is_some() {
+            c.sysctls.insert(sysctl, "0".into());
+            c.note(
                 "user_namespaces = false: the node sets user.max_user_namespaces = 0 (as CIS Bottlerocket check BR01040400 expects)".into(),
             );
         }
-        return;
+        return c;
     }
     if needs && image_default == Some(0) {
-        if c.platform.sysctls_settable {
-            c.out
-                .sysctls
-                .insert(sysctl, c.input.max_user_namespaces.to_string());
-            c.out.reasons.push(format!(
+        if f.platform.sysctls_settable {
+            c.sysctls
+                .insert(sysctl, f.input.max_user_namespaces.to_string());
+            c.note(format!(
                 "the image ships user.max_user_namespaces = 0, so the node sets it to {}",
-                c.input.max_user_namespaces
+                f.input.max_user_namespaces
             ));
         } else {
             c.error(
                 Field::Platform,
                 &format!("{} needs user namespaces", s.name),
                 format!(
-                    "{} keeps user.max_user_namespaces at 0 and does not let bootstrap settings change it; {} cannot create its user namespace there. Use platform \"eks\" with a managed node group.",
-                    c.platform.title, s.name
+                    "{} keeps user.max_user_namespaces at 0 and does not let bootstrap settings change it; {} cannot create its user namespace there. Use {}.",
+                    f.platform.title,
+                    s.name,
+                    settable_platforms(f)
                 ),
             );
         }
     }
+    c
 }
 
-pub(super) fn check_host_users(c: &mut Ctx<'_>) {
-    if !c.sandbox.needs_host_users_false {
-        return;
+pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    if !f.sandbox.needs_host_users_false {
+        return c;
     }
-    let refused = c
-        .out
-        .findings
-        .iter()
-        .any(|f| f.error && f.field == Field::Platform);
-    if let Some(unknown) = c.platform.unknown_kernel.clone() {
-        if refused {
-            return;
-        }
+    if let Some(unknown) = f.platform.unknown_kernel.clone() {
         c.error(
             Field::Platform,
-            &format!("{} cannot run on {}", c.sandbox.name, c.platform.title),
+            &format!("{} cannot run on {}", f.sandbox.name, f.platform.title),
             format!(
                 "{} needs a pod user namespace (hostUsers: false) and procMount: Unmasked, and {} documents support for neither. {unknown}",
-                c.sandbox.name, c.platform.title
+                f.sandbox.name, f.platform.title
             ),
         );
-        return;
+        return c;
     }
-    c.needs.host_users_false = true;
-    c.needs.proc_mount_unmasked = c.sandbox.proc_mount_unmasked;
-    let hu = &c.data.host_users;
+    c.host_users_false = true;
+    c.proc_mount_unmasked = f.sandbox.proc_mount_unmasked;
+    let hu = &f.data.host_users;
     let sources = hu.sources.clone();
     c.reason(
         &format!(
@@ -90,19 +87,19 @@ pub(super) fn check_host_users(c: &mut Ctx<'_>) {
         ),
         &sources,
     );
-    let kernel = c.image.map(|i| i.kernel).or(c.input.kernel_version);
+    let kernel = f.image.map(|i| i.kernel).or(f.input.kernel_version);
     if let Some(k) = kernel
         && k < hu.kernel_floor
     {
-        let (field, fix) = kernel_fix(c, hu.kernel_floor, |_| true);
+        let (field, fix) = kernel_fix(f, hu.kernel_floor, |_| true);
         c.error(
             field,
             "Kernel too old for pod user namespaces",
             format!(
                 "{} needs hostUsers: false, which needs Linux ≥ {} (idmapped tmpfs mounts); {}. {fix}",
-                c.sandbox.name,
+                f.sandbox.name,
                 hu.kernel_floor,
-                node_kernel(c, k)
+                node_kernel(f, k)
             ),
         );
     }
@@ -115,8 +112,8 @@ pub(super) fn check_host_users(c: &mut Ctx<'_>) {
             format!("Linux {k} has no overlayfs idmap (needs {}); containerd must set slow_chown = true, which copies image files per pod.", hu.overlay_idmap_kernel),
         );
     }
-    if let Some(r) = &c.input.container_runtime
-        && r.name == "cri-o"
+    if let Some(r) = &f.input.container_runtime
+        && r.name == RuntimeKind::CriO
         && r.version < hu.crio_floor
     {
         let detail = format!(
@@ -129,12 +126,12 @@ pub(super) fn check_host_users(c: &mut Ctx<'_>) {
             detail,
         );
     }
-    let containerd = match &c.input.container_runtime {
-        Some(r) if r.name == "containerd" => Some(r.version),
+    let containerd = match &f.input.container_runtime {
+        Some(r) if r.name == RuntimeKind::Containerd => Some(r.version),
         Some(_) => None,
-        None => c.image.and_then(|i| i.containerd),
+        None => f.image.and_then(|i| i.containerd),
     };
-    let k8s = c.input.kubernetes_version;
+    let k8s = f.input.kubernetes_version;
     let idmap_era = k8s.is_none_or(|v| v >= hu.containerd_floor_kubernetes);
     match containerd {
         Some(v) if v < hu.containerd_ignored_below => c.error(
@@ -143,10 +140,10 @@ pub(super) fn check_host_users(c: &mut Ctx<'_>) {
             format!("containerd {v} silently ignores hostUsers: false, so the pod would run in the host user namespace. Use containerd ≥ {}.", hu.containerd_floor),
         ),
         Some(v) if v < hu.containerd_floor && idmap_era => {
-            let (field, fix) = if c.input.container_runtime.is_some() {
+            let (field, fix) = if f.input.container_runtime.is_some() {
                 (Field::ContainerRuntime, format!("Use containerd ≥ {}.", hu.containerd_floor))
             } else {
-                (Field::KubernetesVersion, containerd_fix(c, hu.containerd_floor))
+                (Field::KubernetesVersion, containerd_fix(f, hu.containerd_floor))
             };
             c.error(
                 field,
@@ -163,14 +160,14 @@ pub(super) fn check_host_users(c: &mut Ctx<'_>) {
             format!("containerd {v} supports hostUsers: false only by chowning every image file at pod start, which duplicates image storage per pod; containerd ≥ {} uses idmapped mounts.", hu.containerd_floor),
         ),
         Some(_) => {}
-        None if c.input.container_runtime.is_none() && c.image.is_some() => c.warn(
+        None if f.input.container_runtime.is_none() && f.image.is_some() => c.warn(
             Field::AmiFamily,
             "containerd version not confirmed",
             format!("The containerd version of this image is not confirmed by a source; hostUsers: false needs containerd ≥ {}.", hu.containerd_floor),
         ),
         None => {}
     }
-    if let Some(k8s) = c.input.kubernetes_version {
+    if let Some(k8s) = f.input.kubernetes_version {
         if k8s < hu.kubernetes_available {
             c.error(
                 Field::KubernetesVersion,
@@ -180,7 +177,7 @@ pub(super) fn check_host_users(c: &mut Ctx<'_>) {
                     hu.kubernetes_available
                 ),
             );
-        } else if k8s < hu.kubernetes_default_on && c.platform.name != "openshift" {
+        } else if k8s < hu.kubernetes_default_on && !f.platform.needs_openshift_version {
             c.warn(
                 Field::KubernetesVersion,
                 "UserNamespacesSupport gate is off",
@@ -188,43 +185,46 @@ pub(super) fn check_host_users(c: &mut Ctx<'_>) {
             );
         }
     }
-    let cri_o = c
+    let cri_o = f
         .input
         .container_runtime
         .as_ref()
-        .is_some_and(|r| r.name == "cri-o");
-    if let Some(w) = c.sandbox.selinux_warning.clone()
-        && (c.platform.name == "openshift" || cri_o)
+        .is_some_and(|r| r.name == RuntimeKind::CriO);
+    if let Some(w) = f.sandbox.selinux_warning.clone()
+        && (f.platform.selinux || cri_o)
     {
         c.warn(Field::Platform, "SELinux mount policy", w);
     }
-    if !c.sandbox.devices.is_empty() {
-        c.out.reasons.push(format!(
+    if !f.sandbox.devices.is_empty() {
+        c.note(format!(
             "{} uses the devices {} (see its reason): on CRI-O the pod annotation io.kubernetes.cri-o.Devices, elsewhere a device plugin",
-            c.sandbox.name,
-            c.sandbox.devices.join(", ")
+            f.sandbox.name,
+            f.sandbox.devices.join(", ")
         ));
     }
+    c
 }
 
 /// "bottlerocket on Kubernetes 1.31 has Linux 6.1" or "this node has Linux 5.15".
-fn node_kernel(c: &Ctx<'_>, k: Version) -> String {
-    match (c.family, c.input.kubernetes_version) {
-        (Some(f), Some(v)) if c.image.is_some() => format!("{f} on Kubernetes {v} has Linux {k}"),
+fn node_kernel(f: &Facts<'_>, k: Version) -> String {
+    match (f.family, f.input.kubernetes_version) {
+        (Some(fam), Some(v)) if f.image.is_some() => {
+            format!("{fam} on Kubernetes {v} has Linux {k}")
+        }
         _ => format!("this node has Linux {k}"),
     }
 }
 
 /// Where to point a "kernel too old" finding and how to fix it: the lowest
 /// Kubernetes version of the family whose image meets `floor`.
-fn kernel_fix(c: &Ctx<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) -> (Field, String) {
-    let Some(family) = c.family else {
+fn kernel_fix(f: &Facts<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) -> (Field, String) {
+    let Some(family) = f.family else {
         return (
             Field::KernelVersion,
             format!("Use nodes with Linux ≥ {floor}."),
         );
     };
-    let lowest = c
+    let lowest = f
         .data
         .image
         .iter()
@@ -241,7 +241,13 @@ fn kernel_fix(c: &Ctx<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) ->
         None => (
             Field::AmiFamily,
             format!(
-                "No {family} image meets it (family {family}, kernel floor {floor}); use ami_family \"al2023\" or \"bottlerocket\" on a newer Kubernetes version."
+                "No {family} image meets it (family {family}, kernel floor {floor}); use ami_family {} on a newer Kubernetes version.",
+                f.platform
+                    .families
+                    .iter()
+                    .map(|x| format!("\"{x}\""))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
         ),
     }
@@ -249,11 +255,11 @@ fn kernel_fix(c: &Ctx<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) ->
 
 /// The lowest Kubernetes version of the family whose image has containerd
 /// ≥ `floor`, as a fix sentence.
-fn containerd_fix(c: &Ctx<'_>, floor: crate::capability::Version) -> String {
-    let Some(family) = c.family else {
+fn containerd_fix(f: &Facts<'_>, floor: Version) -> String {
+    let Some(family) = f.family else {
         return format!("Use nodes with containerd ≥ {floor}.");
     };
-    c.data
+    f.data
         .image
         .iter()
         .filter(|i| i.family == family && i.containerd.is_some_and(|v| v >= floor))
@@ -265,42 +271,43 @@ fn containerd_fix(c: &Ctx<'_>, floor: crate::capability::Version) -> String {
         )
 }
 
-pub(super) fn check_landlock(c: &mut Ctx<'_>) {
-    let Some(abi) = c.sandbox.landlock_abi else {
-        return;
+pub(super) fn check_landlock(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let Some(abi) = f.sandbox.landlock_abi else {
+        return c;
     };
-    let Some(row) = c.data.landlock_kernel(abi) else {
-        return;
+    let Some(row) = f.data.landlock_kernel(abi) else {
+        return c;
     };
-    let (floor, sources) = (row.kernel, row.sources.clone());
+    let floor = row.kernel;
     c.reason(
         &format!("Landlock ABI v{abi} first shipped in Linux {floor}"),
-        &sources,
+        &row.sources,
     );
-    if let Some(unknown) = c.platform.unknown_kernel.clone() {
+    if let Some(unknown) = &f.platform.unknown_kernel {
         c.warn(
             Field::Platform,
             "Landlock support unknown",
-            format!("{} needs Linux ≥ {floor} with Landlock enabled. {unknown} Check from a pod there (uname -r, /sys/kernel/security/lsm) before relying on it.", c.sandbox.name),
+            format!("{} needs Linux ≥ {floor} with Landlock enabled. {unknown} Check from a pod there (uname -r, /sys/kernel/security/lsm) before relying on it.", f.sandbox.name),
         );
-        return;
+        return c;
     }
-    if c.platform.name == "openshift" {
+    if let Some(why) = &f.platform.landlock_unknown {
         c.warn(
             Field::Platform,
             "Landlock support unknown",
-            format!("{} needs Landlock ABI v{abi}; RHCOS kernels carry backports, so the kernel version does not tell. Check /sys/kernel/security/lsm on a node before relying on it.", c.sandbox.name),
+            format!("{} needs Landlock ABI v{abi}; {why} Check /sys/kernel/security/lsm on a node before relying on it.", f.sandbox.name),
         );
-        return;
+        return c;
     }
-    let kernel = c.image.map(|i| i.kernel).or(c.input.kernel_version);
-    let enabled = c.image.is_none_or(|i| i.landlock_enabled);
+    let kernel = f.image.map(|i| i.kernel).or(f.input.kernel_version);
+    let enabled = f.image.is_none_or(|i| i.landlock_enabled);
     if let Some(k) = kernel
         && (k < floor || !enabled)
     {
-        let (field, fix) = kernel_fix(c, floor, |i| i.landlock_enabled);
+        let (field, fix) = kernel_fix(f, floor, |i| i.landlock_enabled);
         let why = if k < floor {
-            node_kernel(c, k)
+            node_kernel(f, k)
         } else {
             "Landlock is not enabled in this image's LSM list".to_string()
         };
@@ -309,30 +316,32 @@ pub(super) fn check_landlock(c: &mut Ctx<'_>) {
             "Landlock ABI too old",
             format!(
                 "{} needs Landlock ABI v{abi}: Linux ≥ {floor} with Landlock enabled; {why}. {fix}",
-                c.sandbox.name
+                f.sandbox.name
             ),
         );
-    } else if c.platform.name == "kubernetes" {
+    } else if f.platform.node_facts_from_inputs {
         let detail = format!(
             "Landlock must be enabled in the kernel's LSM list (check /sys/kernel/security/lsm); {} fails without it.",
-            c.sandbox.name
+            f.sandbox.name
         );
         c.warn(Field::KernelVersion, "Landlock must be enabled", detail);
     }
+    c
 }
 
-pub(super) fn check_ids_per_pod(c: &mut Ctx<'_>) {
-    let Some(ids) = c.input.ids_per_pod else {
-        return;
+pub(super) fn check_ids_per_pod(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let Some(ids) = f.input.ids_per_pod else {
+        return c;
     };
-    let hu_k8s = c.data.host_users.ids_per_pod_kubernetes;
-    if !c.sandbox.needs_host_users_false {
+    let hu_k8s = f.data.host_users.ids_per_pod_kubernetes;
+    if !f.sandbox.needs_host_users_false {
         c.error(
             Field::IdsPerPod,
             "ids_per_pod needs a pod user namespace",
-            format!("ids_per_pod sets the kubelet's idsPerPod for hostUsers: false pods; {} runs without one. Remove it.", c.sandbox.name),
+            format!("ids_per_pod sets the kubelet's idsPerPod for hostUsers: false pods; {} runs without one. Remove it.", f.sandbox.name),
         );
-        return;
+        return c;
     }
     if ids == 0 || ids % 65536 != 0 {
         c.error(
@@ -340,39 +349,45 @@ pub(super) fn check_ids_per_pod(c: &mut Ctx<'_>) {
             "Invalid ids_per_pod",
             format!("ids_per_pod must be a positive multiple of 65536 (the kubelet refuses anything else); got {ids}. Use 131072 for nested images that own ids above 64535."),
         );
-        return;
+        return c;
     }
-    if c.kubernetes().is_some_and(|v| v < hu_k8s) {
+    if f.kubernetes.is_some_and(|v| v < hu_k8s) {
         c.error(
             Field::IdsPerPod,
             "ids per pod fixed at 65536",
             format!("Kubernetes before {hu_k8s} gives each pod exactly 65536 ids; idsPerPod cannot be changed. Remove ids_per_pod or use Kubernetes ≥ {hu_k8s}."),
         );
-        return;
+        return c;
     }
-    c.out
-        .kubelet_settings
+    c.kubelet_settings
         .insert("userNamespaces.idsPerPod".into(), ids.to_string());
+    c
 }
 
-pub(super) fn check_openshift_gates(c: &mut Ctx<'_>) {
-    if c.platform.name != "openshift" {
-        return;
+pub(super) fn check_openshift_gates(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    if !f.platform.needs_openshift_version {
+        return c;
     }
-    let Some(v) = c.input.openshift_version else {
-        return;
+    let Some(v) = f.input.openshift_version else {
+        return c;
     };
-    let Some(row) = c.data.openshift(v) else {
-        let lowest = c
-            .data
+    let first = |state: GateState| {
+        f.data
             .openshift
             .iter()
-            .find(|o| o.gates != GateState::Absent)
-            .map(|o| o.versions[0]);
-        let known_hi = c.data.openshift.iter().map(|o| o.versions[1]).max();
-        let detail = match (lowest, known_hi) {
+            .find(|o| o.gates == state)
+            .map(|o| o.versions[0])
+    };
+    let (first_preview, first_default) = (first(GateState::Preview), first(GateState::Default));
+    let by_default = first_default.map_or_else(String::new, |d| {
+        format!(" ({d} without upgrade-blocking feature gates)")
+    });
+    let Some(row) = f.data.openshift(v) else {
+        let known_hi = f.data.openshift.iter().map(|o| o.versions[1]).max();
+        let detail = match (first_preview, known_hi) {
             (Some(lo), _) if v < lo => format!(
-                "OpenShift {v} has no user-namespace support; OpenShift {lo} is the first with it (4.20 without upgrade-blocking feature gates)."
+                "OpenShift {v} has no user-namespace support; OpenShift {lo} is the first with it{by_default}."
             ),
             (_, Some(hi)) => {
                 format!("The provider knows OpenShift up to {hi}; {v} is newer than its data.")
@@ -384,20 +399,26 @@ pub(super) fn check_openshift_gates(c: &mut Ctx<'_>) {
             "Unsupported OpenShift version",
             detail,
         );
-        return;
+        return c;
     };
-    let sources = row.sources.clone();
-    let needs_userns = c.sandbox.needs_host_users_false;
+    let needs_userns = f.sandbox.needs_host_users_false;
     match row.gates {
         GateState::Absent if needs_userns => c.error(
             Field::OpenshiftVersion,
             "Unsupported OpenShift version",
-            format!("OpenShift {v} does not have the user-namespace feature gates; {} needs OpenShift ≥ 4.17 (4.20 without upgrade-blocking feature gates).", c.sandbox.name),
+            format!(
+                "OpenShift {v} does not have the user-namespace feature gates; {} needs OpenShift ≥ {}{by_default}.",
+                f.sandbox.name,
+                first_preview.map_or_else(|| "a newer release".to_string(), |p| p.to_string())
+            ),
         ),
         GateState::Preview if needs_userns => c.warn(
             Field::OpenshiftVersion,
             "Upgrade-blocking feature gates",
-            format!("On OpenShift {v} user namespaces are Technology Preview: enabling them needs a CustomNoUpgrade FeatureGate, which cannot be undone and blocks upgrades. OpenShift 4.20 has them by default."),
+            format!(
+                "On OpenShift {v} user namespaces are Technology Preview: enabling them needs a CustomNoUpgrade FeatureGate, which cannot be undone and blocks upgrades.{}",
+                first_default.map_or_else(String::new, |d| format!(" OpenShift {d} has them by default."))
+            ),
         ),
         _ => {}
     }
@@ -406,6 +427,19 @@ pub(super) fn check_openshift_gates(c: &mut Ctx<'_>) {
             "OpenShift {v} (Kubernetes {}): user-namespace gates {:?}",
             row.kubernetes, row.gates
         ),
-        &sources,
+        &row.sources,
     );
+    c
+}
+
+/// "platform \"eks\"": where the node's sysctls can be set.
+fn settable_platforms(f: &Facts<'_>) -> String {
+    let names: Vec<String> = f
+        .data
+        .platform
+        .iter()
+        .filter(|p| p.sysctls_settable && !p.families.is_empty())
+        .map(|p| format!("platform \"{}\"", p.name))
+        .collect();
+    format!("{} with a managed node group", names.join(" or "))
 }

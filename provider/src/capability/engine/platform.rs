@@ -3,117 +3,130 @@
 //! platform variants of the sandbox, and whether the platform lets pods add
 //! capabilities.
 
-use super::{Ctx, Field, unknown_name};
+use super::{Contribution, Facts, Field};
+use crate::capability::Version;
+use crate::capability::kinds::AmiFamily;
 
-pub(super) fn check_inputs_fit_the_platform(c: &mut Ctx<'_>) {
-    let p = c.platform.name.as_str();
-    let is_eks = !c.platform.families.is_empty();
-    if c.input.openshift_version.is_some() && p != "openshift" {
+/// "platform \"openshift\"" for the platforms with `flag`.
+fn platforms_with(
+    f: &Facts<'_>,
+    flag: impl Fn(&crate::capability::data::PlatformRow) -> bool,
+) -> String {
+    let names: Vec<String> = f
+        .data
+        .platform
+        .iter()
+        .filter(|p| flag(p))
+        .map(|p| format!("\"{}\"", p.name))
+        .collect();
+    format!("platform {}", names.join(" or "))
+}
+
+pub(super) fn check_inputs_fit_the_platform(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let p = f.platform.name.as_str();
+    let openshift = platforms_with(f, |p| p.needs_openshift_version);
+    let own_nodes = platforms_with(f, |p| p.node_facts_from_inputs);
+    if f.input.openshift_version.is_some() && !f.platform.needs_openshift_version {
         c.error(
             Field::OpenshiftVersion,
-            "openshift_version needs platform \"openshift\"",
-            format!("openshift_version only applies to platform \"openshift\"; remove it for platform {p:?}."),
+            &format!("openshift_version needs {openshift}"),
+            format!("openshift_version only applies to {openshift}; remove it for platform {p:?}."),
         );
     }
-    if p == "openshift" && c.input.openshift_version.is_none() {
+    if f.platform.needs_openshift_version && f.input.openshift_version.is_none() {
+        let example = f
+            .data
+            .openshift
+            .iter()
+            .find(|o| o.gates == crate::capability::data::GateState::Default)
+            .map_or_else(|| "4.20".to_string(), |o| o.versions[0].to_string());
         c.error(
             Field::OpenshiftVersion,
             "openshift_version is required",
-            "Set openshift_version (e.g. \"4.20\") for platform \"openshift\".".into(),
+            format!("Set openshift_version (e.g. \"{example}\") for platform {p:?}."),
         );
     }
-    if p != "kubernetes" {
+    if !f.platform.node_facts_from_inputs {
         for (set, field) in [
-            (c.input.kernel_version.is_some(), Field::KernelVersion),
-            (c.input.container_runtime.is_some(), Field::ContainerRuntime),
-            (c.input.seccomp_default.is_some(), Field::SeccompDefault),
+            (f.input.kernel_version.is_some(), Field::KernelVersion),
+            (f.input.container_runtime.is_some(), Field::ContainerRuntime),
+            (f.input.seccomp_default.is_some(), Field::SeccompDefault),
         ] {
             if set {
                 c.error(
                     field,
-                    "Node facts need platform \"kubernetes\"",
+                    &format!("Node facts need {own_nodes}"),
                     format!(
-                        "{} describes your own nodes and only applies to platform \"kubernetes\"; platform {p:?} determines it.",
+                        "{} describes your own nodes and only applies to {own_nodes}; platform {p:?} determines it.",
                         field.attribute()
                     ),
                 );
             }
         }
     }
-    if p == "kubernetes" && c.input.kernel_version.is_none() {
+    if f.platform.node_facts_from_inputs && f.input.kernel_version.is_none() {
         c.error(
             Field::KernelVersion,
             "kernel_version is required",
-            "Set kernel_version (e.g. \"6.12\") to the kernel of your nodes for platform \"kubernetes\".".into(),
+            format!(
+                "Set kernel_version (e.g. \"6.12\") to the kernel of your nodes for platform {p:?}."
+            ),
         );
     }
-    if c.input.ami_family.is_some() && !is_eks {
+    if f.input.ami_family.is_some() && !f.is_eks() {
         c.error(
             Field::AmiFamily,
             "ami_family needs an EKS platform",
-            format!("ami_family applies to platforms \"eks\" and \"eks_auto_mode\", not {p:?}; remove it."),
+            format!(
+                "ami_family applies to {}, not {p:?}; remove it.",
+                platforms_with(f, |p| !p.families.is_empty())
+            ),
         );
     }
-    if (is_eks || p == "kubernetes") && c.input.kubernetes_version.is_none() {
+    if (f.is_eks() || f.platform.node_facts_from_inputs) && f.input.kubernetes_version.is_none() {
         c.error(
             Field::KubernetesVersion,
             "kubernetes_version is required",
             format!("Set kubernetes_version (e.g. \"1.33\") for platform {p:?}."),
         );
     }
+    c
 }
 
-pub(super) fn check_family_and_image(c: &mut Ctx<'_>) {
-    let Some(family) = c.family else { return };
-    if !c
-        .platform
-        .families
-        .iter()
-        .chain(&c.platform.also_accepts)
-        .any(|f| f == family)
-    {
-        let known: Vec<&str> = c.data.family.iter().map(|f| f.name.as_str()).collect();
-        if c.data.family(family).is_none() {
-            c.out
-                .findings
-                .push(unknown_name(Field::AmiFamily, "AMI family", family, &known));
-        } else {
-            c.error(
-                Field::AmiFamily,
-                "AMI family not available on this platform",
-                format!(
-                    "{} runs only {}; ami_family {family:?} is not one of them.",
-                    c.platform.title,
-                    c.platform.families.join(", ")
-                ),
-            );
-        }
-        return;
-    }
-    if !c.platform.families.is_empty() && family == "al2" {
-        c.warn(
+pub(super) fn check_family_and_image(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let Some(family) = f.family else { return c };
+    if !f.family_allowed {
+        let runs: Vec<&str> = f
+            .platform
+            .families
+            .iter()
+            .chain(&f.platform.also_accepts)
+            .map(|x| x.as_str())
+            .collect();
+        c.error(
             Field::AmiFamily,
-            "Amazon Linux 2 is retired on EKS",
-            "EKS publishes no Amazon Linux 2 AMIs after 2025-11-26 and none for Kubernetes after 1.32; use ami_family \"al2023\" or \"bottlerocket\".".into(),
+            "AMI family not available on this platform",
+            format!(
+                "{} runs only {}; ami_family {:?} is not one of them.",
+                f.platform.title,
+                runs.join(", "),
+                family.as_str()
+            ),
         );
+        return c;
     }
-    c.out.ami_family = Some(family.to_string());
-    c.out.ami_type = c
-        .data
-        .family(family)
-        .and_then(|f| f.ami_type.get(c.input.architecture.as_str()).cloned());
-    if c.platform.name == "eks_auto_mode" {
-        // Auto Mode manages the AMI; there is no node group AMI type.
-        c.out.ami_type = None;
+    if let Some(why) = f.family_row.and_then(|r| r.retired.clone()) {
+        let title = f.family_row.map_or(family.as_str(), |r| r.title.as_str());
+        c.warn(Field::AmiFamily, &format!("{title} is retired on EKS"), why);
     }
-    let Some(k8s) = c.input.kubernetes_version else {
-        return;
+    let Some(k8s) = f.input.kubernetes_version else {
+        return c;
     };
-    match c.data.image(family, k8s) {
+    match f.image {
         Some(img) => {
-            c.image = Some(img);
-            c.out.kernel_version = Some(img.kernel);
-            let title = c.data.family(family).map_or(family, |f| f.title.as_str());
+            let title = f.family_row.map_or(family.as_str(), |r| r.title.as_str());
             let containerd = img.containerd.map_or_else(
                 || "containerd not confirmed".to_string(),
                 |v| format!("containerd {v}"),
@@ -136,8 +149,8 @@ pub(super) fn check_family_and_image(c: &mut Ctx<'_>) {
             );
         }
         None => {
-            let (lo, hi) = c.data.family_range(family).unwrap_or((k8s, k8s));
-            let field = if c.input.ami_family.is_some() {
+            let (lo, hi) = f.data.family_range(family).unwrap_or((k8s, k8s));
+            let field = if f.input.ami_family.is_some() {
                 Field::AmiFamily
             } else {
                 Field::KubernetesVersion
@@ -145,29 +158,30 @@ pub(super) fn check_family_and_image(c: &mut Ctx<'_>) {
             let detail = if k8s > hi {
                 format!(
                     "There are no {family} node images for Kubernetes {k8s}: {hi} is the last version with them. {}",
-                    other_families(c, family, k8s)
+                    other_families(f, family, k8s)
                 )
             } else {
                 format!(
                     "The provider knows {family} node images for Kubernetes {lo} to {hi}; {k8s} is outside that range. {}",
-                    other_families(c, family, k8s)
+                    other_families(f, family, k8s)
                 )
             };
             c.error(field, "No node image for this Kubernetes version", detail);
         }
     }
+    c
 }
 
 /// Where else `k8s` has images: "Use ami_family \"bottlerocket\"", or
 /// "No family this provider knows has node images for it." (never the
 /// family that just failed).
-fn other_families(c: &Ctx<'_>, family: &str, k8s: crate::capability::Version) -> String {
-    let others: Vec<String> = c
+fn other_families(f: &Facts<'_>, family: AmiFamily, k8s: Version) -> String {
+    let others: Vec<String> = f
         .platform
         .families
         .iter()
-        .filter(|f| f.as_str() != family && c.data.image(f, k8s).is_some())
-        .map(|f| format!("\"{f}\""))
+        .filter(|x| **x != family && f.data.image(**x, k8s).is_some())
+        .map(|x| format!("\"{x}\""))
         .collect();
     if others.is_empty() {
         format!("No AMI family this provider knows has node images for Kubernetes {k8s}.")
@@ -178,20 +192,20 @@ fn other_families(c: &Ctx<'_>, family: &str, k8s: crate::capability::Version) ->
 
 /// EKS only creates node groups of supported Kubernetes versions: past the
 /// end of extended support it is an error, in extended support a warning.
-pub(super) fn check_support_window(c: &mut Ctx<'_>) {
-    if c.platform.families.is_empty() {
-        return;
+pub(super) fn check_support_window(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    if !f.is_eks() {
+        return c;
     }
-    let Some(k8s) = c.input.kubernetes_version else {
-        return;
+    let Some(k8s) = f.input.kubernetes_version else {
+        return c;
     };
-    let Some(row) = c.data.eks_support(k8s) else {
-        return;
+    let Some(row) = f.data.eks_support(k8s) else {
+        return c;
     };
-    let today = c.input.today;
-    let sources = row.sources.clone();
+    let today = f.input.today;
     if today > row.end_of_extended {
-        let next = c
+        let next = f
             .data
             .eks_support
             .iter()
@@ -224,39 +238,34 @@ pub(super) fn check_support_window(c: &mut Ctx<'_>) {
             "EKS supports Kubernetes {k8s} until {} (standard) and {} (extended)",
             row.end_of_standard, row.end_of_extended
         ),
-        &sources,
+        &row.sources,
     );
+    c
 }
 
-pub(super) fn check_variant(c: &mut Ctx<'_>) {
-    let variant = c.data.variant.iter().find(|v| {
-        v.sandbox == c.sandbox.name
-            && v.platforms.contains(&c.platform.name)
-            && (v.families.is_empty()
-                || c.family.is_some_and(|f| v.families.iter().any(|x| x == f)))
-    });
-    c.variant = variant;
-    let Some(v) = variant else { return };
+pub(super) fn check_variant(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let Some(v) = f.variant else { return c };
     if let Some(err) = &v.error {
         let mut detail = err.clone();
-        if let Some(rec) = v.recommend.as_deref().and_then(|r| c.data.sandbox(r)) {
-            let floor = c
+        if let Some(rec) = v.recommend.and_then(|r| f.data.sandbox(r)) {
+            let floor = f
                 .data
                 .kernel_floor(rec)
-                .map_or_else(String::new, |f| format!(" kernel ≥ {f}"));
+                .map_or_else(String::new, |k| format!(" kernel ≥ {k}"));
             detail.push_str(&format!(
                 " Use sandbox = \"{}\" instead; it needs no capability, only{floor} with Landlock enabled in the kernel's LSM list.",
                 rec.name
             ));
         }
-        if let Some(unknown) = &c.platform.unknown_kernel {
+        if let Some(unknown) = &f.platform.unknown_kernel {
             detail.push_str(&format!(
                 " What is not known: {unknown} Check from a pod there (uname -r, /sys/kernel/security/lsm) before relying on landjail."
             ));
         }
         c.error(
             Field::Platform,
-            &format!("{} cannot run on {}", c.sandbox.name, c.platform.title),
+            &format!("{} cannot run on {}", f.sandbox.name, f.platform.title),
             detail,
         );
     }
@@ -264,27 +273,27 @@ pub(super) fn check_variant(c: &mut Ctx<'_>) {
     if let Some(w) = &v.warning {
         c.warn(Field::Platform, "Reduced isolation", w.clone());
     }
-    c.out.runtime_args.extend(v.runtime_args.iter().cloned());
+    c.runtime_args.extend(v.runtime_args.iter().cloned());
+    c
 }
 
-pub(super) fn check_capabilities_allowed(c: &mut Ctx<'_>) {
-    let s = c.sandbox;
-    let errored = c
-        .out
-        .findings
-        .iter()
-        .any(|f| f.error && f.field == Field::Platform);
-    if !c.platform.capabilities_allowed && !c.needs.capabilities.is_empty() && !errored {
-        let caps: Vec<&str> = c.needs.capabilities.iter().map(String::as_str).collect();
+pub(super) fn check_capabilities_allowed(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let caps = f
+        .mode
+        .map(|m| m.capabilities.as_slice())
+        .unwrap_or_default();
+    if !f.platform.capabilities_allowed && !caps.is_empty() {
         c.error(
             Field::Platform,
-            &format!("{} cannot run on {}", s.name, c.platform.title),
+            &format!("{} cannot run on {}", f.sandbox.name, f.platform.title),
             format!(
                 "{} rejects pods that add Linux capabilities, and {} needs {}.",
-                c.platform.title,
-                s.name,
+                f.platform.title,
+                f.sandbox.name,
                 caps.join(", ")
             ),
         );
     }
+    c
 }

@@ -4,34 +4,30 @@
 //! profile, given the node's default; and the Pod Security Standards level
 //! the result needs.
 
-use super::{Ctx, Field};
+use super::{Contribution, Facts, Field};
 use crate::capability::data::Agent;
 
 /// The sandbox's mode row: its capabilities, escalation and image needs.
-pub(super) fn check_mode(c: &mut Ctx<'_>) {
-    let s = c.sandbox;
+pub(super) fn check_mode(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let s = f.sandbox;
     c.reason(&s.reason, &s.sources);
-    let agent = c.agent();
-    let userns = c.creates_user_namespace();
-    let Some(mode) = c.data.mode_for(&s.name, agent, userns) else {
-        return;
+    let Some(mode) = f.mode else {
+        return c;
     };
-    c.mode = Some(mode);
     if let Some(e) = &mode.error {
         c.error(
             Field::RunAsRoot,
             &format!("{} cannot run as root", s.name),
             e.clone(),
         );
-        return;
+        return c;
     }
     c.reason(&mode.reason, &mode.sources);
-    c.needs
-        .capabilities
-        .extend(mode.capabilities.iter().cloned());
-    c.needs.allow_privilege_escalation |= mode.allow_privilege_escalation;
-    c.out.image_needs.extend(mode.image_needs.iter().cloned());
-    let who = match agent {
+    c.capabilities.extend(mode.capabilities.iter().cloned());
+    c.allow_privilege_escalation = mode.allow_privilege_escalation;
+    c.image_needs.extend(mode.image_needs.iter().cloned());
+    let who = match f.agent {
         Agent::Root => "as root (run_as_root = true)",
         Agent::NonRoot => "as a non-root user (run_as_root = false)",
     };
@@ -40,43 +36,46 @@ pub(super) fn check_mode(c: &mut Ctx<'_>) {
     } else {
         mode.capabilities.join(", ")
     };
-    c.out.reasons.push(format!(
-        "{} runs {who}{}: it gets {caps} after dropping ALL{}",
-        s.name,
-        match (s.name.as_str(), userns) {
-            ("nsjail", false) => ", without its own user namespace",
-            _ => "",
-        },
-        if mode.allow_privilege_escalation {
-            ", and privilege escalation stays allowed"
-        } else {
-            ", without privilege escalation"
-        }
+    let without_userns = if s.needs_user_namespaces && !f.creates_user_namespace {
+        ", without its own user namespace"
+    } else {
+        ""
+    };
+    let escalation = if mode.allow_privilege_escalation {
+        ", and privilege escalation stays allowed"
+    } else {
+        ", without privilege escalation"
+    };
+    c.note(format!(
+        "{} runs {who}{without_userns}: it gets {caps} after dropping ALL{escalation}",
+        s.name
     ));
+    c
 }
 
 /// The seccomp profile the pod must name. A sandbox that RuntimeDefault
 /// stops needs `Unconfined` wherever the node applies RuntimeDefault to
 /// pods that name none; one that works under RuntimeDefault gets it
 /// explicitly when that lets the pod meet the restricted standard.
-pub(super) fn check_seccomp(c: &mut Ctx<'_>) {
-    let Some(mode) = c.mode else { return };
+pub(super) fn check_seccomp(f: &Facts<'_>) -> Contribution {
+    let mut c = Contribution::default();
+    let Some(mode) = f.mode else { return c };
     if mode.error.is_some() {
-        return;
+        return c;
     }
     if mode.seccomp_runtime_default {
-        c.needs.seccomp_profile = Some("RuntimeDefault");
-        return;
+        c.seccomp_profile = Some("RuntimeDefault");
+        return c;
     }
     if !mode.runtime_default_blocks {
-        return;
+        return c;
     }
-    let (default_on, whose) = match (c.image, c.input.seccomp_default) {
+    let (default_on, whose) = match (f.image, f.input.seccomp_default) {
         (Some(img), _) => (
             img.seccomp_default,
             format!(
                 "{} on Kubernetes {} runs pods without a profile under RuntimeDefault",
-                c.family.unwrap_or_default(),
+                f.family.map(|x| x.as_str()).unwrap_or_default(),
                 img.kubernetes[0]
             ),
         ),
@@ -88,23 +87,23 @@ pub(super) fn check_seccomp(c: &mut Ctx<'_>) {
         (None, None) => (false, String::new()),
     };
     if default_on {
-        c.needs.seccomp_profile = Some("Unconfined");
-        c.out.reasons.push(format!(
+        c.seccomp_profile = Some("Unconfined");
+        c.note(format!(
             "{whose}, which stops {} (namespace-creating clone/unshare without SYS_ADMIN, and pivot_root on containerd), so the pod names seccompProfile Unconfined",
-            c.sandbox.name
+            f.sandbox.name
         ));
-    } else if c.platform.name != "openshift" {
-        c.out.reasons.push(format!(
+    } else if !f.platform.needs_openshift_version {
+        c.note(format!(
             "{} fails under RuntimeDefault seccomp; the node runs pods without a profile Unconfined, so the pod names none (a cluster that enables seccompDefault needs seccompProfile Unconfined)",
-            c.sandbox.name
+            f.sandbox.name
         ));
     }
+    c
 }
 
 /// The Pod Security Standards level the pod needs, and why.
-pub(super) fn pod_security_level(c: &Ctx<'_>) -> (&'static str, String) {
-    let pss = &c.data.pod_security;
-    let n = &c.needs;
+pub(super) fn pod_security_level(f: &Facts<'_>, n: &Contribution) -> (&'static str, String) {
+    let pss = &f.data.pod_security;
     let outside_baseline: Vec<&str> = n
         .capabilities
         .iter()
@@ -112,7 +111,7 @@ pub(super) fn pod_security_level(c: &Ctx<'_>) -> (&'static str, String) {
         .map(String::as_str)
         .collect();
     let unmasked_ok_in_baseline = n.host_users_false
-        && c.kubernetes()
+        && f.kubernetes
             .is_some_and(|v| v >= pss.unmasked_baseline_from);
     let mut privileged = Vec::new();
     if !outside_baseline.is_empty() {
@@ -141,7 +140,7 @@ pub(super) fn pod_security_level(c: &Ctx<'_>) -> (&'static str, String) {
         .iter()
         .all(|cap| pss.restricted_capabilities.contains(cap))
         && !n.allow_privilege_escalation
-        && c.agent() == Agent::NonRoot
+        && f.agent == Agent::NonRoot
         && n.seccomp_profile == Some("RuntimeDefault")
         && !n.proc_mount_unmasked;
     if restricted {

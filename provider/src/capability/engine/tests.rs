@@ -360,7 +360,7 @@ fn al2_past_1_32_has_no_images_and_the_fix_names_another_family() {
 #[test]
 fn omitted_family_picks_a_current_family_never_al2() {
     let d = eks("nsjail", None, "1.33");
-    assert_eq!(d.ami_family.as_deref(), Some("al2023"));
+    assert_eq!(d.ami_family, Some(AmiFamily::Al2023));
     let mut i = input("podman", "eks");
     i.kubernetes_version = Some(v("1.33"));
     i.architecture = Architecture::Arm64;

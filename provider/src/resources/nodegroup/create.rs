@@ -202,7 +202,7 @@ async fn create_owned(
     flight.record.launch_template_id = Some(lt_id.clone());
     flight.save();
     // 2. The node group.
-    let release_version = match aws.find_release_version(&family, &version, &arch).await {
+    let release_version = match release_version(aws, &family, &version, &arch).await {
         Ok(r) => r,
         Err(e) => {
             diags.push(aws_diag("Cannot resolve the node image release", &e));

@@ -30,7 +30,7 @@ use async_trait::async_trait;
 use crate::aws::ec2::TemplateContent;
 use crate::aws::eks::{Nodegroup, NodegroupSpec, Scaling, Taint};
 use crate::aws::{AwsClients, AwsError};
-use crate::capability::{Architecture, CapabilityData, Decision, Field, Input, decide};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Field, Input, decide};
 use crate::config::ProviderRuntime;
 use crate::framework::{
     ApplyRequest, ApplyResponse, AttributePath, Diagnostic, Diagnostics, ImportRequest,
@@ -38,8 +38,8 @@ use crate::framework::{
     ReadResponse, Resource, Schema, Value,
 };
 use crate::outputs;
+use crate::render::UserDataOptions;
 use crate::render::probe;
-use crate::render::{self, UserDataOptions};
 
 /// Tags the provider keeps on what it creates; not shown in `tags`.
 pub const TAG_SANDBOX: &str = "nested.dev/sandbox";
@@ -61,6 +61,24 @@ fn timeout(state: &Value, op: &str) -> Duration {
 
 fn runtime(p: &Option<ProviderData>) -> Option<Arc<ProviderRuntime>> {
     p.clone().and_then(|d| d.downcast::<ProviderRuntime>().ok())
+}
+
+/// The latest node image release of the family for `version`, where the
+/// family publishes one (else EKS picks).
+async fn release_version(
+    aws: &AwsClients,
+    family: &str,
+    version: &str,
+    arch: &str,
+) -> Result<Option<String>, AwsError> {
+    let parameter = AmiFamily::parse(family).and_then(|f| {
+        crate::family::of(f)
+            .release_parameter(version, Architecture::parse(arch).unwrap_or_default())
+    });
+    match parameter {
+        Some(name) => aws.find_release_version(&name).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 fn aws_diag(summary: &str, e: &AwsError) -> Diagnostic {
@@ -144,7 +162,7 @@ fn derive(state: &Value, kubernetes_version: &str, diags: &mut Diagnostics) -> O
         user: extra.as_deref(),
         custom_ami: None,
     };
-    match render::user_data(data, &decision, &opts) {
+    match crate::family::user_data(data, &decision, &opts) {
         Ok(user_data) => {
             if let Some(Err(e)) = user_data.as_deref().map(validate::user_data_size) {
                 diags.error_at(
@@ -173,7 +191,7 @@ fn derive(state: &Value, kubernetes_version: &str, diags: &mut Diagnostics) -> O
 /// Write the decision's outputs into a state value.
 fn set_derived(state: &mut Value, d: &Derived) {
     let dec = &d.decision;
-    state.set_attr("ami_family", dec.ami_family.clone().into());
+    state.set_attr("ami_family", dec.ami_family.map(|f| f.as_str()).into());
     state.set_attr(
         "kernel_version",
         dec.kernel_version.map(|v| v.to_string()).into(),
@@ -1025,18 +1043,20 @@ impl Resource for NodegroupResource {
                 ),
             ));
         };
-        let family = if ng.ami_type.starts_with("BOTTLEROCKET") {
-            "bottlerocket"
-        } else if ng.ami_type.starts_with("AL2023") {
-            "al2023"
-        } else {
-            "al2"
+        let known = CapabilityData::embedded()
+            .ok()
+            .and_then(|data| crate::family::from_ami_type(data, &ng.ami_type));
+        let Some((family, arch)) = known else {
+            return fail(Diagnostic::error(
+                "Unknown AMI type",
+                format!(
+                    "EKS Node Group ({cluster}:{name}) has amiType {:?}, which is not one nested_nodegroup creates ({}).",
+                    ng.ami_type,
+                    crate::capability::AmiFamily::NAMES.join(", ")
+                ),
+            ));
         };
-        let arch = if ng.ami_type.contains("ARM_64") {
-            "arm64"
-        } else {
-            "x86_64"
-        };
+        let (family, arch) = (family.as_str(), arch.as_str());
         let mut state = Value::object(
             schema::schema()
                 .block

@@ -58,7 +58,7 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::string("sandbox")
             .required()
-            .one_of(&SANDBOXES)
+            .one_of(SANDBOXES)
             .description(
                 "The sandbox the pods run: `nsjail`, `landjail`, `bubblewrap` or `podman`. \
                  Changing it rolls a new launch template version.",

@@ -49,7 +49,7 @@ pub(super) async fn update(
         let release = if version_changes {
             let family = s(&state, "ami_family").unwrap_or_default();
             let arch = s(&state, "architecture").unwrap_or_else(|| "x86_64".into());
-            match aws.find_release_version(&family, &version, &arch).await {
+            match release_version(aws, &family, &version, &arch).await {
                 Ok(r) => r,
                 Err(e) => return fail(diags, &e, "resolving the node image release for", prior),
             }

@@ -1,0 +1,101 @@
+//! The names the data uses, as enums: sandboxes, platforms and AMI
+//! families. Each name is written once, here; the data file's rows
+//! deserialize into these (a misspelt name fails to parse), and schemas
+//! offer exactly these values.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+macro_rules! named {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the data's order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every name, in the data's order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The value named `s` exactly (names are lower case).
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named!(
+    /// A nested sandbox.
+    SandboxKind {
+        Nsjail = "nsjail",
+        Landjail = "landjail",
+        Bubblewrap = "bubblewrap",
+        Podman = "podman",
+    }
+);
+
+named!(
+    /// Where the pods run.
+    PlatformKind {
+        Eks = "eks",
+        EksAutoMode = "eks_auto_mode",
+        EksFargate = "eks_fargate",
+        Openshift = "openshift",
+        Kubernetes = "kubernetes",
+    }
+);
+
+named!(
+    /// An EKS node image family.
+    AmiFamily {
+        Bottlerocket = "bottlerocket",
+        Al2023 = "al2023",
+        Al2 = "al2",
+    }
+);
+
+named!(
+    /// A container runtime.
+    RuntimeKind {
+        Containerd = "containerd",
+        CriO = "cri-o",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in SandboxKind::ALL {
+            assert_eq!(SandboxKind::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(
+            PlatformKind::parse("eks_auto_mode"),
+            Some(PlatformKind::EksAutoMode)
+        );
+        assert_eq!(AmiFamily::parse("Bottlerocket"), None, "names are exact");
+        assert_eq!(AmiFamily::NAMES, ["bottlerocket", "al2023", "al2"]);
+    }
+}

@@ -1,0 +1,28 @@
+//! Amazon Linux 2 (retired by EKS): a shell part only, no NodeConfig; EKS
+//! picks the release (the provider reads no parameter for it).
+
+use super::NodeFamily;
+use super::al2023::amazon_linux;
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::render::{RenderError, UserDataOptions};
+
+pub struct Al2;
+
+impl NodeFamily for Al2 {
+    fn kind(&self) -> AmiFamily {
+        AmiFamily::Al2
+    }
+
+    fn release_parameter(&self, _kubernetes: &str, _arch: Architecture) -> Option<String> {
+        None
+    }
+
+    fn user_data(
+        &self,
+        _data: &CapabilityData,
+        d: &Decision,
+        opts: &UserDataOptions<'_>,
+    ) -> Result<Option<String>, RenderError> {
+        amazon_linux(d, true, opts)
+    }
+}

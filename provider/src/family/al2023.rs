@@ -1,0 +1,49 @@
+//! Amazon Linux 2023: a MIME multipart document with a nodeadm NodeConfig;
+//! releases under `/aws/service/eks/optimized-ami`.
+
+use super::NodeFamily;
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::render::{self, RenderError, UserDataOptions};
+
+pub struct Al2023;
+
+/// Amazon Linux user data from the parts a decision needs (AL2: no
+/// NodeConfig), merged with the user's own document.
+pub(super) fn amazon_linux(
+    d: &Decision,
+    al2: bool,
+    opts: &UserDataOptions<'_>,
+) -> Result<Option<String>, RenderError> {
+    let parts = render::amazon_linux_parts(d, al2, opts.custom_ami)?;
+    match opts.user {
+        Some(user) if !user.trim().is_empty() => {
+            Ok(Some(render::al2023::render_merged(user, &parts)?))
+        }
+        _ if parts.is_empty() => Ok(None),
+        _ => Ok(Some(render::al2023::render(&parts))),
+    }
+}
+
+impl NodeFamily for Al2023 {
+    fn kind(&self) -> AmiFamily {
+        AmiFamily::Al2023
+    }
+
+    /// `/aws/service/eks/optimized-ami/<version>/amazon-linux-2023/<x86_64|arm64>/standard/recommended/release_version`
+    /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id.adoc`).
+    fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String> {
+        Some(format!(
+            "/aws/service/eks/optimized-ami/{kubernetes}/amazon-linux-2023/{}/standard/recommended/release_version",
+            arch.as_str()
+        ))
+    }
+
+    fn user_data(
+        &self,
+        _data: &CapabilityData,
+        d: &Decision,
+        opts: &UserDataOptions<'_>,
+    ) -> Result<Option<String>, RenderError> {
+        amazon_linux(d, false, opts)
+    }
+}

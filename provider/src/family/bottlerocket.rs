@@ -1,0 +1,39 @@
+//! Bottlerocket: TOML settings; releases under `/aws/service/bottlerocket`.
+
+use super::NodeFamily;
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::render::{self, RenderError, UserDataOptions, bottlerocket};
+
+pub struct Bottlerocket;
+
+impl NodeFamily for Bottlerocket {
+    fn kind(&self) -> AmiFamily {
+        AmiFamily::Bottlerocket
+    }
+
+    /// `/aws/service/bottlerocket/aws-k8s-<version>/<x86_64|arm64>/latest/image_version`
+    /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id-bottlerocket.adoc`,
+    /// `bottlerocket-os/bottlerocket:QUICKSTART-EKS.md`).
+    fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String> {
+        Some(format!(
+            "/aws/service/bottlerocket/aws-k8s-{kubernetes}/{}/latest/image_version",
+            arch.as_str()
+        ))
+    }
+
+    fn user_data(
+        &self,
+        data: &CapabilityData,
+        d: &Decision,
+        opts: &UserDataOptions<'_>,
+    ) -> Result<Option<String>, RenderError> {
+        let settings = render::bottlerocket_settings(data, d, opts.custom_ami)?;
+        let text = match opts.user {
+            Some(user) if !user.trim().is_empty() => {
+                bottlerocket::render_merged(user, &settings, opts.custom_ami.is_none())?
+            }
+            _ => bottlerocket::render(&settings)?,
+        };
+        Ok((!text.is_empty()).then_some(text))
+    }
+}

@@ -1,0 +1,79 @@
+//! Per-family behaviour of EKS node images, behind one trait with one
+//! implementation per family (as Karpenter's `amifamily` package does):
+//! where the latest release is published and which renderer writes the
+//! bootstrap document. Facts that are data (the EKS `amiType` per
+//! architecture) stay in the family rows of `schemas/capabilities.toml`;
+//! [`ami_type`] and [`from_ami_type`] read them.
+//!
+//! [`of`] is the one place that maps a family to its behaviour.
+
+mod al2;
+mod al2023;
+mod bottlerocket;
+
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::render::{RenderError, UserDataOptions};
+
+/// What differs between node image families.
+pub trait NodeFamily: Send + Sync {
+    fn kind(&self) -> AmiFamily;
+
+    /// The SSM public parameter that holds the latest node image release
+    /// for `kubernetes` (e.g. `1.33`) and `arch`; `None` when the family
+    /// publishes none the provider reads.
+    fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String>;
+
+    /// The bootstrap document the decision needs, merged with the user's
+    /// own (`opts.user`); `None` when there is nothing to write.
+    fn user_data(
+        &self,
+        data: &CapabilityData,
+        d: &Decision,
+        opts: &UserDataOptions<'_>,
+    ) -> Result<Option<String>, RenderError>;
+}
+
+/// The behaviour of `kind`.
+pub fn of(kind: AmiFamily) -> &'static dyn NodeFamily {
+    match kind {
+        AmiFamily::Bottlerocket => &bottlerocket::Bottlerocket,
+        AmiFamily::Al2023 => &al2023::Al2023,
+        AmiFamily::Al2 => &al2::Al2,
+    }
+}
+
+/// The EKS `amiType` of `kind` on `arch`, from the family's data row.
+pub fn ami_type(data: &CapabilityData, kind: AmiFamily, arch: Architecture) -> Option<&str> {
+    data.family(kind)?
+        .ami_type
+        .get(arch.as_str())
+        .map(String::as_str)
+}
+
+/// The family and architecture an EKS `amiType` stands for (import reads a
+/// node group's `amiType`); `None` for one no family row names.
+pub fn from_ami_type(data: &CapabilityData, ami_type: &str) -> Option<(AmiFamily, Architecture)> {
+    data.family.iter().find_map(|row| {
+        row.ami_type
+            .iter()
+            .find(|(_, t)| t.as_str() == ami_type)
+            .and_then(|(arch, _)| Some((row.name, Architecture::parse(arch)?)))
+    })
+}
+
+/// The bootstrap document for the decision's family. `None` off EKS node
+/// groups, and where the platform owns the node's bootstrap (EKS Auto
+/// Mode: no `amiType`).
+pub fn user_data(
+    data: &CapabilityData,
+    d: &Decision,
+    opts: &UserDataOptions<'_>,
+) -> Result<Option<String>, RenderError> {
+    match (d.ami_family, &d.ami_type) {
+        (Some(kind), Some(_)) => of(kind).user_data(data, d, opts),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+//! The families' behaviour: release parameters, renderers, amiType rows.
+
+use super::*;
+use crate::capability::{Input, decide};
+use crate::render::{CustomAmi, Taint, al2023, bottlerocket};
+
+fn decision(sandbox: &str, family: &str, k8s: &str) -> Decision {
+    let mut i = Input::new(sandbox, "eks");
+    i.ami_family = Some(family.into());
+    i.kubernetes_version = Some(k8s.parse().unwrap());
+    // A podman user whose nested images own ids above 64535 asks for more.
+    i.ids_per_pod = (sandbox == "podman").then_some(131_072);
+    decide(CapabilityData::embedded().unwrap(), &i).unwrap()
+}
+
+fn render(sandbox: &str, family: &str, k8s: &str, opts: &UserDataOptions<'_>) -> Option<String> {
+    let data = CapabilityData::embedded().unwrap();
+    user_data(data, &decision(sandbox, family, k8s), opts).unwrap()
+}
+
+#[test]
+fn bottlerocket_podman_gets_sysctl_and_ids_per_pod() {
+    let out = render(
+        "podman",
+        "bottlerocket",
+        "1.34",
+        &UserDataOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        "[settings.kernel.sysctl]\n\"user.max_user_namespaces\" = \"65536\"\n\n[settings.kubernetes]\nids-per-pod = 131072\n"
+    );
+    assert!(!out.contains("MIME"));
+}
+
+#[test]
+fn nothing_to_render_is_null() {
+    assert_eq!(
+        render("landjail", "al2023", "1.33", &UserDataOptions::default()),
+        None
+    );
+    assert_eq!(
+        render(
+            "landjail",
+            "bottlerocket",
+            "1.33",
+            &UserDataOptions::default()
+        ),
+        None
+    );
+}
+
+#[test]
+fn custom_ami_bottlerocket_includes_cluster_keys_labels_and_taints() {
+    let custom = CustomAmi {
+        cluster: al2023::ClusterInfo {
+            name: "prod".into(),
+            api_server_endpoint: "https://x.eks.amazonaws.com".into(),
+            certificate_authority: "Q0E=".into(),
+            service_cidr: "10.100.0.0/16".into(),
+        },
+        cluster_dns_ip: Some("10.100.0.10".into()),
+        labels: [("team".to_string(), "ai".to_string())].into(),
+        taints: vec![Taint {
+            key: "sandbox".into(),
+            value: "nsjail".into(),
+            effect: "NoSchedule".into(),
+        }],
+    };
+    let opts = UserDataOptions {
+        user: None,
+        custom_ami: Some(&custom),
+    };
+    let out = render("nsjail", "bottlerocket", "1.33", &opts).unwrap();
+    let t: toml::Table = toml::from_str(&out).unwrap();
+    let k = &t["settings"]["kubernetes"];
+    assert_eq!(k["cluster-name"].as_str(), Some("prod"));
+    assert_eq!(
+        k["api-server"].as_str(),
+        Some("https://x.eks.amazonaws.com")
+    );
+    assert_eq!(k["cluster-dns-ip"].as_str(), Some("10.100.0.10"));
+    assert_eq!(k["node-labels"]["team"].as_str(), Some("ai"));
+    assert_eq!(
+        k["node-taints"]["sandbox"][0].as_str(),
+        Some("nsjail:NoSchedule")
+    );
+    bottlerocket::check_eks_safe(&out.parse().unwrap()).unwrap();
+}
+
+#[test]
+fn al2023_podman_is_mime_with_a_nodeconfig_only() {
+    let out = render("podman", "al2023", "1.34", &UserDataOptions::default()).unwrap();
+    let parts = al2023::parse(&out).unwrap();
+    assert_eq!(parts.len(), 1, "{out}");
+    assert_eq!(parts[0].content_type, "application/node.eks.aws");
+    let out = render("nsjail", "al2", "1.32", &UserDataOptions::default());
+    assert_eq!(out, None, "AL2 nsjail needs nothing");
+}
+
+#[test]
+fn release_parameters_follow_the_published_layout() {
+    assert_eq!(
+        of(AmiFamily::Bottlerocket)
+            .release_parameter("1.33", Architecture::X86_64)
+            .as_deref(),
+        Some("/aws/service/bottlerocket/aws-k8s-1.33/x86_64/latest/image_version")
+    );
+    assert_eq!(
+        of(AmiFamily::Al2023)
+            .release_parameter("1.34", Architecture::Arm64)
+            .as_deref(),
+        Some(
+            "/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/release_version"
+        )
+    );
+    assert_eq!(
+        of(AmiFamily::Al2).release_parameter("1.32", Architecture::X86_64),
+        None
+    );
+}
+
+#[test]
+fn every_family_has_its_behaviour_and_ami_types_round_trip() {
+    let data = CapabilityData::embedded().unwrap();
+    for kind in AmiFamily::ALL {
+        assert_eq!(of(*kind).kind(), *kind);
+        for arch in [Architecture::X86_64, Architecture::Arm64] {
+            let t = ami_type(data, *kind, arch).unwrap();
+            assert_eq!(from_ami_type(data, t), Some((*kind, arch)), "{t}");
+        }
+    }
+    assert_eq!(
+        from_ami_type(data, "BOTTLEROCKET_ARM_64"),
+        Some((AmiFamily::Bottlerocket, Architecture::Arm64))
+    );
+    assert_eq!(from_ami_type(data, "CUSTOM"), None);
+    assert_eq!(
+        from_ami_type(data, "bottlerocket_x86_64"),
+        None,
+        "amiTypes are exact"
+    );
+}
+
+#[test]
+fn auto_mode_owns_the_bootstrap() {
+    let data = CapabilityData::embedded().unwrap();
+    let mut i = Input::new("nsjail", "eks_auto_mode");
+    i.kubernetes_version = Some("1.34".parse().unwrap());
+    let d = decide(data, &i).unwrap();
+    assert_eq!(user_data(data, &d, &UserDataOptions::default()), Ok(None));
+}
