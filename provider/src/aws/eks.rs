@@ -1,14 +1,15 @@
 //! EKS: clusters, managed node groups and their updates.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_eks::types::{
     AmiTypes, CapacityTypes, LaunchTemplateSpecification, NodegroupScalingConfig, NodegroupStatus,
     Taint as SdkTaint, TaintEffect, UpdateLabelsPayload, UpdateStatus, UpdateTaintsPayload,
 };
 
-use super::{AwsClients, AwsError, Backoff, api_error};
+use super::wait::{Backoff, StateChange, wait_for};
+use super::{AwsClients, AwsError, api_error};
 use crate::framework::StopToken;
 
 /// What the provider needs to know about a cluster.
@@ -78,6 +79,30 @@ pub struct Nodegroup {
     pub launch_template_version: Option<String>,
     /// EKS health issues, as "CODE: message".
     pub health_issues: Vec<String>,
+}
+
+/// What UpdateNodegroupConfig changes: labels, taints, scaling.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigUpdate<'a> {
+    pub cluster: &'a str,
+    pub name: &'a str,
+    pub add_labels: &'a BTreeMap<String, String>,
+    pub remove_labels: &'a [String],
+    pub add_taints: &'a [Taint],
+    pub remove_taints: &'a [Taint],
+    pub scaling: Option<Scaling>,
+    /// Idempotency token.
+    pub token: &'a str,
+}
+
+impl ConfigUpdate<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.add_labels.is_empty()
+            && self.remove_labels.is_empty()
+            && self.add_taints.is_empty()
+            && self.remove_taints.is_empty()
+            && self.scaling.is_none()
+    }
 }
 
 fn label(id: &str) -> String {
@@ -294,8 +319,8 @@ impl AwsClients {
             .ok_or(AwsError::NotFound { what: label(&id) })
     }
 
-    /// Poll until the node group is ACTIVE. A `*_FAILED` status ends the
-    /// wait with EKS's health issues in the error.
+    /// Poll until the node group is ACTIVE. A `*_FAILED` or `DEGRADED`
+    /// status ends the wait with EKS's health issues in the error.
     pub async fn wait_nodegroup_active(
         &self,
         cluster: &str,
@@ -304,13 +329,16 @@ impl AwsClients {
         stop: &mut StopToken,
     ) -> Result<Nodegroup, AwsError> {
         let id = format!("{cluster}:{name}");
-        let started = Instant::now();
-        let mut backoff = Backoff::default();
-        loop {
+        let conf = StateChange {
+            what: label(&id),
+            pending: &["CREATING", "UPDATING"],
+            target: &["ACTIVE"],
+            timeout,
+            backoff: Backoff::default(),
+        };
+        wait_for(&conf, stop, || async {
             let ng = self.find_nodegroup(cluster, name).await?;
-            let status = NodegroupStatus::from(ng.status.as_str());
-            match status {
-                NodegroupStatus::Active => return Ok(ng),
+            match NodegroupStatus::from(ng.status.as_str()) {
                 NodegroupStatus::CreateFailed
                 | NodegroupStatus::DeleteFailed
                 | NodegroupStatus::Degraded => {
@@ -319,52 +347,18 @@ impl AwsClients {
                     } else {
                         format!("status {}: {}", ng.status, ng.health_issues.join("; "))
                     };
-                    return Err(AwsError::Failed {
+                    Err(AwsError::Failed {
                         what: label(&id),
                         detail,
-                    });
+                    })
                 }
-                _ => {}
+                _ => {
+                    let status = ng.status.clone();
+                    Ok((ng, status))
+                }
             }
-            self.pause(
-                &id,
-                "ACTIVE",
-                &ng.status,
-                started,
-                timeout,
-                &mut backoff,
-                stop,
-            )
-            .await?;
-        }
-    }
-
-    /// Sleep before the next poll, or end the wait on timeout or stop.
-    #[allow(clippy::too_many_arguments)]
-    async fn pause(
-        &self,
-        id: &str,
-        target: &'static str,
-        last: &str,
-        started: Instant,
-        timeout: Duration,
-        backoff: &mut Backoff,
-        stop: &mut StopToken,
-    ) -> Result<(), AwsError> {
-        let waited = started.elapsed();
-        if waited >= timeout {
-            return Err(AwsError::Timeout {
-                what: label(id),
-                target,
-                waited,
-                last: last.to_string(),
-            });
-        }
-        let nap = backoff.step().min(timeout - waited);
-        tokio::select! {
-            () = tokio::time::sleep(nap) => Ok(()),
-            () = stop.stopped() => Err(AwsError::Stopped { what: label(id) }),
-        }
+        })
+        .await
     }
 
     /// Delete; a node group that is already gone counts as deleted.
@@ -386,6 +380,8 @@ impl AwsClients {
         }
     }
 
+    /// Poll until the node group is gone. `DELETE_FAILED` ends the wait
+    /// with EKS's health issues.
     pub async fn wait_nodegroup_deleted(
         &self,
         cluster: &str,
@@ -393,31 +389,35 @@ impl AwsClients {
         timeout: Duration,
         stop: &mut StopToken,
     ) -> Result<(), AwsError> {
+        const GONE: &str = "deleted";
         let id = format!("{cluster}:{name}");
-        let started = Instant::now();
-        let mut backoff = Backoff::default();
-        loop {
-            let ng = match self.find_nodegroup(cluster, name).await {
-                Err(AwsError::NotFound { .. }) => return Ok(()),
-                other => other?,
-            };
-            if ng.status == "DELETE_FAILED" {
-                return Err(AwsError::Failed {
+        let conf = StateChange {
+            what: label(&id),
+            // Right after DeleteNodegroup a group may still read as it was.
+            pending: &[
+                "DELETING",
+                "ACTIVE",
+                "UPDATING",
+                "CREATING",
+                "CREATE_FAILED",
+                "DEGRADED",
+            ],
+            target: &[GONE],
+            timeout,
+            backoff: Backoff::default(),
+        };
+        wait_for(&conf, stop, || async {
+            match self.find_nodegroup(cluster, name).await {
+                Err(AwsError::NotFound { .. }) => Ok(((), GONE.to_string())),
+                Err(e) => Err(e),
+                Ok(ng) if ng.status == "DELETE_FAILED" => Err(AwsError::Failed {
                     what: label(&id),
                     detail: ng.health_issues.join("; "),
-                });
+                }),
+                Ok(ng) => Ok(((), ng.status)),
             }
-            self.pause(
-                &id,
-                "deleted",
-                &ng.status,
-                started,
-                timeout,
-                &mut backoff,
-                stop,
-            )
-            .await?;
-        }
+        })
+        .await
     }
 
     /// New launch template version and/or Kubernetes version; returns the update ID.
@@ -457,18 +457,17 @@ impl AwsClients {
     }
 
     /// Labels, taints and scaling; returns the update ID.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn update_nodegroup_config(
-        &self,
-        cluster: &str,
-        name: &str,
-        add_labels: &BTreeMap<String, String>,
-        remove_labels: &[String],
-        add_taints: &[Taint],
-        remove_taints: &[Taint],
-        scaling: Option<Scaling>,
-        token: &str,
-    ) -> Result<String, AwsError> {
+    pub async fn update_nodegroup_config(&self, u: &ConfigUpdate<'_>) -> Result<String, AwsError> {
+        let ConfigUpdate {
+            cluster,
+            name,
+            add_labels,
+            remove_labels,
+            add_taints,
+            remove_taints,
+            scaling,
+            token,
+        } = *u;
         let id = format!("{cluster}:{name}");
         let mut req = self
             .eks
@@ -529,9 +528,15 @@ impl AwsClients {
         stop: &mut StopToken,
     ) -> Result<(), AwsError> {
         let id = format!("{cluster}:{name}");
-        let started = Instant::now();
-        let mut backoff = Backoff::default();
-        loop {
+        let what = format!("update {update_id} of {}", label(&id));
+        let conf = StateChange {
+            what: what.clone(),
+            pending: &["InProgress"],
+            target: &["Successful"],
+            timeout,
+            backoff: Backoff::default(),
+        };
+        wait_for(&conf, stop, || async {
             let out = self
                 .eks
                 .describe_update()
@@ -540,51 +545,35 @@ impl AwsClients {
                 .update_id(update_id)
                 .send()
                 .await
-                .map_err(|e| {
-                    api_error(
-                        "DescribeUpdate",
-                        format!("update {update_id} of {}", label(&id)),
-                        e,
-                    )
-                })?;
+                .map_err(|e| api_error("DescribeUpdate", what.clone(), e))?;
             let update = out.update();
             let status = update.and_then(|u| u.status()).cloned();
-            match status {
-                Some(UpdateStatus::Successful) => return Ok(()),
-                Some(UpdateStatus::Failed) | Some(UpdateStatus::Cancelled) => {
-                    let errors: Vec<String> = update
-                        .map(|u| {
-                            u.errors()
-                                .iter()
-                                .map(|e| {
-                                    format!(
-                                        "{}: {}",
-                                        e.error_code().map(|c| c.as_str()).unwrap_or("Error"),
-                                        e.error_message().unwrap_or_default()
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    return Err(AwsError::Failed {
-                        what: format!("update {update_id} of {}", label(&id)),
-                        detail: errors.join("; "),
-                    });
-                }
-                _ => {}
+            if let Some(UpdateStatus::Failed | UpdateStatus::Cancelled) = status {
+                let errors: Vec<String> = update
+                    .map(|u| {
+                        u.errors()
+                            .iter()
+                            .map(|e| {
+                                format!(
+                                    "{}: {}",
+                                    e.error_code().map(|c| c.as_str()).unwrap_or("Error"),
+                                    e.error_message().unwrap_or_default()
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return Err(AwsError::Failed {
+                    what: what.clone(),
+                    detail: errors.join("; "),
+                });
             }
-            let last = status.map(|s| s.as_str().to_string()).unwrap_or_default();
-            self.pause(
-                &id,
-                "Successful",
-                &last,
-                started,
-                timeout,
-                &mut backoff,
-                stop,
-            )
-            .await?;
-        }
+            Ok((
+                (),
+                status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            ))
+        })
+        .await
     }
 
     pub async fn tag_resource(

@@ -6,6 +6,7 @@
 pub mod ec2;
 pub mod eks;
 pub mod ssm;
+pub mod wait;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -254,29 +255,5 @@ impl AwsClients {
             })
             .await
             .cloned()
-    }
-}
-
-/// Poll intervals for waits: start short, back off to a ceiling.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    next: Duration,
-    ceiling: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            next: Duration::from_millis(500),
-            ceiling: Duration::from_secs(15),
-        }
-    }
-}
-
-impl Backoff {
-    pub fn step(&mut self) -> Duration {
-        let d = self.next;
-        self.next = (self.next * 2).min(self.ceiling);
-        d
     }
 }

@@ -8,11 +8,11 @@ use std::fmt;
 use serde::Deserialize;
 
 macro_rules! named {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -71,6 +71,16 @@ named!(
         Bottlerocket = "bottlerocket",
         Al2023 = "al2023",
         Al2 = "al2",
+    }
+);
+
+named!(
+    /// A node's CPU architecture, as EKS and the SSM parameters name it.
+    #[derive(Default)]
+    Architecture {
+        #[default]
+        X86_64 = "x86_64",
+        Arm64 = "arm64",
     }
 );
 

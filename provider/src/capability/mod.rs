@@ -10,8 +10,8 @@ pub mod kinds;
 pub mod matrix;
 
 pub use data::CapabilityData;
-pub use engine::{Architecture, Decision, Field, Finding, Input, Runtime, decide};
-pub use kinds::{AmiFamily, PlatformKind, RuntimeKind, SandboxKind};
+pub use engine::{Decision, Field, Finding, Input, Runtime, decide};
+pub use kinds::{AmiFamily, Architecture, PlatformKind, RuntimeKind, SandboxKind};
 
 use std::cmp::Ordering;
 use std::fmt;

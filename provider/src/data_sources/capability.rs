@@ -6,24 +6,15 @@ use async_trait::async_trait;
 
 use crate::capability::engine::DEFAULT_MAX_USER_NAMESPACES;
 use crate::capability::{
-    Architecture, CapabilityData, Decision, Input, Runtime, SANDBOXES, Version, decide,
+    AmiFamily, Architecture, CapabilityData, Decision, Input, PlatformKind, Runtime, SANDBOXES,
+    Version, decide,
 };
 use crate::framework::{
-    Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, ReadDataRequest,
-    ReadDataResponse, Schema, Value,
+    Attr, Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, List, Map, Model, Number,
+    ReadDataRequest, ReadDataResponse, Schema, Value,
 };
 use crate::outputs;
 use crate::render;
-
-pub const PLATFORMS: [&str; 5] = [
-    "eks",
-    "eks_auto_mode",
-    "eks_fargate",
-    "openshift",
-    "kubernetes",
-];
-pub const AMI_FAMILIES: [&str; 3] = ["bottlerocket", "al2023", "al2"];
-pub const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
 
 pub struct CapabilityDataSource;
 
@@ -46,7 +37,7 @@ fn schema() -> Schema {
     .attribute(
         Attribute::string("platform")
             .required()
-            .one_of(&PLATFORMS)
+            .one_of(PlatformKind::NAMES)
             .description(
                 "Where the pods run: `eks` (managed node group), `eks_auto_mode`, \
                  `eks_fargate`, `openshift`, or `kubernetes` (your own nodes, described by \
@@ -64,7 +55,7 @@ fn schema() -> Schema {
         Attribute::string("ami_family")
             .optional()
             .computed()
-            .one_of(&AMI_FAMILIES)
+            .one_of(AmiFamily::NAMES)
             .description(
                 "`bottlerocket`, `al2023` or `al2`. When omitted on an EKS platform, the \
                  provider picks the first of al2023, bottlerocket that can run the sandbox \
@@ -73,8 +64,8 @@ fn schema() -> Schema {
     )
     .attribute(
         Attribute::string("architecture")
-            .default_value("x86_64")
-            .one_of(&ARCHITECTURES)
+            .default_value(Architecture::default().as_str())
+            .one_of(Architecture::NAMES)
             .description("`x86_64` (default) or `arm64`."),
     )
     .attribute(Attribute::bool("run_as_root").default_value(false).description(
@@ -201,21 +192,57 @@ fn schema() -> Schema {
     ))
 }
 
-/// Read the inputs; bad values become diagnostics at their attribute.
-fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
-    let s = |name: &str| {
-        config
-            .attr(name)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
+crate::model! {
+    /// A `nested_capability` configuration and its answer.
+    pub struct CapabilityModel {
+        sandbox: Attr<String>,
+        platform: Attr<String>,
+        kubernetes_version: Attr<String>,
+        openshift_version: Attr<String>,
+        ami_family: Attr<String>,
+        architecture: Attr<String>,
+        run_as_root: Attr<bool>,
+        ids_per_pod: Attr<Number>,
+        user_namespaces: Attr<bool>,
+        kernel_version: Attr<String>,
+        container_runtime: Attr<String>,
+        seccomp_default: Attr<bool>,
+        ami_type: Attr<String>,
+        kernel_floor: Attr<String>,
+        sysctls: Attr<Map<String>>,
+        kubelet_settings: Attr<Map<String>>,
+        pod_spec: Attr<String>,
+        pod_security_context: Attr<String>,
+        container_security_context: Attr<String>,
+        runtime_args: Attr<List<String>>,
+        node_labels: Attr<Map<String>>,
+        image_needs: Attr<List<String>>,
+        pod_security_level: Attr<String>,
+        warnings: Attr<List<String>>,
+        probe_image: Attr<String>,
+        probe_namespace: Attr<String>,
+        probe_manifest: Attr<String>,
+        reasons: Attr<List<String>>,
+        user_data: Attr<String>,
+    }
+}
+
+/// The model of a configuration with the schema's defaults filled in.
+fn model_of(config: &Value) -> Result<CapabilityModel, Diagnostics> {
+    let mut v = config.clone();
+    crate::framework::schema::apply_defaults(&schema().block.attributes, &mut v);
+    CapabilityModel::from_value(&v)
+}
+
+/// The engine's input; bad values become diagnostics at their attribute.
+fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input {
     let mut input = Input::new(
-        &s("sandbox").unwrap_or_default(),
-        &s("platform").unwrap_or_default(),
+        m.sandbox.as_deref().unwrap_or_default(),
+        m.platform.as_deref().unwrap_or_default(),
     );
-    input.kubernetes_version = s("kubernetes_version").and_then(|text| {
+    input.kubernetes_version = m.kubernetes_version.as_deref().and_then(|text| {
         // One parser for the resource and the data sources.
-        crate::validate::version::kubernetes_minor(&text)
+        crate::validate::version::kubernetes_minor(text)
             .map_err(|e| {
                 diags.error_at(
                     AttributePath::attr("kubernetes_version"),
@@ -225,8 +252,8 @@ fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
             })
             .ok()
     });
-    let mut version = |name: &str, example: &str| -> Option<Version> {
-        let text = s(name)?;
+    let mut version = |name: &str, text: Option<&str>, example: &str| -> Option<Version> {
+        let text = text?;
         match text.trim_start_matches('v').parse::<Version>() {
             Ok(v) => Some(v),
             Err(_) => {
@@ -239,22 +266,23 @@ fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
             }
         }
     };
-    input.openshift_version = version("openshift_version", "4.20");
-    input.kernel_version = version("kernel_version", "6.12");
-    input.ami_family = s("ami_family");
-    input.architecture = s("architecture")
-        .and_then(|a| Architecture::parse(&a))
+    input.openshift_version = version("openshift_version", m.openshift_version.as_deref(), "4.20");
+    input.kernel_version = version("kernel_version", m.kernel_version.as_deref(), "6.12");
+    input.ami_family = m.ami_family.known().cloned();
+    // Defaults come from the schema (model_of).
+    input.architecture = m
+        .architecture
+        .as_deref()
+        .and_then(Architecture::parse)
         .unwrap_or_default();
-    input.user_namespaces = config
-        .attr("user_namespaces")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    input.seccomp_default = config.attr("seccomp_default").and_then(Value::as_bool);
-    input.run_as_root = config
-        .attr("run_as_root")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if let Some(Value::Number(n)) = config.attr("ids_per_pod") {
+    input.user_namespaces = m
+        .user_namespaces
+        .known()
+        .copied()
+        .unwrap_or(input.user_namespaces);
+    input.seccomp_default = m.seccomp_default.known().copied();
+    input.run_as_root = m.run_as_root.known().copied().unwrap_or(input.run_as_root);
+    if let Some(n) = m.ids_per_pod.known() {
         match crate::validate::number::whole_in_range(n, 1, i64::from(u32::MAX)) {
             Ok(v) => input.ids_per_pod = u64::try_from(v).ok(),
             Err(e) => diags.error_at(
@@ -265,8 +293,8 @@ fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
         }
     }
     input.max_user_namespaces = DEFAULT_MAX_USER_NAMESPACES;
-    if let Some(rt) = s("container_runtime") {
-        match Runtime::parse(&rt) {
+    if let Some(rt) = m.container_runtime.as_deref() {
+        match Runtime::parse(rt) {
             Ok(r) => input.container_runtime = Some(r),
             Err(e) => diags.error_at(
                 AttributePath::attr("container_runtime"),
@@ -278,42 +306,39 @@ fn input_from(config: &Value, diags: &mut Diagnostics) -> Input {
     input
 }
 
-/// The data source's state for a decision.
-pub fn decision_state(config: &Value, d: &Decision) -> Value {
-    let mut state = config.clone();
+/// The data source's state for a decision: the configuration, and the
+/// answer written by the one writer of decision outputs.
+fn decision_state(m: &CapabilityModel, d: &Decision, user_data: Option<String>) -> Value {
+    let mut answer = m.clone();
     // Optional + computed inputs keep the user's own spelling when set.
-    if config.attr("ami_family").is_none_or(Value::is_null) {
-        state.set_attr("ami_family", d.ami_family.map(|f| f.as_str()).into());
+    if answer.ami_family.is_null() {
+        answer.ami_family = d.ami_family.map(|f| f.to_string()).into();
     }
-    if config.attr("kernel_version").is_none_or(Value::is_null) {
-        state.set_attr(
-            "kernel_version",
-            d.kernel_version.map(|v| v.to_string()).into(),
-        );
+    if answer.kernel_version.is_null() {
+        answer.kernel_version = d.kernel_version.map(|v| v.to_string()).into();
     }
-    outputs::write_pod_outputs(&mut state, d);
-    outputs::write_node_outputs(&mut state, d);
-    let attr = |k: &str| config.attr(k).and_then(Value::as_str);
-    let sandbox = attr("sandbox").unwrap_or_default();
-    let manifest = outputs::probe_manifest(
+    let sandbox = m.sandbox.as_deref().unwrap_or_default();
+    answer.probe_manifest = Attr::Known(outputs::probe_manifest(
         d,
         &outputs::ProbePlacement {
             name: sandbox,
             sandbox,
-            image: attr("probe_image"),
-            namespace: attr("probe_namespace"),
+            image: m.probe_image.as_deref(),
+            namespace: m.probe_namespace.as_deref(),
             node_selector: d.node_labels.clone(),
             tolerations: Vec::new(),
         },
-    );
-    state.set_attr("probe_manifest", Value::string(manifest));
+    ));
+    answer.user_data = user_data.into();
+    let mut state = answer.to_value();
+    outputs::write_pod_outputs(&mut state, d);
+    outputs::write_node_outputs(&mut state, d);
     state
 }
 
 /// The rendered bootstrap document for the decision (no user merge).
-fn rendered_user_data(data: &CapabilityData, d: &Decision) -> Result<Value, String> {
+fn rendered_user_data(data: &CapabilityData, d: &Decision) -> Result<Option<String>, String> {
     crate::family::user_data(data, d, &render::UserDataOptions::default())
-        .map(Value::from)
         .map_err(|e| e.to_string())
 }
 
@@ -340,7 +365,10 @@ impl DataSource for CapabilityDataSource {
         if !config.is_wholly_known() {
             return diags;
         }
-        let input = input_from(config, &mut diags);
+        let input = match model_of(config) {
+            Ok(m) => input_from(&m, &mut diags),
+            Err(d) => return d,
+        };
         if diags.has_errors() {
             return diags;
         }
@@ -366,7 +394,16 @@ impl DataSource for CapabilityDataSource {
 
     async fn read(&self, req: ReadDataRequest) -> ReadDataResponse {
         let mut diagnostics = Diagnostics::new();
-        let input = input_from(&req.config, &mut diagnostics);
+        let model = match model_of(&req.config) {
+            Ok(m) => m,
+            Err(diagnostics) => {
+                return ReadDataResponse {
+                    state: Value::Null,
+                    diagnostics,
+                };
+            }
+        };
+        let input = input_from(&model, &mut diagnostics);
         if diagnostics.has_errors() {
             return ReadDataResponse {
                 state: Value::Null,
@@ -393,12 +430,11 @@ impl DataSource for CapabilityDataSource {
                 diagnostics,
             };
         }
-        let mut state = decision_state(&req.config, &decision);
-        match CapabilityData::embedded()
+        let user_data = match CapabilityData::embedded()
             .map_err(|e| e.to_string())
             .and_then(|data| rendered_user_data(data, &decision))
         {
-            Ok(v) => state.set_attr("user_data", v),
+            Ok(v) => v,
             Err(e) => {
                 diagnostics.push(Diagnostic::error("Cannot render user data", e));
                 return ReadDataResponse {
@@ -406,7 +442,8 @@ impl DataSource for CapabilityDataSource {
                     diagnostics,
                 };
             }
-        }
+        };
+        let state = decision_state(&model, &decision, user_data);
         ReadDataResponse { state, diagnostics }
     }
 }
@@ -441,6 +478,16 @@ mod tests {
                 stop: StopToken::never(),
             })
             .await
+    }
+
+    #[test]
+    fn the_model_has_exactly_the_schemas_attributes() {
+        let s = schema();
+        let mut want = crate::framework::model::attribute_names(&s.block.attributes);
+        let mut have = CapabilityModel::ATTRIBUTES.to_vec();
+        want.sort();
+        have.sort();
+        assert_eq!(have, want);
     }
 
     #[tokio::test]

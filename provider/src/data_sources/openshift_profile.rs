@@ -1,19 +1,37 @@
 //! `data "nested_openshift_profile"`: the manifests a nested sandbox needs
 //! on OpenShift (FeatureGate before 4.20, SCC, pod settings, Dev Spaces).
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 
-use crate::capability::{CapabilityData, Input, SANDBOXES, Version, decide};
+use crate::capability::{CapabilityData, Input, PlatformKind, SANDBOXES, Version, decide};
 use crate::data_sources::capability::findings_to_diagnostics;
+use crate::framework::model::{list_of, map_of};
 use crate::framework::{
-    Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, ReadDataRequest,
-    ReadDataResponse, Schema, Value,
+    Attr, Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, List, Map, Model,
+    ReadDataRequest, ReadDataResponse, Schema, Value,
 };
 use crate::render::openshift::{OpenShiftError, profile};
 
 pub struct OpenShiftProfileDataSource;
+
+crate::model! {
+    /// A `nested_openshift_profile` configuration and its answer.
+    pub struct OpenShiftProfileModel {
+        openshift_version: Attr<String>,
+        sandbox: Attr<String>,
+        dev_spaces: Attr<bool>,
+        feature_gate_manifest: Attr<String>,
+        scc_manifest: Attr<String>,
+        scc_name: Attr<String>,
+        pod_spec: Attr<String>,
+        pod_security_context: Attr<String>,
+        container_security_context: Attr<String>,
+        pod_annotations: Attr<Map<String>>,
+        checluster_patch: Attr<String>,
+        upgrade_blocking: Attr<bool>,
+        warnings: Attr<List<String>>,
+    }
+}
 
 fn schema() -> Schema {
     Schema::new(
@@ -92,11 +110,11 @@ impl DataSource for OpenShiftProfileDataSource {
             state: Value::Null,
             diagnostics,
         };
-        let config = &req.config;
-        let text = config
-            .attr("openshift_version")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let mut m = match OpenShiftProfileModel::from_value(&req.config) {
+            Ok(m) => m,
+            Err(d) => return fail(d),
+        };
+        let text = m.openshift_version.as_deref().unwrap_or_default();
         let Ok(version) = text.trim_start_matches('v').parse::<Version>() else {
             diagnostics.error_at(
                 AttributePath::attr("openshift_version"),
@@ -105,14 +123,9 @@ impl DataSource for OpenShiftProfileDataSource {
             );
             return fail(diagnostics);
         };
-        let sandbox = config
-            .attr("sandbox")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let dev_spaces = config
-            .attr("dev_spaces")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let sandbox = m.sandbox.as_deref().unwrap_or_default().to_string();
+        // The schema's default is filled in before read.
+        let dev_spaces = m.dev_spaces.known().copied().unwrap_or_default();
         let data = match CapabilityData::embedded() {
             Ok(d) => d,
             Err(e) => {
@@ -123,7 +136,7 @@ impl DataSource for OpenShiftProfileDataSource {
                 return fail(diagnostics);
             }
         };
-        let mut input = Input::new(sandbox, "openshift");
+        let mut input = Input::new(&sandbox, PlatformKind::Openshift.as_str());
         input.openshift_version = Some(version);
         let decision = match decide(data, &input) {
             Ok(d) => d,
@@ -135,7 +148,7 @@ impl DataSource for OpenShiftProfileDataSource {
                 return fail(diagnostics);
             }
         };
-        let p = match profile(data, sandbox, version, dev_spaces, &decision) {
+        let p = match profile(data, &sandbox, version, dev_spaces, &decision) {
             Ok(p) => p,
             Err(e) => {
                 let attr = match e {
@@ -163,34 +176,32 @@ impl DataSource for OpenShiftProfileDataSource {
                 w.clone(),
             );
         }
-        let annotations: BTreeMap<String, Value> = p
-            .pod_annotations
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::string(v)))
-            .collect();
-        let mut state = config.clone();
-        state.set_attr(
-            "feature_gate_manifest",
-            Value::string(p.feature_gate_manifest),
-        );
-        state.set_attr("scc_manifest", Value::string(p.scc_manifest));
-        state.set_attr("scc_name", Value::string(p.scc_name));
-        state.set_attr("pod_spec", Value::string(decision.pod_spec.to_string()));
-        state.set_attr(
-            "pod_security_context",
-            Value::string(decision.pod_security_context.to_string()),
-        );
-        state.set_attr(
-            "container_security_context",
-            Value::string(decision.container_security_context.to_string()),
-        );
-        state.set_attr("pod_annotations", Value::Map(annotations));
-        state.set_attr("checluster_patch", p.checluster_patch.into());
-        state.set_attr("upgrade_blocking", Value::Bool(p.upgrade_blocking));
-        state.set_attr(
-            "warnings",
-            Value::List(warnings.into_iter().map(Value::String).collect()),
-        );
+        m.feature_gate_manifest = Attr::Known(p.feature_gate_manifest);
+        m.scc_manifest = Attr::Known(p.scc_manifest);
+        m.scc_name = Attr::Known(p.scc_name);
+        m.pod_spec = Attr::Known(decision.pod_spec.to_string());
+        m.pod_security_context = Attr::Known(decision.pod_security_context.to_string());
+        m.container_security_context = Attr::Known(decision.container_security_context.to_string());
+        m.pod_annotations = Attr::Known(map_of(p.pod_annotations));
+        m.checluster_patch = p.checluster_patch.into();
+        m.upgrade_blocking = Attr::Known(p.upgrade_blocking);
+        m.warnings = Attr::Known(list_of(warnings));
+        let state = m.to_value();
         ReadDataResponse { state, diagnostics }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_has_exactly_the_schemas_attributes() {
+        let s = schema();
+        let mut want = crate::framework::model::attribute_names(&s.block.attributes);
+        let mut have = OpenShiftProfileModel::ATTRIBUTES.to_vec();
+        want.sort();
+        have.sort();
+        assert_eq!(have, want);
     }
 }

@@ -6,6 +6,7 @@ pub mod diag;
 pub mod model;
 pub mod provider;
 pub mod schema;
+pub mod server;
 pub mod types;
 pub mod value;
 

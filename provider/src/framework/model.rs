@@ -174,6 +174,19 @@ impl Field for i64 {
     }
 }
 
+/// A number as Terraform sent it, for attributes whose range the handler
+/// checks with its own message.
+impl Field for super::value::Number {
+    fn decode(v: &Value, path: &AttributePath) -> Result<Self, Diagnostic> {
+        v.as_number()
+            .cloned()
+            .ok_or_else(|| mismatch(path, "a number", v))
+    }
+    fn encode(&self) -> Value {
+        Value::Number(self.clone())
+    }
+}
+
 /// A list attribute: each element keeps its own state.
 pub type List<T> = Vec<Attr<T>>;
 

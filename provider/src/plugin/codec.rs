@@ -21,13 +21,7 @@ const EXT_REFINED_UNKNOWN: i8 = 12;
 /// Deepest nesting accepted, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 256;
 
-/// A value that does not match the type it was decoded or encoded at.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{}{message}", if path.is_root() { String::new() } else { format!("at {path}: ") })]
-pub struct CodecError {
-    pub path: AttributePath,
-    pub message: String,
-}
+pub use crate::framework::server::CodecError;
 
 fn err(path: &AttributePath, message: impl Into<String>) -> CodecError {
     CodecError {

@@ -1,12 +1,15 @@
-//! Conversions between framework types and protocol messages.
+//! Conversions between framework types and protocol messages: diagnostics,
+//! attribute paths, encoded values, schemas and function definitions (the
+//! per-RPC requests and responses are in `messages`).
 
 use super::codec::{self, CodecError};
 use super::proto::tfplugin6 as pb;
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
-use crate::framework::provider::FunctionDefinition;
+use crate::framework::provider::{ClientCapabilities, FunctionDefinition};
 use crate::framework::schema::{
     Attribute, AttributeKind, Block, BlockNesting, NestedBlock, Nesting, Schema,
 };
+use crate::framework::server::{self, ValueCodec};
 use crate::framework::types::Type;
 use crate::framework::value::Value;
 
@@ -61,41 +64,117 @@ pub fn diagnostics_to_proto(d: &Diagnostics) -> Vec<pb::Diagnostic> {
     d.iter().map(diagnostic_to_proto).collect()
 }
 
-/// A value that could not be decoded: the provider and Terraform disagree on
-/// the schema, which is a bug, reported as such.
-pub fn codec_diagnostic(what: &str, e: &CodecError) -> Diagnostic {
-    let d = Diagnostic::error(
-        format!("Invalid {what}"),
-        format!(
-            "The provider could not read the {what} Terraform sent: {e}. This is a bug in the \
-             provider or a Terraform version it does not support; please report it."
-        ),
-    );
-    if e.path.is_root() {
-        d
-    } else {
-        d.at(e.path.clone())
-    }
-}
-
 // -------------------------------------------------------------------- values
 
 /// Decode a DynamicValue: msgpack, or JSON when msgpack is empty.
 pub fn decode(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, CodecError> {
-    match dv {
-        None => Ok(Value::Null),
-        Some(dv) if !dv.msgpack.is_empty() => codec::decode_msgpack(&dv.msgpack, ty),
-        Some(dv) if !dv.json.is_empty() => codec::decode_json(&dv.json, ty),
-        Some(_) => Ok(Value::Null),
-    }
+    dv.map_or(Ok(Value::Null), |dv| {
+        decode_parts(&dv.msgpack, &dv.json, ty)
+    })
 }
 
 /// Encode a value as a msgpack DynamicValue.
 pub fn encode(v: &Value, ty: &Type) -> Result<pb::DynamicValue, CodecError> {
-    Ok(pb::DynamicValue {
-        msgpack: codec::encode_msgpack(v, ty)?,
-        json: Vec::new(),
+    Ok(WireCodec.encode(v, ty)?.into())
+}
+
+/// The msgpack of a DynamicValue, else its JSON, else null.
+fn decode_parts(msgpack: &[u8], json: &[u8], ty: &Type) -> Result<Value, CodecError> {
+    if !msgpack.is_empty() {
+        codec::decode_msgpack(msgpack, ty)
+    } else if !json.is_empty() {
+        codec::decode_json(json, ty)
+    } else {
+        Ok(Value::Null)
+    }
+}
+
+/// Terraform's value wire format (`codec`), as the framework server reads
+/// and writes values.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WireCodec;
+
+impl ValueCodec for WireCodec {
+    fn decode(&self, value: &server::DynamicValue, ty: &Type) -> Result<Value, CodecError> {
+        decode_parts(&value.msgpack, &value.json, ty)
+    }
+
+    fn encode(&self, value: &Value, ty: &Type) -> Result<server::DynamicValue, CodecError> {
+        Ok(server::DynamicValue {
+            msgpack: codec::encode_msgpack(value, ty)?,
+            json: Vec::new(),
+        })
+    }
+
+    fn decode_json(&self, json: &[u8], ty: &Type) -> Result<Value, CodecError> {
+        codec::decode_json(json, ty)
+    }
+
+    fn decode_json_value(&self, json: &serde_json::Value, ty: &Type) -> Result<Value, CodecError> {
+        codec::from_json(json, ty, &AttributePath::root())
+    }
+}
+
+impl From<pb::DynamicValue> for server::DynamicValue {
+    fn from(v: pb::DynamicValue) -> Self {
+        Self {
+            msgpack: v.msgpack,
+            json: v.json,
+        }
+    }
+}
+
+impl From<server::DynamicValue> for pb::DynamicValue {
+    fn from(v: server::DynamicValue) -> Self {
+        Self {
+            msgpack: v.msgpack,
+            json: v.json,
+        }
+    }
+}
+
+impl From<pb::ResourceIdentityData> for server::ResourceIdentityData {
+    fn from(v: pb::ResourceIdentityData) -> Self {
+        Self {
+            identity_data: v.identity_data.map(Into::into),
+        }
+    }
+}
+
+impl From<server::ResourceIdentityData> for pb::ResourceIdentityData {
+    fn from(v: server::ResourceIdentityData) -> Self {
+        Self {
+            identity_data: v.identity_data.map(Into::into),
+        }
+    }
+}
+
+impl From<pb::RawState> for server::RawState {
+    fn from(v: pb::RawState) -> Self {
+        Self {
+            json: v.json,
+            flatmap: v.flatmap,
+        }
+    }
+}
+
+/// What the calling Terraform said it can handle (nothing said: nothing).
+pub fn client_capabilities(c: Option<&pb::ClientCapabilities>) -> ClientCapabilities {
+    c.map(|c| ClientCapabilities {
+        deferral_allowed: c.deferral_allowed,
+        write_only_attributes_allowed: c.write_only_attributes_allowed,
     })
+    .unwrap_or_default()
+}
+
+/// The server's capabilities as Terraform reads them.
+pub fn capabilities_to_proto(c: server::ServerCapabilities) -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: c.plan_destroy,
+        get_provider_schema_optional: c.get_provider_schema_optional,
+        move_resource_state: c.move_resource_state,
+        generate_resource_config: c.generate_resource_config,
+    }
 }
 
 // ------------------------------------------------------------------- schemas

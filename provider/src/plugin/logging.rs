@@ -4,6 +4,8 @@
 //! `@level`, `@message` and `@timestamp` (Go layout
 //! `2006-01-02T15:04:05.000000Z07:00`) becomes a structured log entry that
 //! Terraform filters with `TF_LOG_PROVIDER`. Any other line is logged raw.
+//! The fields of the spans an event is logged in (the RPC span's `tf_rpc`,
+//! `tf_req_id`, …) are on its line too, as hclog's `With` fields are.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -12,10 +14,14 @@ use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::framework::server::panic_message;
 
 /// Name logged in `@module`.
 pub const MODULE: &str = "provider.terraform-provider-nested";
@@ -73,6 +79,7 @@ pub fn hclog_timestamp(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Recorded fields of an event, or of a span (kept in its extensions).
 struct JsonFields(Map<String, Json>);
 
 impl Visit for JsonFields {
@@ -97,9 +104,37 @@ impl Visit for JsonFields {
     }
 }
 
-impl<S: Subscriber> Layer<S> for HclogLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+impl<S> Layer<S> for HclogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
         let mut fields = JsonFields(Map::new());
+        attrs.record(&mut fields);
+        span.extensions_mut().insert(fields);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(fields) = extensions.get_mut::<JsonFields>() {
+            values.record(fields);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        // Outer spans' fields first; inner spans and the event override.
+        let mut fields = JsonFields(Map::new());
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                if let Some(span_fields) = span.extensions().get::<JsonFields>() {
+                    for (k, v) in &span_fields.0 {
+                        fields.0.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
         event.record(&mut fields);
         let message = fields.0.remove("message").unwrap_or(Json::from(""));
         let mut line = Map::new();
@@ -152,17 +187,6 @@ pub fn init_from_env() {
     }));
 }
 
-/// Text of a panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +227,38 @@ mod tests {
         assert_eq!(&ts[10..11], "T");
         assert_eq!(&ts[19..20], ".");
         assert!(ts.ends_with('Z'));
+    }
+
+    #[test]
+    fn span_fields_are_on_every_line_inside_the_span() {
+        let buf = Buf::default();
+        let out: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(buf.clone()));
+        let sub = tracing_subscriber::registry()
+            .with(HclogLayer::new(out).with_filter(LevelFilter::DEBUG));
+        tracing::subscriber::with_default(sub, || {
+            let outer = tracing::error_span!("rpc", tf_rpc = "ReadResource", tf_req_id = "r-1");
+            let _outer = outer.enter();
+            tracing::debug!("in the rpc");
+            let inner = tracing::error_span!("step", tf_req_id = tracing::field::Empty, step = 2);
+            inner.record("tf_req_id", "r-2");
+            inner.in_scope(|| tracing::warn!(step = 3, "in the step"));
+            drop(_outer);
+            tracing::info!("outside");
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Json> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[0]["tf_rpc"], "ReadResource");
+        assert_eq!(lines[0]["tf_req_id"], "r-1");
+        // Inner spans and the event itself win over outer fields.
+        assert_eq!(lines[1]["tf_rpc"], "ReadResource");
+        assert_eq!(lines[1]["tf_req_id"], "r-2");
+        assert_eq!(lines[1]["step"], 3);
+        assert_eq!(lines[1]["@message"], "in the step");
+        assert!(lines[2].get("tf_rpc").is_none(), "{}", lines[2]);
     }
 
     #[test]

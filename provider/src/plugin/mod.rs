@@ -5,8 +5,10 @@ pub mod codec;
 pub mod convert;
 pub mod goplugin;
 pub mod logging;
+pub mod messages;
 pub mod server;
 pub mod service;
+pub mod span;
 pub mod tls;
 
 /// Code generated from `schemas/proto` at build time.

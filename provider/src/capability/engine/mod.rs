@@ -24,34 +24,12 @@ use serde_json::{Map, Value as Json, json};
 use super::data::{
     Agent, CapabilityData, Date, FamilyRow, ImageRow, ModeRow, PlatformRow, SandboxRow, VariantRow,
 };
-use super::kinds::{AmiFamily, PlatformKind, RuntimeKind, SandboxKind};
+use super::kinds::{AmiFamily, Architecture, PlatformKind, RuntimeKind, SandboxKind};
 use super::{CapabilityError, Version};
 
 /// Default `user.max_user_namespaces` the provider sets where it must.
 pub const DEFAULT_MAX_USER_NAMESPACES: u64 = 65536;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Architecture {
-    #[default]
-    X86_64,
-    Arm64,
-}
-
-impl Architecture {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "x86_64" => Some(Self::X86_64),
-            "arm64" => Some(Self::Arm64),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::X86_64 => "x86_64",
-            Self::Arm64 => "arm64",
-        }
-    }
-}
 
 /// A container runtime and its version, e.g. `containerd 2.1`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,9 +8,20 @@
 //!   names the instance on its tag) → adopt it and bring it to the plan;
 //! - anything else → an error naming the import command.
 
+use super::ids::launch_template_name;
 use super::inflight::{Journal, Record};
 use super::instance::{Private, TAG_INSTANCE, TAG_NODEGROUP, new_instance, token};
-use super::*;
+use super::model::NodegroupModel;
+use super::online::{all_tags, aws_diag, release_version};
+use super::read::{finish_apply, fold};
+use super::{MANAGED_BY, TAG_MANAGED_BY, TAG_SANDBOX, schema, update};
+use crate::aws::ec2::TemplateContent;
+use crate::aws::eks::{Nodegroup, NodegroupSpec};
+use crate::aws::{AwsClients, AwsError};
+use crate::config::ProviderRuntime;
+use crate::framework::{
+    ApplyRequest, ApplyResponse, Attr, AttributePath, Diagnostic, Diagnostics, Model, Value,
+};
 
 /// An apply that created nothing: no state, only the diagnostics.
 pub(super) fn failed(diagnostics: Diagnostics) -> ApplyResponse {
@@ -19,6 +30,17 @@ pub(super) fn failed(diagnostics: Diagnostics) -> ApplyResponse {
         diagnostics,
         ..Default::default()
     }
+}
+
+/// What every step of one create works with.
+struct Create<'a> {
+    rt: &'a ProviderRuntime,
+    aws: &'a AwsClients,
+    req: &'a ApplyRequest,
+    /// The resource instance's nonce.
+    instance: &'a str,
+    /// In-flight records of earlier creates of this node group.
+    leftovers: &'a [Record],
 }
 
 /// What a create found under the node group's name.
@@ -74,12 +96,15 @@ pub(super) async fn create(
     rt: &ProviderRuntime,
     aws: &AwsClients,
     req: &ApplyRequest,
+    planned: NodegroupModel,
 ) -> ApplyResponse {
     let mut diags = Diagnostics::new();
-    let mut state = req.planned_state.clone();
-    let cluster = s(&state, "cluster_name").unwrap_or_default();
-    let name = s(&state, "name").unwrap_or_default();
-    let id = format!("{cluster}:{name}");
+    let mut state = planned;
+    let (cluster, name) = (
+        state.cluster().to_string(),
+        state.nodegroup_name().to_string(),
+    );
+    let id = state.nodegroup_id();
 
     // The instance nonce made at plan; a plan from elsewhere (an older
     // provider, a bridge that drops private state) gets one now.
@@ -98,7 +123,7 @@ pub(super) async fn create(
     };
 
     // Anything plan could not know yet (the cluster's version) is settled now.
-    let version = match s(&state, "kubernetes_version") {
+    let version = match state.kubernetes_version.known().cloned() {
         Some(v) => v,
         None => match aws.find_cluster(&cluster).await {
             Ok(c) => c.version,
@@ -110,12 +135,10 @@ pub(super) async fn create(
             }
         },
     };
-    state.set_attr("kubernetes_version", Value::string(&version));
-    if state.attr("user_data").is_some_and(Value::is_unknown)
-        || state.attr("ami_type").is_some_and(Value::is_unknown)
-    {
-        match derive(&state, &version, &mut diags) {
-            Some(d) => set_derived(&mut state, &d),
+    state.kubernetes_version = Attr::Known(version.clone());
+    if state.user_data.is_unknown() || state.ami_type.is_unknown() {
+        match super::derive::derive(&state, &version, &mut diags) {
+            Some(d) => state.set_derived(&d),
             None => return failed(diags),
         }
     }
@@ -139,200 +162,308 @@ pub(super) async fn create(
         return failed(diags);
     }
     flight.save();
-    let resp = create_owned(
+    let c = Create {
         rt,
         aws,
         req,
-        state,
-        &instance,
-        &leftovers,
-        &mut flight,
-        diags,
-    )
-    .await;
+        instance: &instance,
+        leftovers: &leftovers,
+    };
+    let resp = c.create_owned(state, &mut flight, diags).await;
     flight.land();
     resp
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn create_owned(
-    rt: &ProviderRuntime,
-    aws: &AwsClients,
-    req: &ApplyRequest,
-    mut state: Value,
-    instance: &str,
-    leftovers: &[Record],
-    flight: &mut Flight<'_>,
-    mut diags: Diagnostics,
-) -> ApplyResponse {
-    let cluster = s(&state, "cluster_name").unwrap_or_default();
-    let name = s(&state, "name").unwrap_or_default();
-    let id = format!("{cluster}:{name}");
-    let version = s(&state, "kubernetes_version").unwrap_or_default();
-    let family = s(&state, "ami_family").unwrap_or_default();
-    let arch = s(&state, "architecture").unwrap_or_else(|| "x86_64".into());
-    let sandbox = s(&state, "sandbox").unwrap_or_default();
-    let mut tags = all_tags(rt, &state);
+impl Create<'_> {
+    async fn create_owned(
+        &self,
+        mut state: NodegroupModel,
+        flight: &mut Flight<'_>,
+        mut diags: Diagnostics,
+    ) -> ApplyResponse {
+        let Create {
+            rt,
+            aws,
+            req,
+            instance,
+            leftovers,
+        } = *self;
+        let (cluster, name) = (
+            state.cluster().to_string(),
+            state.nodegroup_name().to_string(),
+        );
+        let id = state.nodegroup_id();
+        let version = state
+            .kubernetes_version
+            .as_deref()
+            .unwrap_or_default()
+            .to_string();
+        let sandbox = state.sandbox.as_deref().unwrap_or_default().to_string();
+        let mut tags = all_tags(rt, &state);
 
-    // 1. The launch template this instance owns.
-    let lt_name = launch_template_name(&cluster, &name, instance);
-    let content = TemplateContent {
-        user_data: s(&state, "user_data"),
-    };
-    let (lt_id, lt_version) = match aws
-        .create_launch_template(
-            &lt_name,
-            &token(instance, &["launch-template"]),
-            &content,
-            &tags,
-            (TAG_INSTANCE, instance),
-            &[(TAG_NODEGROUP, &id)],
-        )
-        .await
-    {
-        Ok(x) => x,
-        Err(e) => {
-            diags.push(aws_diag(
-                &format!("creating EC2 Launch Template ({lt_name})"),
-                &e,
-            ));
-            return failed(diags);
-        }
-    };
-    flight.record.launch_template_id = Some(lt_id.clone());
-    flight.save();
-    // 2. The node group.
-    let release_version = match release_version(aws, &family, &version, &arch).await {
-        Ok(r) => r,
-        Err(e) => {
-            diags.push(aws_diag("Cannot resolve the node image release", &e));
-            discard_template(aws, &lt_id, &mut diags).await;
-            return failed(diags);
-        }
-    };
-    tags.insert(TAG_SANDBOX.into(), sandbox);
-    tags.insert(TAG_MANAGED_BY.into(), MANAGED_BY.into());
-    tags.insert(TAG_INSTANCE.into(), instance.to_string());
-    let spec = NodegroupSpec {
-        cluster: cluster.clone(),
-        name: name.clone(),
-        node_role: s(&state, "node_role_arn").unwrap_or_default(),
-        subnets: strings(&state, "subnet_ids"),
-        instance_types: strings(&state, "instance_types"),
-        capacity_type: s(&state, "capacity_type").unwrap_or_else(|| "ON_DEMAND".into()),
-        ami_type: s(&state, "ami_type").unwrap_or_default(),
-        version: version.clone(),
-        release_version,
-        scaling: scaling_of(&state).unwrap_or(Scaling {
-            min_size: 1,
-            max_size: 1,
-            desired_size: 1,
-        }),
-        labels: string_map(&state, "labels"),
-        taints: taints_of(&state)
-            .into_iter()
-            .map(|mut t| {
-                t.effect = crate::aws::eks::effect_to_api(&t.effect);
-                t
-            })
-            .collect(),
-        tags,
-        launch_template_id: lt_id.clone(),
-        launch_template_version: lt_version,
-        client_request_token: token(instance, &[&lt_id, "create"]),
-    };
-    let limit = timeout(&state, "create");
-    let mut stop = req.stop.clone();
-    let mut waited_for_delete = false;
-    loop {
-        // Nothing new is created once Terraform stopped or went away.
-        if req.stop.is_stopped() {
-            stopped(&mut diags, &id, &req.stop);
-            discard_template(aws, &lt_id, &mut diags).await;
-            return failed(diags);
-        }
-        match aws.create_nodegroup(&spec).await {
-            Ok(_) => break,
-            Err(e) if e.code() == Some("ResourceInUseException") => {
-                let existing = match aws.find_nodegroup(&cluster, &name).await {
-                    Ok(ng) => ng,
-                    // Gone between the two calls: try again.
-                    Err(AwsError::NotFound { .. }) => continue,
-                    Err(e) => {
-                        diags.push(aws_diag(&format!("creating EKS Node Group ({id})"), &e));
-                        discard_template(aws, &lt_id, &mut diags).await;
-                        return failed(diags);
-                    }
-                };
-                if existing.status == "DELETING" && !waited_for_delete {
-                    waited_for_delete = true;
-                    tracing::info!(node_group = %id, "a node group of this name is being deleted; waiting for it to go");
-                    if let Err(e) = aws
-                        .wait_nodegroup_deleted(&cluster, &name, limit, &mut stop)
-                        .await
-                    {
-                        diags.push(aws_diag(
-                            &format!("waiting for the old EKS Node Group ({id}) to be deleted"),
-                            &e,
-                        ));
-                        discard_template(aws, &lt_id, &mut diags).await;
-                        return failed(diags);
-                    }
-                    continue;
-                }
-                discard_template(aws, &lt_id, &mut diags).await;
-                return match classify(existing, leftovers) {
-                    Existing::Adopt(ng, owner) => {
-                        adopt(rt, aws, req, state, ng, &owner, leftovers, diags).await
-                    }
-                    Existing::Foreign(ng) => {
-                        diags.push(foreign(&id, &ng));
-                        failed(diags)
-                    }
-                };
-            }
+        // 1. The launch template this instance owns.
+        let lt_name = launch_template_name(&cluster, &name, instance);
+        let content = TemplateContent {
+            user_data: state.user_data.known().cloned(),
+        };
+        let (lt_id, lt_version) = match aws
+            .create_launch_template(
+                &lt_name,
+                &token(instance, &["launch-template"]),
+                &content,
+                &tags,
+                (TAG_INSTANCE, instance),
+                &[(TAG_NODEGROUP, &id)],
+            )
+            .await
+        {
+            Ok(x) => x,
             Err(e) => {
-                diags.push(aws_diag(&format!("creating EKS Node Group ({id})"), &e));
+                diags.push(aws_diag(
+                    &format!("creating EC2 Launch Template ({lt_name})"),
+                    &e,
+                ));
+                return failed(diags);
+            }
+        };
+        flight.record.launch_template_id = Some(lt_id.clone());
+        flight.save();
+        // 2. The node group.
+        let release_version = match release_version(aws, &state).await {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(aws_diag("Cannot resolve the node image release", &e));
                 discard_template(aws, &lt_id, &mut diags).await;
                 return failed(diags);
             }
-        }
-    }
-    // The name is ours now: templates made for it before (a create cut off
-    // before its node group existed, a node group deleted out of band) can
-    // serve nothing and would leak.
-    sweep_templates(aws, &id, &lt_id).await;
-    forget_leftovers(leftovers);
-
-    // 3. The ID is saved before waiting: a failed wait leaves a tainted
-    //    resource in state, never an orphan.
-    state.set_attr("id", Value::string(&id));
-    state.set_attr("launch_template_id", Value::string(&lt_id));
-    state.set_attr("launch_template_version", Value::int(lt_version));
-    let private = Private::with_instance(instance.to_string()).encode();
-    match aws
-        .wait_nodegroup_active(&cluster, &name, limit, &mut stop)
-        .await
-    {
-        // The wait's last DescribeNodegroup is the read after write.
-        Ok(active) => {
-            let mut resp = finish_apply(rt, aws, state, diags, Some(active)).await;
-            resp.private = private;
-            resp
-        }
-        Err(e) => {
-            diags.push(aws_diag(
-                &format!("waiting for EKS Node Group ({id}) create"),
-                &e,
-            ));
-            fill_unknowns(&mut state);
-            ApplyResponse {
-                new_state: state,
-                private,
-                diagnostics: diags,
-                ..Default::default()
+        };
+        tags.insert(TAG_SANDBOX.into(), sandbox);
+        tags.insert(TAG_MANAGED_BY.into(), MANAGED_BY.into());
+        tags.insert(TAG_INSTANCE.into(), instance.to_string());
+        let spec = NodegroupSpec {
+            cluster: cluster.clone(),
+            name: name.clone(),
+            node_role: state
+                .node_role_arn
+                .as_deref()
+                .unwrap_or_default()
+                .to_string(),
+            subnets: state.subnet_list(),
+            instance_types: state.instance_type_list(),
+            // Planned with the schema's defaults: known here.
+            capacity_type: state
+                .capacity_type
+                .as_deref()
+                .unwrap_or_default()
+                .to_string(),
+            ami_type: state.ami_type.as_deref().unwrap_or_default().to_string(),
+            version: version.clone(),
+            release_version,
+            // Planned with the schema's default 1/1/1 when left out.
+            scaling: state
+                .scaling_sizes()
+                .or_else(|| NodegroupModel::defaults().ok()?.scaling_sizes())
+                .unwrap_or_default(),
+            labels: state.label_map(),
+            taints: state
+                .taint_list()
+                .into_iter()
+                .map(|mut t| {
+                    t.effect = crate::aws::eks::effect_to_api(&t.effect);
+                    t
+                })
+                .collect(),
+            tags,
+            launch_template_id: lt_id.clone(),
+            launch_template_version: lt_version,
+            client_request_token: token(instance, &[&lt_id, "create"]),
+        };
+        let limit = state.timeout("create");
+        let mut stop = req.stop.clone();
+        let mut waited_for_delete = false;
+        loop {
+            // Nothing new is created once Terraform stopped or went away.
+            if req.stop.is_stopped() {
+                stopped(&mut diags, &id, &req.stop);
+                discard_template(aws, &lt_id, &mut diags).await;
+                return failed(diags);
+            }
+            match aws.create_nodegroup(&spec).await {
+                Ok(_) => break,
+                Err(e) if e.code() == Some("ResourceInUseException") => {
+                    let existing = match aws.find_nodegroup(&cluster, &name).await {
+                        Ok(ng) => ng,
+                        // Gone between the two calls: try again.
+                        Err(AwsError::NotFound { .. }) => continue,
+                        Err(e) => {
+                            diags.push(aws_diag(&format!("creating EKS Node Group ({id})"), &e));
+                            discard_template(aws, &lt_id, &mut diags).await;
+                            return failed(diags);
+                        }
+                    };
+                    if existing.status == "DELETING" && !waited_for_delete {
+                        waited_for_delete = true;
+                        tracing::info!(node_group = %id, "a node group of this name is being deleted; waiting for it to go");
+                        if let Err(e) = aws
+                            .wait_nodegroup_deleted(&cluster, &name, limit, &mut stop)
+                            .await
+                        {
+                            diags.push(aws_diag(
+                                &format!("waiting for the old EKS Node Group ({id}) to be deleted"),
+                                &e,
+                            ));
+                            discard_template(aws, &lt_id, &mut diags).await;
+                            return failed(diags);
+                        }
+                        continue;
+                    }
+                    discard_template(aws, &lt_id, &mut diags).await;
+                    return match classify(existing, leftovers) {
+                        Existing::Adopt(ng, owner) => self.adopt(state, ng, &owner, diags).await,
+                        Existing::Foreign(ng) => {
+                            diags.push(foreign(&id, &ng));
+                            failed(diags)
+                        }
+                    };
+                }
+                Err(e) => {
+                    diags.push(aws_diag(&format!("creating EKS Node Group ({id})"), &e));
+                    discard_template(aws, &lt_id, &mut diags).await;
+                    return failed(diags);
+                }
             }
         }
+        // The name is ours now: templates made for it before (a create cut off
+        // before its node group existed, a node group deleted out of band) can
+        // serve nothing and would leak.
+        sweep_templates(aws, &id, &lt_id).await;
+        forget_leftovers(leftovers);
+
+        // 3. The ID is saved before waiting: a failed wait leaves a tainted
+        //    resource in state, never an orphan.
+        state.id = Attr::Known(id.clone());
+        state.launch_template_id = Attr::Known(lt_id.clone());
+        state.launch_template_version = Attr::Known(lt_version);
+        let private = Private::with_instance(instance.to_string()).encode();
+        match aws
+            .wait_nodegroup_active(&cluster, &name, limit, &mut stop)
+            .await
+        {
+            // The wait's last DescribeNodegroup is the read after write.
+            Ok(active) => {
+                let mut resp = finish_apply(rt, aws, state, diags, Some(active)).await;
+                resp.private = private;
+                resp
+            }
+            Err(e) => {
+                diags.push(aws_diag(
+                    &format!("waiting for EKS Node Group ({id}) create"),
+                    &e,
+                ));
+                state.fill_unknowns();
+                ApplyResponse {
+                    new_state: state.to_value(),
+                    private,
+                    diagnostics: diags,
+                    ..Default::default()
+                }
+            }
+        }
+    }
+
+    /// The node group a create of this working directory started and never
+    /// reported: wait until it is ACTIVE, then change what differs from the
+    /// plan in place, as an update would.
+    async fn adopt(
+        &self,
+        planned: NodegroupModel,
+        ng: Nodegroup,
+        owner: &str,
+        mut diags: Diagnostics,
+    ) -> ApplyResponse {
+        let Create {
+            rt,
+            aws,
+            req,
+            leftovers,
+            ..
+        } = *self;
+        let (cluster, name) = (planned.cluster(), planned.nodegroup_name());
+        let id = planned.nodegroup_id();
+        tracing::info!(node_group = %id, instance = owner, "adopting the node group an interrupted create of this working directory made");
+        let mut stop = req.stop.clone();
+        let ng = if ng.status == "ACTIVE" {
+            ng
+        } else {
+            match aws
+                .wait_nodegroup_active(cluster, name, planned.timeout("create"), &mut stop)
+                .await
+            {
+                Ok(ng) => ng,
+                Err(e) => {
+                    diags.push(aws_diag(
+                        &format!(
+                            "waiting for EKS Node Group ({id}), left by an interrupted create"
+                        ),
+                        &e,
+                    ));
+                    return failed(diags);
+                }
+            }
+        };
+        if let Some(lt) = &ng.launch_template_id {
+            sweep_templates(aws, &id, lt).await;
+        }
+        forget_leftovers(leftovers);
+        // What AWS has, in the shape of the planned state.
+        let mut prior = match fold(aws, rt, planned.clone(), &ng).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(aws_diag("reading the adopted node group", &e));
+                return failed(diags);
+            }
+        };
+        prior.fill_unknowns();
+        let (planned_v, prior_v) = (planned.to_value(), prior.to_value());
+        let mismatch: Vec<&str> = schema::REPLACE_ON_CHANGE
+            .iter()
+            .copied()
+            .filter(|k| {
+                let p = planned_v
+                    .attr(k)
+                    .filter(|v| v.is_wholly_known() && !v.is_null());
+                p.is_some() && p != prior_v.attr(k)
+            })
+            .collect();
+        if !mismatch.is_empty() {
+            diags.push(Diagnostic::error(
+            "Node group left by an interrupted create differs",
+            format!(
+                "EKS Node Group {id} was created by an earlier apply of this configuration that was interrupted, but its {} differ from the configuration and cannot change in place. Import it (`terraform import <address> {id}`) and let the next plan replace it, or delete it.",
+                mismatch.join(", ")
+            ),
+        ));
+            return failed(diags);
+        }
+        let private = Private::with_instance(owner.to_string()).encode();
+        let adopted = ApplyRequest {
+            prior_state: prior_v,
+            planned_state: planned_v,
+            config: req.config.clone(),
+            planned_private: private.clone(),
+            planned_identity: None,
+            provider: req.provider.clone(),
+            stop: req.stop.clone(),
+        };
+        let mut resp = update::update(rt, aws, &adopted, &prior, planned).await;
+        resp.diagnostics.0.splice(0..0, diags.0);
+        // The object exists: whatever the update did, it stays in state
+        // (tainted on error) rather than being lost.
+        if resp.new_state.is_null() {
+            resp.new_state = adopted.prior_state;
+        }
+        resp.private = private;
+        resp
     }
 }
 
@@ -395,94 +526,4 @@ async fn sweep_templates(aws: &AwsClients, id: &str, keep: &str) {
             tracing::warn!(node_group = %id, error = %e, "cannot list leftover launch templates")
         }
     }
-}
-
-/// The node group a create of this working directory started and never
-/// reported: wait until it is ACTIVE, then change what differs from the
-/// plan in place, as an update would.
-#[allow(clippy::too_many_arguments)]
-async fn adopt(
-    rt: &ProviderRuntime,
-    aws: &AwsClients,
-    req: &ApplyRequest,
-    planned: Value,
-    ng: Nodegroup,
-    owner: &str,
-    leftovers: &[Record],
-    mut diags: Diagnostics,
-) -> ApplyResponse {
-    let cluster = s(&planned, "cluster_name").unwrap_or_default();
-    let name = s(&planned, "name").unwrap_or_default();
-    let id = format!("{cluster}:{name}");
-    tracing::info!(node_group = %id, instance = owner, "adopting the node group an interrupted create of this working directory made");
-    let mut stop = req.stop.clone();
-    let ng = if ng.status == "ACTIVE" {
-        ng
-    } else {
-        match aws
-            .wait_nodegroup_active(&cluster, &name, timeout(&planned, "create"), &mut stop)
-            .await
-        {
-            Ok(ng) => ng,
-            Err(e) => {
-                diags.push(aws_diag(
-                    &format!("waiting for EKS Node Group ({id}), left by an interrupted create"),
-                    &e,
-                ));
-                return failed(diags);
-            }
-        }
-    };
-    if let Some(lt) = &ng.launch_template_id {
-        sweep_templates(aws, &id, lt).await;
-    }
-    forget_leftovers(leftovers);
-    // What AWS has, in the shape of the planned state.
-    let mut prior = match fold(aws, rt, planned.clone(), &ng).await {
-        Ok(p) => p,
-        Err(e) => {
-            diags.push(aws_diag("reading the adopted node group", &e));
-            return failed(diags);
-        }
-    };
-    fill_unknowns(&mut prior);
-    let mismatch: Vec<&str> = schema::REPLACE_ON_CHANGE
-        .iter()
-        .copied()
-        .filter(|k| {
-            let p = planned
-                .attr(k)
-                .filter(|v| v.is_wholly_known() && !v.is_null());
-            p.is_some() && p != prior.attr(k)
-        })
-        .collect();
-    if !mismatch.is_empty() {
-        diags.push(Diagnostic::error(
-            "Node group left by an interrupted create differs",
-            format!(
-                "EKS Node Group {id} was created by an earlier apply of this configuration that was interrupted, but its {} differ from the configuration and cannot change in place. Import it (`terraform import <address> {id}`) and let the next plan replace it, or delete it.",
-                mismatch.join(", ")
-            ),
-        ));
-        return failed(diags);
-    }
-    let private = Private::with_instance(owner.to_string()).encode();
-    let adopted = ApplyRequest {
-        prior_state: prior,
-        planned_state: planned,
-        config: req.config.clone(),
-        planned_private: private.clone(),
-        planned_identity: None,
-        provider: req.provider.clone(),
-        stop: req.stop.clone(),
-    };
-    let mut resp = update::update(rt, aws, &adopted).await;
-    resp.diagnostics.0.splice(0..0, diags.0);
-    // The object exists: whatever the update did, it stays in state
-    // (tainted on error) rather than being lost.
-    if resp.new_state.is_null() {
-        resp.new_state = adopted.prior_state;
-    }
-    resp.private = private;
-    resp
 }

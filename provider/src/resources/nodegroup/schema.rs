@@ -1,8 +1,8 @@
 //! The `nested_nodegroup` schema and its identity schema.
 
-use crate::capability::SANDBOXES;
-use crate::data_sources::capability::{AMI_FAMILIES, ARCHITECTURES};
-use crate::framework::{Attribute, Nesting, Schema, Type};
+use crate::capability::engine::DEFAULT_MAX_USER_NAMESPACES;
+use crate::capability::{AmiFamily, Architecture, SANDBOXES};
+use crate::framework::{Attribute, Nesting, Schema, Type, Value};
 
 /// Attributes whose change replaces the node group (EKS cannot change them
 /// in place).
@@ -68,7 +68,7 @@ pub fn schema() -> Schema {
         Attribute::string("ami_family")
             .optional()
             .computed()
-            .one_of(&AMI_FAMILIES)
+            .one_of(AmiFamily::NAMES)
             .requires_replace()
             .description(
                 "`bottlerocket`, `al2023` or `al2`. When omitted the provider picks the first \
@@ -82,8 +82,8 @@ pub fn schema() -> Schema {
     ))
     .attribute(
         Attribute::string("architecture")
-            .default_value("x86_64")
-            .one_of(&ARCHITECTURES)
+            .default_value(Architecture::default().as_str())
+            .one_of(Architecture::NAMES)
             .requires_replace()
             .description("`x86_64` (default) or `arm64`."),
     )
@@ -114,8 +114,9 @@ pub fn schema() -> Schema {
                 ),
             ],
         )
-        .optional()
-        .computed()
+        .default_value(Value::object(
+            ["min_size", "max_size", "desired_size"].map(|k| (k, Value::int(1))),
+        ))
         .description("Node counts. Defaults to 1/1/1. Changes apply in place."),
     )
     .attribute(Attribute::bool("manage_desired_size").default_value(true).description(
@@ -155,7 +156,7 @@ pub fn schema() -> Schema {
     ))
     .attribute(
         Attribute::number("max_user_namespaces")
-            .default_value(65536)
+            .default_value(DEFAULT_MAX_USER_NAMESPACES as i64)
             .description(
                 "Value for `user.max_user_namespaces` where the image ships 0 (Bottlerocket) \
                  and the sandbox needs user namespaces. Defaults to 65536.",

@@ -1,41 +1,59 @@
 //! Update in place: a new launch template version and/or Kubernetes
 //! version, then labels, taints and scaling, then tags.
 
+use super::changes::map_changes;
 use super::instance::call_token;
-use super::*;
+use super::model::NodegroupModel;
+use super::online::{all_tags, aws_diag, release_version};
+use super::read::finish_apply;
+use crate::aws::AwsClients;
+use crate::aws::ec2::TemplateContent;
+use crate::aws::eks::{ConfigUpdate, Taint};
+use crate::config::ProviderRuntime;
+use crate::framework::{ApplyRequest, ApplyResponse, Attr, Diagnostics};
 
 pub(super) async fn update(
     rt: &ProviderRuntime,
     aws: &AwsClients,
     req: &ApplyRequest,
+    prior: &NodegroupModel,
+    mut state: NodegroupModel,
 ) -> ApplyResponse {
     let mut diags = Diagnostics::new();
-    let prior = &req.prior_state;
-    let mut state = req.planned_state.clone();
-    let cluster = s(&state, "cluster_name").unwrap_or_default();
-    let name = s(&state, "name").unwrap_or_default();
-    let id = format!("{cluster}:{name}");
+    let (cluster, name) = (
+        state.cluster().to_string(),
+        state.nodegroup_name().to_string(),
+    );
+    let id = state.nodegroup_id();
     let mut stop = req.stop.clone();
-    let limit = timeout(&state, "update");
-    let fail = |mut diags: Diagnostics, e: &AwsError, what: &str, prior: &Value| {
+    let limit = state.timeout("update");
+    let fail = |mut diags: Diagnostics, e: &crate::aws::AwsError, what: &str| {
         diags.push(aws_diag(&format!("{what} EKS Node Group ({id})"), e));
         ApplyResponse {
-            new_state: prior.clone(),
+            new_state: req.prior_state.clone(),
             diagnostics: diags,
             ..Default::default()
         }
     };
 
     // Version phase: new launch template version and/or Kubernetes version.
-    let version = s(&state, "kubernetes_version").unwrap_or_default();
-    let version_changes = s(prior, "kubernetes_version").as_deref() != Some(version.as_str());
-    let template_changes = prior.attr("user_data") != state.attr("user_data");
+    let version = state
+        .kubernetes_version
+        .as_deref()
+        .unwrap_or_default()
+        .to_string();
+    let version_changes = prior.kubernetes_version.as_deref() != Some(version.as_str());
+    let template_changes = prior.user_data != state.user_data;
     if version_changes || template_changes {
-        let lt_id = s(prior, "launch_template_id").unwrap_or_default();
-        let mut lt_version = int(prior, "launch_template_version").unwrap_or(1);
+        let lt_id = prior
+            .launch_template_id
+            .as_deref()
+            .unwrap_or_default()
+            .to_string();
+        let mut lt_version = prior.launch_template_version.known().copied().unwrap_or(1);
         if template_changes {
             let content = TemplateContent {
-                user_data: s(&state, "user_data"),
+                user_data: state.user_data.known().cloned(),
             };
             let t = call_token(&[&id, &lt_id, "template-version"]);
             match aws
@@ -43,15 +61,13 @@ pub(super) async fn update(
                 .await
             {
                 Ok(v) => lt_version = v,
-                Err(e) => return fail(diags, &e, "creating a launch template version for", prior),
+                Err(e) => return fail(diags, &e, "creating a launch template version for"),
             }
         }
         let release = if version_changes {
-            let family = s(&state, "ami_family").unwrap_or_default();
-            let arch = s(&state, "architecture").unwrap_or_else(|| "x86_64".into());
-            match release_version(aws, &family, &version, &arch).await {
+            match release_version(aws, &state).await {
                 Ok(r) => r,
-                Err(e) => return fail(diags, &e, "resolving the node image release for", prior),
+                Err(e) => return fail(diags, &e, "resolving the node image release for"),
             }
         } else {
             None
@@ -69,7 +85,7 @@ pub(super) async fn update(
             .await
         {
             Ok(u) => u,
-            Err(e) => return fail(diags, &e, "updating the version of", prior),
+            Err(e) => return fail(diags, &e, "updating the version of"),
         };
         if let Err(e) = aws
             .wait_update_successful(&cluster, &name, &update_id, limit, &mut stop)
@@ -80,17 +96,16 @@ pub(super) async fn update(
                 &e,
             ));
         }
-        state.set_attr("launch_template_version", Value::int(lt_version));
+        state.launch_template_version = Attr::Known(lt_version);
     }
 
     // Config phase: labels, taints, scaling.
-    let (add_labels, remove_labels) =
-        map_changes(&string_map(prior, "labels"), &string_map(&state, "labels"));
+    let (add_labels, remove_labels) = map_changes(&prior.label_map(), &state.label_map());
     let to_api = |t: &Taint| Taint {
         effect: crate::aws::eks::effect_to_api(&t.effect),
         ..t.clone()
     };
-    let (old_taints, new_taints) = (taints_of(prior), taints_of(&state));
+    let (old_taints, new_taints) = (prior.taint_list(), state.taint_list());
     let add_taints: Vec<Taint> = new_taints
         .iter()
         .filter(|t| !old_taints.contains(t))
@@ -105,28 +120,21 @@ pub(super) async fn update(
         })
         .map(to_api)
         .collect();
-    let scaling = scaling_of(&state).filter(|sc| Some(*sc) != scaling_of(prior));
-    if !diags.has_errors()
-        && (!add_labels.is_empty()
-            || !remove_labels.is_empty()
-            || !add_taints.is_empty()
-            || !remove_taints.is_empty()
-            || scaling.is_some())
-    {
-        let t = call_token(&[&id, "config"]);
-        match aws
-            .update_nodegroup_config(
-                &cluster,
-                &name,
-                &add_labels,
-                &remove_labels,
-                &add_taints,
-                &remove_taints,
-                scaling,
-                &t,
-            )
-            .await
-        {
+    let token = call_token(&[&id, "config"]);
+    let change = ConfigUpdate {
+        cluster: &cluster,
+        name: &name,
+        add_labels: &add_labels,
+        remove_labels: &remove_labels,
+        add_taints: &add_taints,
+        remove_taints: &remove_taints,
+        scaling: state
+            .scaling_sizes()
+            .filter(|sc| Some(*sc) != prior.scaling_sizes()),
+        token: &token,
+    };
+    if !diags.has_errors() && !change.is_empty() {
+        match aws.update_nodegroup_config(&change).await {
             Ok(update_id) => {
                 if let Err(e) = aws
                     .wait_update_successful(&cluster, &name, &update_id, limit, &mut stop)
@@ -146,12 +154,12 @@ pub(super) async fn update(
     }
 
     // Tags.
-    let arn = s(prior, "arn").unwrap_or_default();
+    let arn = prior.arn.as_deref().unwrap_or_default();
     let (set, unset) = map_changes(&all_tags(rt, prior), &all_tags(rt, &state));
-    if let Err(e) = aws.tag_resource(&arn, &set).await {
+    if let Err(e) = aws.tag_resource(arn, &set).await {
         diags.push(aws_diag("tagging the node group", &e));
     }
-    if let Err(e) = aws.untag_resource(&arn, &unset).await {
+    if let Err(e) = aws.untag_resource(arn, &unset).await {
         diags.push(aws_diag("untagging the node group", &e));
     }
     finish_apply(rt, aws, state, diags, None).await

@@ -1,0 +1,206 @@
+//! What the engine and the renderers derive from a (planned) node group:
+//! the capability decision, the user data, the pod outputs and the probe
+//! Job. Findings become diagnostics at this resource's attributes.
+
+use std::collections::BTreeMap;
+
+use super::model::NodegroupModel;
+use super::validate;
+use crate::capability::{CapabilityData, Decision, Field, Input, decide};
+use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics, Model};
+use crate::outputs;
+use crate::render::{UserDataOptions, probe};
+
+/// The label EKS puts on every node of a managed node group.
+const EKS_NODEGROUP_LABEL: &str = "eks.amazonaws.com/nodegroup";
+
+/// The resource's attribute for a finding: the data source's inputs that
+/// the resource has map to themselves; the platform is fixed (`eks`), so
+/// its findings belong to `sandbox`.
+fn field_path(f: Field) -> AttributePath {
+    match f {
+        Field::AmiFamily => AttributePath::attr("ami_family"),
+        Field::KubernetesVersion => AttributePath::attr("kubernetes_version"),
+        Field::Architecture => AttributePath::attr("architecture"),
+        Field::RunAsRoot => AttributePath::attr("run_as_root"),
+        Field::IdsPerPod => AttributePath::attr("ids_per_pod"),
+        _ => AttributePath::attr("sandbox"),
+    }
+}
+
+/// The capability decision and rendered user data for a (planned) state.
+pub struct Derived {
+    pub decision: Decision,
+    pub user_data: Option<String>,
+}
+
+/// The engine's input for the node group: platform `eks`, the resource's
+/// inputs (validated at plan: whole numbers in range).
+fn input(m: &NodegroupModel, kubernetes: crate::capability::Version) -> Input {
+    let mut input = Input::new(m.sandbox.as_deref().unwrap_or_default(), "eks");
+    input.ami_family = m.ami_family.known().cloned();
+    input.architecture = m.arch();
+    input.kubernetes_version = Some(kubernetes);
+    if let Some(n) = m
+        .max_user_namespaces
+        .known()
+        .and_then(|n| u64::try_from(*n).ok())
+    {
+        input.max_user_namespaces = n;
+    }
+    input.ids_per_pod = m.ids_per_pod.known().and_then(|n| u64::try_from(*n).ok());
+    input.run_as_root = m.run_as_root.known().copied().unwrap_or_default();
+    input
+}
+
+pub fn derive(
+    m: &NodegroupModel,
+    kubernetes_version: &str,
+    diags: &mut Diagnostics,
+) -> Option<Derived> {
+    let data = match CapabilityData::embedded() {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Provider capability data is invalid",
+                e.to_string(),
+            ));
+            return None;
+        }
+    };
+    let version = match crate::validate::version::kubernetes_minor(kubernetes_version) {
+        Ok(v) => v,
+        Err(e) => {
+            diags.error_at(
+                AttributePath::attr("kubernetes_version"),
+                "Invalid kubernetes_version",
+                format!("{e}."),
+            );
+            return None;
+        }
+    };
+    let decision = match decide(data, &input(m, version)) {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Provider capability data is invalid",
+                e.to_string(),
+            ));
+            return None;
+        }
+    };
+    outputs::findings_to_diagnostics(&decision, field_path, diags);
+    if decision.has_errors() {
+        return None;
+    }
+    let opts = UserDataOptions {
+        user: m.bootstrap_extra_settings.as_deref(),
+        custom_ami: None,
+    };
+    let bootstrap = AttributePath::attr("bootstrap_extra_settings");
+    match crate::family::user_data(data, &decision, &opts) {
+        Ok(user_data) => {
+            if let Some(Err(e)) = user_data.as_deref().map(validate::user_data_size) {
+                diags.error_at(bootstrap, "User data too large", e);
+                return None;
+            }
+            Some(Derived {
+                decision,
+                user_data,
+            })
+        }
+        Err(e) => {
+            diags.error_at(
+                bootstrap,
+                "Bootstrap settings cannot be used",
+                e.to_string(),
+            );
+            None
+        }
+    }
+}
+
+impl NodegroupModel {
+    /// Write the decision's outputs (the pod outputs through the one
+    /// writer every schema shares).
+    pub fn set_derived(&mut self, d: &Derived) {
+        let dec = &d.decision;
+        let mut v = self.to_value();
+        outputs::write_pod_outputs(&mut v, dec);
+        if let Ok(m) = NodegroupModel::from_value(&v) {
+            *self = m;
+        }
+        self.ami_family = dec.ami_family.map(|f| f.to_string()).into();
+        self.kernel_version = dec.kernel_version.map(|v| v.to_string()).into();
+        self.user_data = d.user_data.clone().into();
+        self.probe_manifest = self.probe_manifest_for(dec);
+    }
+
+    /// Every derived attribute unknown (their inputs are not yet known); a
+    /// family already chosen stays.
+    pub fn unknown_derived(&mut self) {
+        if self.ami_family.is_null() {
+            self.ami_family = Attr::Unknown;
+        }
+        self.ami_type = Attr::Unknown;
+        self.kernel_version = Attr::Unknown;
+        self.kernel_floor = Attr::Unknown;
+        self.user_data = Attr::Unknown;
+        self.pod_security_context = Attr::Unknown;
+        self.container_security_context = Attr::Unknown;
+        self.runtime_args = Attr::Unknown;
+        self.warnings = Attr::Unknown;
+        self.image_needs = Attr::Unknown;
+        self.pod_security_level = Attr::Unknown;
+        self.pod_spec = Attr::Unknown;
+        self.probe_manifest = Attr::Unknown;
+    }
+
+    /// The derived attributes but `user_data` (which AWS holds) of `self`,
+    /// put onto `read` (a read knows only what AWS reports).
+    pub fn keep_derived(&self, read: &mut NodegroupModel) {
+        read.ami_family = self.ami_family.clone();
+        read.ami_type = self.ami_type.clone();
+        read.kernel_version = self.kernel_version.clone();
+        read.kernel_floor = self.kernel_floor.clone();
+        read.pod_security_context = self.pod_security_context.clone();
+        read.container_security_context = self.container_security_context.clone();
+        read.runtime_args = self.runtime_args.clone();
+        read.warnings = self.warnings.clone();
+        read.image_needs = self.image_needs.clone();
+        read.pod_security_level = self.pod_security_level.clone();
+        read.pod_spec = self.pod_spec.clone();
+        read.probe_manifest = self.probe_manifest.clone();
+    }
+
+    /// The probe Job for this pool: scheduled by EKS's own node group
+    /// label, tolerating the pool's taints. Unknown while those are.
+    fn probe_manifest_for(&self, dec: &Decision) -> Attr<String> {
+        use crate::framework::model::Field as _;
+        if !(self.name.wholly_known()
+            && self.taints.wholly_known()
+            && self.probe_image.wholly_known()
+            && self.probe_namespace.wholly_known())
+        {
+            return Attr::Unknown;
+        }
+        let name = self.nodegroup_name();
+        let placement = outputs::ProbePlacement {
+            name,
+            sandbox: self.sandbox.as_deref().unwrap_or_default(),
+            image: self.probe_image.as_deref(),
+            namespace: self.probe_namespace.as_deref(),
+            node_selector: BTreeMap::from([(EKS_NODEGROUP_LABEL.to_string(), name.to_string())]),
+            tolerations: self
+                .taint_list()
+                .into_iter()
+                .map(|t| probe::Toleration {
+                    key: t.key,
+                    value: (!t.value.is_empty()).then_some(t.value),
+                    effect: t.effect,
+                })
+                .collect(),
+        };
+        Attr::Known(outputs::probe_manifest(dec, &placement))
+    }
+}

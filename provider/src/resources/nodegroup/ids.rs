@@ -1,0 +1,85 @@
+//! Identifiers: the import ID, and whether identifiers in a state could
+//! name anything in AWS (a state must always be destroyable).
+
+use crate::framework::Diagnostic;
+
+/// `cluster_name:name` from an import ID.
+pub fn parse_import_id(id: &str) -> Result<(String, String), Diagnostic> {
+    match id.split_once(':') {
+        Some((c, n)) if !c.is_empty() && !n.is_empty() && !n.contains(':') => {
+            Ok((c.to_string(), n.to_string()))
+        }
+        _ => Err(Diagnostic::error(
+            "Invalid import ID",
+            format!("{id:?} is not `cluster_name:name`, e.g. `prod:agents`."),
+        )),
+    }
+}
+
+/// Whether a node group with these identifiers could exist in EKS.
+pub fn identifiers_possible(cluster: &str, name: &str) -> bool {
+    crate::validate::Limits::embedded().is_ok_and(|l| {
+        crate::validate::aws::cluster_name(cluster, l).is_ok()
+            && crate::validate::aws::nodegroup_name(name, l).is_ok()
+    })
+}
+
+/// `lt-` and hexadecimal digits: anything else was never a template.
+pub fn is_launch_template_id(id: &str) -> bool {
+    id.strip_prefix("lt-")
+        .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The launch template's name: unique per resource instance (the nonce's
+/// first 12 digits end it), so two instances never meet on one template.
+/// Truncated to EC2's limit, keeping the suffix.
+pub fn launch_template_name(cluster: &str, name: &str, instance: &str) -> String {
+    let suffix = format!("-{}", &instance[..instance.len().min(12)]);
+    let max = crate::validate::Limits::embedded()
+        .map_or(128, |l| l.ec2.launch_template_name.max as usize);
+    let head: String = format!("nested-{cluster}-{name}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "()./_-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(max.saturating_sub(suffix.len()))
+        .collect();
+    head + &suffix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launch_template_names_are_valid() {
+        let i = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            launch_template_name("prod", "agents", i),
+            "nested-prod-agents-0123456789ab"
+        );
+        assert_eq!(
+            launch_template_name("a b", "c:d", i),
+            "nested-a-b-c-d-0123456789ab"
+        );
+        // Long names keep the instance suffix within EC2's 128 characters.
+        let long = launch_template_name(&"c".repeat(100), &"n".repeat(63), i);
+        assert_eq!(long.len(), 128);
+        assert!(long.ends_with("-0123456789ab"));
+    }
+
+    #[test]
+    fn import_ids_are_cluster_colon_name() {
+        assert_eq!(
+            parse_import_id("prod:agents").unwrap(),
+            ("prod".to_string(), "agents".to_string())
+        );
+        for bad in ["prod", ":agents", "prod:", "a:b:c"] {
+            assert!(parse_import_id(bad).is_err(), "{bad}");
+        }
+    }
+}

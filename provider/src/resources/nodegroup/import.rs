@@ -1,0 +1,160 @@
+//! Import by ID (`cluster_name:name`) or identity: only node groups that
+//! `nested_nodegroup` created (they carry its tags); the import takes over
+//! the resource instance that created the group.
+
+use super::TAG_SANDBOX;
+use super::ids::parse_import_id;
+use super::instance;
+use super::model::{IdentityModel, NodegroupModel};
+use super::online::{aws_diag, online};
+use super::read::{fold, identity};
+use crate::aws::AwsClients;
+use crate::capability::{AmiFamily, CapabilityData};
+use crate::framework::{
+    Attr, Diagnostic, Diagnostics, ImportRequest, ImportResponse, ImportedResource, Model, Severity,
+};
+
+/// The node group an import names.
+fn target(req: &ImportRequest) -> Result<(String, String, Option<IdentityModel>), Diagnostic> {
+    let identity = match &req.identity {
+        Some(v) => Some(IdentityModel::from_value(v).map_err(|d| {
+            d.0.into_iter().next().unwrap_or_else(|| {
+                Diagnostic::error("Invalid identity", "The identity does not fit its schema.")
+            })
+        })?),
+        None => None,
+    };
+    if !req.id.is_empty() {
+        let (c, n) = parse_import_id(&req.id)?;
+        return Ok((c, n, identity));
+    }
+    match identity {
+        Some(i) => Ok((
+            i.cluster_name.as_deref().unwrap_or_default().to_string(),
+            i.name.as_deref().unwrap_or_default().to_string(),
+            Some(i),
+        )),
+        None => Err(Diagnostic::error(
+            "Nothing to import",
+            "Give an ID `cluster_name:name` or an identity.",
+        )),
+    }
+}
+
+pub(super) async fn import(req: ImportRequest) -> ImportResponse {
+    match import_one(&req).await {
+        Ok(resp) => resp,
+        Err(d) => ImportResponse {
+            diagnostics: d.into(),
+            ..Default::default()
+        },
+    }
+}
+
+async fn import_one(req: &ImportRequest) -> Result<ImportResponse, Diagnostic> {
+    let (cluster, name, wanted) = target(req)?;
+    let (rt, aws) = online(&req.provider, "import").await?;
+    // An identity naming another region than the provider's would import a
+    // same-named node group from the wrong place.
+    if let Some(region) = wanted.as_ref().and_then(|i| i.region.known())
+        && *region != aws.region
+    {
+        return Err(Diagnostic::error(
+            "Identity is for another region",
+            format!(
+                "The identity names region {region:?}, but this provider works in {:?}. \
+                 Import with a provider configured for {region:?} (an aliased provider \
+                 block and `provider` in the import block).",
+                aws.region
+            ),
+        ));
+    }
+    let ng = aws
+        .find_nodegroup(&cluster, &name)
+        .await
+        .map_err(|e| aws_diag(&format!("importing EKS Node Group ({cluster}:{name})"), &e))?;
+    if let Some(wanted) = wanted.as_ref().and_then(|i| i.account_id.known())
+        && let Some(found) = AwsClients::account_from_arn(&ng.arn)
+        && wanted != found
+    {
+        return Err(Diagnostic::error(
+            "Identity is for another account",
+            format!(
+                "The identity names account {wanted}, but the credentials reach account \
+                 {found}. Import with credentials for account {wanted}."
+            ),
+        ));
+    }
+    let Some(sandbox) = ng.tags.get(TAG_SANDBOX).cloned() else {
+        return Err(Diagnostic::error(
+            "Not a nested node group",
+            format!(
+                "EKS Node Group ({cluster}:{name}) has no {TAG_SANDBOX} tag: only node groups created by nested_nodegroup can be imported."
+            ),
+        ));
+    };
+    let known = CapabilityData::embedded()
+        .ok()
+        .and_then(|data| crate::family::from_ami_type(data, &ng.ami_type));
+    let Some((family, arch)) = known else {
+        return Err(Diagnostic::error(
+            "Unknown AMI type",
+            format!(
+                "EKS Node Group ({cluster}:{name}) has amiType {:?}, which is not one nested_nodegroup creates (families: {}).",
+                ng.ami_type,
+                AmiFamily::NAMES.join(", ")
+            ),
+        ));
+    };
+    // The schema's defaults for what AWS cannot tell (run_as_root,
+    // max_user_namespaces, manage_desired_size, …).
+    let mut m = NodegroupModel::defaults().map_err(|d| {
+        d.0.into_iter().next().unwrap_or_else(|| {
+            Diagnostic::error(
+                "Cannot import",
+                "The schema's defaults do not fit its model; this is a bug.",
+            )
+        })
+    })?;
+    m.cluster_name = Attr::Known(cluster.clone());
+    m.name = Attr::Known(name.clone());
+    m.sandbox = Attr::Known(sandbox);
+    m.ami_family = Attr::Known(family.to_string());
+    m.architecture = Attr::Known(arch.to_string());
+    // Scaling is what AWS reports, not the default.
+    m.scaling = Attr::Null;
+    let mut m = fold(&aws, &rt, m, &ng)
+        .await
+        .map_err(|e| aws_diag("reading the imported node group", &e))?;
+    // The import takes over the instance that created the node group.
+    let private = ng
+        .tags
+        .get(instance::TAG_INSTANCE)
+        .map(|i| instance::Private::with_instance(i.clone()))
+        .unwrap_or_default()
+        .encode();
+    // Outputs the engine derives follow from the imported inputs; the user
+    // data stays what the launch template holds.
+    let mut diags = Diagnostics::new();
+    let imported_user_data = m.user_data.clone();
+    let version = m
+        .kubernetes_version
+        .as_deref()
+        .unwrap_or_default()
+        .to_string();
+    if let Some(d) = super::derive::derive(&m, &version, &mut diags) {
+        m.set_derived(&d);
+    }
+    m.user_data = imported_user_data;
+    m.fill_unknowns();
+    let identity = identity(&aws, &m).await;
+    diags.0.retain(|d| d.severity == Severity::Error);
+    Ok(ImportResponse {
+        imported: vec![ImportedResource {
+            state: m.to_value(),
+            private,
+            identity,
+        }],
+        diagnostics: diags,
+    })
+}

@@ -1,0 +1,336 @@
+//! Plan: validate every input, fill defaults and the cluster's version,
+//! derive the decision and user data, and say what changes in place and
+//! what replaces the node group.
+
+use super::model::{NodegroupModel, nodegroup_id, scaling_model};
+use super::online::{aws_diag, runtime};
+use super::{claims, instance, schema, validate};
+use crate::aws::eks::Scaling;
+use crate::config::ProviderRuntime;
+use crate::framework::model::Field as _;
+use crate::framework::{
+    Attr, AttributePath, Diagnostic, Diagnostics, Model, PlanRequest, PlanResponse,
+};
+
+pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
+    let mut diags = Diagnostics::new();
+    let rt = runtime(&req.provider);
+    let unchanged = |diagnostics| PlanResponse {
+        planned_state: req.proposed_new_state.clone(),
+        planned_private: req.prior_private.clone(),
+        planned_identity: req.prior_identity.clone(),
+        diagnostics,
+        ..Default::default()
+    };
+
+    // Every value to the rules of the API it goes to, before anything else:
+    // a plan built on a value AWS would refuse is worse than no plan.
+    validate::config(&req.config, &mut diags);
+    if let Some(rt) = &rt {
+        validate::tag_total(&req.config, &rt.config.default_tags, &mut diags);
+    }
+    if diags.has_errors() {
+        return unchanged(diags);
+    }
+    // Defaults the schema declares (architecture, capacity_type, scaling, …).
+    let models = (
+        NodegroupModel::from_value(&req.config),
+        NodegroupModel::from_optional(&req.prior_state),
+        NodegroupModel::from_state(&req.proposed_new_state),
+    );
+    let (config, prior, mut planned) = match models {
+        (Ok(c), Ok(p), Ok(n)) => (c, p, n),
+        (c, p, n) => {
+            for e in [c.err(), p.err(), n.err()].into_iter().flatten() {
+                diags.extend(e);
+            }
+            return unchanged(diags);
+        }
+    };
+    let creating = prior.is_none();
+
+    // Keep the family chosen at create when the config leaves it open, so a
+    // change of preference never replaces a running node group.
+    if let Some(p) = &prior
+        && config.ami_family.is_null()
+    {
+        planned.ami_family = p.ami_family.clone();
+    }
+    planned.id = match (planned.cluster_name.known(), planned.name.known()) {
+        (Some(c), Some(n)) => Attr::Known(nodegroup_id(c, n)),
+        _ => Attr::Unknown,
+    };
+
+    let version =
+        kubernetes_version(&config, prior.as_ref(), &planned, rt.as_deref(), &mut diags).await;
+    planned.kubernetes_version = version.clone().map_or(Attr::Unknown, Attr::Known);
+
+    let inputs_known = planned.sandbox.wholly_known()
+        && planned.name.wholly_known()
+        && planned.taints.wholly_known()
+        && planned.probe_image.wholly_known()
+        && planned.ami_family.wholly_known()
+        && planned.architecture.wholly_known()
+        && planned.max_user_namespaces.wholly_known()
+        && planned.bootstrap_extra_settings.wholly_known()
+        && planned.run_as_root.wholly_known()
+        && planned.ids_per_pod.wholly_known()
+        && planned.probe_namespace.wholly_known();
+    match version.as_deref().filter(|_| inputs_known) {
+        Some(v) => {
+            if let Some(d) = super::derive::derive(&planned, v, &mut diags) {
+                planned.set_derived(&d);
+            }
+        }
+        None => planned.unknown_derived(),
+    }
+
+    plan_scaling(&config, prior.as_ref(), &mut planned, &mut diags);
+    plan_computed(&config, prior.as_ref(), &mut planned);
+
+    // Replacement where EKS cannot change the value in place.
+    let mut requires_replace = Vec::new();
+    if let Some(p) = &prior {
+        let (before, after) = (p.to_value(), planned.to_value());
+        for k in schema::REPLACE_ON_CHANGE {
+            let (a, b) = (before.attr(k), after.attr(k));
+            if b.is_some_and(|b| b.is_wholly_known()) && a != b {
+                requires_replace.push(AttributePath::attr(k));
+            }
+        }
+    }
+
+    // One resource instance, one node group: a create gets its own nonce,
+    // and a second create of the same node group in this plan is refused.
+    let planned_private = if creating {
+        plan_instance(
+            rt.as_deref(),
+            planned.cluster_name.as_deref(),
+            planned.name.as_deref(),
+            &mut diags,
+        )
+    } else {
+        req.prior_private.clone()
+    };
+
+    PlanResponse {
+        planned_state: planned.to_value(),
+        requires_replace,
+        planned_private,
+        // Identity values must be known: keep the prior one; apply sets it.
+        planned_identity: req.prior_identity.clone(),
+        diagnostics: diags,
+    }
+}
+
+/// The nodes' Kubernetes version: the configuration's (checked against the
+/// cluster's), else the prior state's, else the cluster's. `None` while
+/// unknown.
+async fn kubernetes_version(
+    config: &NodegroupModel,
+    prior: Option<&NodegroupModel>,
+    planned: &NodegroupModel,
+    rt: Option<&ProviderRuntime>,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let prior_version = prior.and_then(|p| p.kubernetes_version.known().cloned());
+    let configured = config.kubernetes_version.known().cloned();
+    let cluster = planned.cluster_name.known();
+    let online = rt.filter(|rt| !rt.config.offline && !rt.config.unknown);
+    match (configured, prior_version) {
+        (Some(v), prior_version) => {
+            if let (Some(c), Some(rt)) = (cluster, online) {
+                check_version_against_cluster(rt, c, &v, prior_version, diags).await;
+            }
+            Some(v)
+        }
+        (None, Some(p)) => Some(p),
+        (None, None) if config.kubernetes_version.is_unknown() => None,
+        (None, None) => {
+            let (c, rt) = (cluster?, online?);
+            match rt.aws().await {
+                Ok(aws) => match aws.find_cluster(c).await {
+                    Ok(cl) => Some(cl.version),
+                    Err(e) => {
+                        diags.push(
+                            aws_diag("Cannot read the cluster's Kubernetes version", &e)
+                                .at(AttributePath::attr("cluster_name")),
+                        );
+                        None
+                    }
+                },
+                Err(e) => {
+                    diags.push(aws_diag("Cannot reach AWS", &e));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Scaling: the schema's default on create; with manage_desired_size =
+/// false (or no desired size configured) the desired size stays whatever
+/// AWS (an autoscaler) has.
+fn plan_scaling(
+    config: &NodegroupModel,
+    prior: Option<&NodegroupModel>,
+    planned: &mut NodegroupModel,
+    diags: &mut Diagnostics,
+) {
+    let manage_desired = planned.manage_desired_size.known().copied().unwrap_or(true);
+    let desired_configured = config
+        .scaling
+        .known()
+        .is_some_and(|sc| !sc.desired_size.is_null());
+    let prior_sizes = prior.and_then(NodegroupModel::scaling_sizes);
+    // Sizes not yet known stay as planned (the schema's default fills a
+    // scaling left out).
+    let Some(mut sc) = planned.scaling_sizes() else {
+        return;
+    };
+    if (!manage_desired || !desired_configured)
+        && let Some(p) = prior_sizes
+    {
+        sc.desired_size = p.desired_size;
+    }
+    let Scaling {
+        min_size,
+        max_size,
+        desired_size,
+    } = sc;
+    if min_size > max_size || desired_size < min_size || desired_size > max_size {
+        diags.error_at(
+            AttributePath::attr("scaling"),
+            "Invalid scaling",
+            format!(
+                "Need min_size ≤ desired_size ≤ max_size; got {min_size}/{desired_size}/{max_size}."
+            ),
+        );
+    }
+    planned.scaling = Attr::Known(scaling_model(sc));
+}
+
+/// Values only AWS knows: unknown on create, kept on update; unknown again
+/// where the change makes AWS set them anew.
+fn plan_computed(
+    config: &NodegroupModel,
+    prior: Option<&NodegroupModel>,
+    planned: &mut NodegroupModel,
+) {
+    let Some(prior) = prior else {
+        planned.arn = Attr::Unknown;
+        planned.status = Attr::Unknown;
+        planned.launch_template_id = Attr::Unknown;
+        planned.release_version = Attr::Unknown;
+        planned.launch_template_version = Attr::Unknown;
+        if config.instance_types.is_null() {
+            planned.instance_types = Attr::Unknown;
+        }
+        return;
+    };
+    planned.arn = prior.arn.clone();
+    planned.status = prior.status.clone();
+    planned.launch_template_id = prior.launch_template_id.clone();
+    if config.instance_types.is_null() {
+        planned.instance_types = prior.instance_types.clone();
+    }
+    let version_changes = prior.kubernetes_version != planned.kubernetes_version;
+    planned.release_version = if version_changes {
+        Attr::Unknown
+    } else {
+        prior.release_version.clone()
+    };
+    let template_changes = prior.user_data != planned.user_data;
+    planned.launch_template_version = if template_changes {
+        Attr::Unknown
+    } else {
+        prior.launch_template_version.clone()
+    };
+    if template_changes || version_changes {
+        planned.status = Attr::Unknown;
+    }
+}
+
+/// A fresh instance nonce for a planned create, claimed for its node group.
+fn plan_instance(
+    rt: Option<&ProviderRuntime>,
+    cluster: Option<&str>,
+    name: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Vec<u8> {
+    let instance = match instance::new_instance() {
+        Ok(i) => i,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Cannot plan the node group",
+                e.to_string(),
+            ));
+            return Vec::new();
+        }
+    };
+    if let (Some(rt), Some(c), Some(n)) = (rt, cluster, name)
+        && claims::Claims::global()
+            .claim(rt.generation, c, n, &instance)
+            .is_err()
+    {
+        diags.error_at(
+            AttributePath::attr("name"),
+            "Node group planned twice",
+            format!(
+                "Another nested_nodegroup in this configuration also creates EKS Node Group {c}/{n} (same cluster_name and name). One resource instance owns one node group: give each a different name (with count or for_each, e.g. name = \"agents-${{count.index}}\")."
+            ),
+        );
+    }
+    instance::Private::with_instance(instance).encode()
+}
+
+/// EKS creates node groups only at the cluster's version, and never moves
+/// one past it or back. Best effort: a cluster that does not exist yet (one
+/// apply creating both) or cannot be read is left to apply.
+async fn check_version_against_cluster(
+    rt: &ProviderRuntime,
+    cluster: &str,
+    version: &str,
+    prior: Option<String>,
+    diags: &mut Diagnostics,
+) {
+    let Ok(wanted) = crate::validate::version::kubernetes_minor(version) else {
+        return;
+    };
+    let Ok(aws) = rt.aws().await else { return };
+    let cl = match aws.find_cluster(cluster).await {
+        Ok(cl) => cl,
+        Err(e) => {
+            tracing::debug!(cluster, error = %e, "cluster not readable at plan; its version is checked at apply");
+            return;
+        }
+    };
+    let Ok(have) = crate::validate::version::kubernetes_minor(&cl.version) else {
+        return;
+    };
+    let path = AttributePath::attr("kubernetes_version");
+    match prior.as_deref().map(crate::validate::version::kubernetes_minor) {
+        None if wanted != have => diags.error_at(
+            path,
+            "Node group version differs from the cluster's",
+            format!(
+                "EKS creates a node group only at its cluster's Kubernetes version: cluster {cluster} runs {have}, and kubernetes_version is {wanted}. Set kubernetes_version = \"{have}\" (or aws_eks_cluster.<name>.version), or upgrade the cluster first."
+            ),
+        ),
+        Some(Ok(old)) if wanted < old => diags.error_at(
+            path,
+            "Node groups cannot be downgraded",
+            format!(
+                "The node group runs Kubernetes {old}; EKS cannot move it back to {wanted}. Keep {old} or later, or replace the node group under another name."
+            ),
+        ),
+        Some(Ok(_)) if wanted > have => diags.error_at(
+            path,
+            "Node group version above the cluster's",
+            format!(
+                "Cluster {cluster} runs Kubernetes {have}; a node group cannot run a newer version ({wanted}). Upgrade the cluster first, or keep kubernetes_version at {have} or below."
+            ),
+        ),
+        _ => {}
+    }
+}
