@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROVIDER := terraform-provider-nested
 
-.PHONY: help build venv lab-setup demo test lint fmt unit acceptance schema bench clean docs docs-check release-check probe-static
+.PHONY: help build build-provider venv lab-setup demo test lint fmt unit acceptance schema bench clean docs docs-check release-check probe-static
 
 help:
 	@echo "make demo    build, start moto, run Terraform on examples/quickstart, clean up"
@@ -35,7 +35,13 @@ venv:
 lab-setup:
 	bash acceptance/lab/setup.sh
 
-demo: build venv
+# The demo needs the provider binary only; the dependency features are the
+# same as the test build's (see Cargo.toml), so `make test` afterwards reuses
+# every dependency it compiled.
+build-provider:
+	$(CARGO) build -p $(PROVIDER) --bin $(PROVIDER)
+
+demo: build-provider venv
 	bash scripts/demo.sh
 
 lint:

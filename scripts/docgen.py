@@ -318,6 +318,7 @@ def vstr(v: tuple[int, ...]) -> str:
 
 MATRIX_PATH = "schemas/decision-matrix.json"
 LAB_PATH = "schemas/lab-results.json"
+KERNELS_PATH = "schemas/lab-kernels.json"
 
 
 class Capabilities:
@@ -327,11 +328,12 @@ class Capabilities:
     here decides anything: every verdict comes from the engine, every
     "proven" mark from the node lab (schemas/lab-results.json)."""
 
-    def __init__(self, data: dict, matrix: dict, lab: dict | None):
+    def __init__(self, data: dict, matrix: dict, lab: dict | None, kernels: dict | None = None):
         self.d = data
         self.hu = data["host_users"]
         self.matrix = matrix
         self.lab = lab or {"runs": []}
+        self.kernels = kernels or {"kernels": []}
 
     def family_title(self, name):
         return next(f["title"] for f in self.d["family"] if f["name"] == name)
@@ -421,6 +423,37 @@ def capability_table(caps: Capabilities, name: str) -> str:
                 f"{lab.get('crun', '?')}; nested-probe agreed with the sandbox in "
                 f"{lab['probe_agreement']['agree']} of "
                 f"{lab['probe_agreement']['agree'] + lab['probe_agreement']['disagree']} runs")
+    if name == "kernel-matrix":
+        # schemas/lab-kernels.json: the provider's answer for a node of each
+        # kernel series next to what the real sandbox did on that kernel.
+        ks = caps.kernels["kernels"]
+        if not ks:
+            return "_No kernel runs recorded._"
+        sbs = caps.sandboxes()
+        rows = []
+        for k in ks:
+            cells = {c["sandbox"]: c for c in k["cells"] if c["agent"] == "non_root"}
+            label = (f"Linux {k['series']} · {k['proven_on']} · Landlock ABI {k['landlock_abi']}")
+            row = [label]
+            for sb in sbs:
+                c = cells.get(sb)
+                if c is None:
+                    row.append("—")
+                    continue
+                said = ("works" if c["provider"]["decision"] == "works"
+                        else "refused: " + "; ".join(c["provider"]["errors"]))
+                seen = "works" if c["observed"]["result"] == "works" else f"fails: `` {c['observed']['message']} ``"
+                mark = "🧪 " if c["proven"] else "✘ disagrees: "
+                probe = "probe agrees" if c["probe"]["agrees"] else "probe disagrees"
+                row.append(f"{mark}provider: {said}; observed: {seen}; {probe}")
+            rows.append(row)
+        inputs = caps.kernels.get("inputs", {})
+        lab = caps.kernels.get("lab", {})
+        foot = (f"\n\nInputs: platform `{inputs.get('platform')}`, `{inputs.get('container_runtime')}`, "
+                f"Kubernetes {inputs.get('kubernetes_version')}, non-root agent; every pod carries "
+                f"{inputs.get('service_account_token')}. Refused cells ran the outputs the engine gives "
+                f"at the sandbox's kernel floor. Tools: {', '.join(lab.values())}.")
+        return table(["Kernel"] + [f"`{s}`" for s in sbs], rows) + foot
     if name == "lab-runs":
         rows = []
         for r in caps.lab["runs"]:
@@ -583,8 +616,9 @@ class Docs:
             raw = next(iter(raw["provider_schemas"].values()))
         self.schema = raw
         lab = json.loads(read(LAB_PATH)) if (ROOT / LAB_PATH).exists() else None
+        kernels = json.loads(read(KERNELS_PATH)) if (ROOT / KERNELS_PATH).exists() else None
         self.caps = Capabilities(tomllib.loads(read(CAPABILITIES_PATH)),
-                                 json.loads(read(MATRIX_PATH)), lab)
+                                 json.loads(read(MATRIX_PATH)), lab, kernels)
         self.links: set[tuple[str, str]] = set()
 
     # -- lookups -------------------------------------------------------------

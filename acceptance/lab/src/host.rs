@@ -31,7 +31,7 @@ const TOOLS: [(&str, &str); 17] = [
 ];
 
 /// Versions and kernel features of the machine the lab runs on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LabVersions {
     /// `uname -r`.
     pub kernel: String,

@@ -221,10 +221,16 @@ impl Lab {
             Mount::bind_ro(self.work.lab(), "/lab"),
             Mount::bind_rw(&out, "/lab/out"),
         ];
+        // run.sh mounts a tmpfs with the token files here.
+        let token_volume = bundle.join(runner::TOKEN_DIR);
+        if pod.service_account_token {
+            crate::assets::mkdir(&token_volume, 0o755)?;
+        }
         let oci_options = OciOptions {
             device_nodes_dir: Some(self.work.devices()),
             deny_syscalls: options.deny_syscalls.clone(),
             env: job.env.clone(),
+            token_volume: pod.service_account_token.then_some(token_volume),
         };
         let config = oci::oci_config_with(pod, node, &job.args, &mounts, &oci_options)?;
         let text = serde_json::to_string_pretty(&config)
@@ -295,7 +301,7 @@ impl Lab {
 }
 
 /// Where helper binaries are looked for.
-fn binary_dirs() -> Vec<PathBuf> {
+pub(crate) fn binary_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(d) = std::env::var_os("NODE_LAB_BIN_DIR") {
         dirs.push(PathBuf::from(d));
@@ -316,7 +322,7 @@ fn binary_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-fn find_in(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
+pub(crate) fn find_in(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
     dirs.iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 

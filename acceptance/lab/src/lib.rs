@@ -14,6 +14,9 @@
 //!   written, the host's /sys/fs/cgroup is never unmounted, and each
 //!   bundle is removed after its run.
 //!
+//! - [`vm`] runs the same pod containers on other kernels (Debian's cloud
+//!   kernels 6.1 and 6.12, as EKS nodes run them) in QEMU micro-VMs.
+//!
 //! Everything needs root and the tools `acceptance/lab/setup.sh` installs,
 //! except the translation itself.
 
@@ -28,6 +31,7 @@ mod pod;
 mod rootfs;
 mod runner;
 mod seccomp;
+pub mod vm;
 mod workload;
 
 pub use caps::{all_capabilities, container_set};
@@ -35,7 +39,9 @@ pub use error::LabError;
 pub use host::LabVersions;
 pub use lab::{DEFAULT_TIMEOUT, Lab, Outcome, RunOptions};
 pub use node::{Node, RuntimeDefaults, SeccompProfileSource};
-pub use oci::{Mount, OciOptions, oci_config, oci_config_with};
+pub use oci::{
+    KUBELET_TOKEN_DIR, Mount, OciOptions, SERVICE_ACCOUNT_DIR, oci_config, oci_config_with,
+};
 pub use pod::{Pod, Seccomp};
 pub use rootfs::subid_lines;
 pub use seccomp::{moby_cache_dir, profile_path};

@@ -2,6 +2,8 @@
 //! runtime's defaults, the kubelet's `seccompDefault` and the
 //! `user.max_user_namespaces` sysctl.
 
+use crate::error::LabError;
+
 /// What a node's runtime gives a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeDefaults {
@@ -44,84 +46,57 @@ pub struct Node {
     pub max_user_namespaces: Option<u64>,
 }
 
-/// The kubelet's default masked paths (`pkg/securitycontext/util.go`),
-/// which both runtimes receive for `procMount: Default`.
-const KUBELET_MASKED: [&str; 11] = [
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-];
+/// The runtime rows of the provider's capability data: the lab builds
+/// containers from the same facts the engine decides from.
+const CAPABILITIES_TOML: &str = include_str!("../../../schemas/capabilities.toml");
 
-/// The kubelet's default read-only paths.
-const KUBELET_READONLY: [&str; 5] = [
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
+#[derive(serde::Deserialize)]
+struct RuntimeRow {
+    name: String,
+    default_capabilities: Vec<String>,
+    masked_paths: Vec<String>,
+    readonly_paths: Vec<String>,
+}
 
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
+#[derive(serde::Deserialize)]
+struct RuntimeRows {
+    runtime: Vec<RuntimeRow>,
 }
 
 impl RuntimeDefaults {
-    /// containerd (`pkg/oci/spec.go` `defaultUnixCaps`, the kubelet's
-    /// masked/read-only lists, moby's profile for RuntimeDefault).
-    pub fn containerd() -> Self {
-        RuntimeDefaults {
-            name: "containerd".into(),
-            default_capabilities: strings(&[
-                "CHOWN",
-                "DAC_OVERRIDE",
-                "FSETID",
-                "FOWNER",
-                "MKNOD",
-                "NET_RAW",
-                "SETGID",
-                "SETUID",
-                "SETFCAP",
-                "SETPCAP",
-                "NET_BIND_SERVICE",
-                "SYS_CHROOT",
-                "KILL",
-                "AUDIT_WRITE",
-            ]),
-            masked_paths: strings(&KUBELET_MASKED),
-            readonly_paths: strings(&KUBELET_READONLY),
-            runtime_default_profile: SeccompProfileSource::Moby,
-        }
+    /// The runtime named `name` (`containerd`, `cri-o`) as the capability
+    /// data's `[[runtime]]` row describes it (default capabilities, the
+    /// kubelet's masked and read-only paths); RuntimeDefault is moby's
+    /// profile on containerd and containers-common's on CRI-O.
+    pub fn from_data(name: &str) -> Result<Self, LabError> {
+        let rows: RuntimeRows = toml::from_str(CAPABILITIES_TOML)
+            .map_err(|e| LabError::Harness(format!("schemas/capabilities.toml: {e}")))?;
+        let row = rows
+            .runtime
+            .into_iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| LabError::Unsupported(format!("runtime {name} (no [[runtime]] row)")))?;
+        Ok(RuntimeDefaults {
+            runtime_default_profile: if row.name == "containerd" {
+                SeccompProfileSource::Moby
+            } else {
+                SeccompProfileSource::ContainersCommon
+            },
+            name: row.name,
+            default_capabilities: row.default_capabilities,
+            masked_paths: row.masked_paths,
+            readonly_paths: row.readonly_paths,
+        })
     }
 
-    /// CRI-O ≥ 1.18 (`internal/config/capabilities` `Default()`: no
-    /// MKNOD, NET_RAW, SYS_CHROOT, AUDIT_WRITE, SETFCAP), the kubelet's
-    /// lists, containers-common's profile for RuntimeDefault.
-    pub fn cri_o() -> Self {
-        RuntimeDefaults {
-            name: "cri-o".into(),
-            default_capabilities: strings(&[
-                "CHOWN",
-                "DAC_OVERRIDE",
-                "FSETID",
-                "FOWNER",
-                "SETGID",
-                "SETUID",
-                "SETPCAP",
-                "NET_BIND_SERVICE",
-                "KILL",
-            ]),
-            masked_paths: strings(&KUBELET_MASKED),
-            readonly_paths: strings(&KUBELET_READONLY),
-            runtime_default_profile: SeccompProfileSource::ContainersCommon,
-        }
+    /// containerd (`pkg/oci/spec.go` `defaultUnixCaps`).
+    pub fn containerd() -> Result<Self, LabError> {
+        Self::from_data("containerd")
+    }
+
+    /// CRI-O (`internal/config/capabilities` `Default()`).
+    pub fn cri_o() -> Result<Self, LabError> {
+        Self::from_data("cri-o")
     }
 }
 

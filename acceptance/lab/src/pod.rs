@@ -37,6 +37,13 @@ pub struct Pod {
     /// Character devices the container gets (what a device plugin or
     /// CRI-O's `io.kubernetes.cri-o.Devices` adds), e.g. `/dev/net/tun`.
     pub devices: Vec<String>,
+    /// The kubelet's projected service-account token volume
+    /// (`automountServiceAccountToken`): a tmpfs with `token`, `ca.crt` and
+    /// `namespace`, bound read-only at
+    /// `/var/run/secrets/kubernetes.io/serviceaccount` — with the pod's
+    /// idmap when `host_users` is false, which needs idmapped tmpfs
+    /// (Linux ≥ 6.3). Off by default in the lab.
+    pub service_account_token: bool,
 }
 
 /// A pod's seccomp profile type after the kubelet's container/pod fallback.
@@ -66,6 +73,7 @@ impl Default for Pod {
             proc_mount_unmasked: false,
             seccomp: Seccomp::Unset,
             devices: Vec::new(),
+            service_account_token: false,
         }
     }
 }
@@ -131,6 +139,7 @@ impl Pod {
             },
             seccomp,
             devices: Vec::new(),
+            service_account_token: false,
         })
     }
 }

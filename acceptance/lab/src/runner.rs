@@ -19,6 +19,11 @@ use crate::error::io;
 /// Output kept in memory (the rest is read and dropped).
 const KEEP: usize = 4 << 20;
 
+/// The bundle's subdirectory that `scripts/run.sh`, when it exists, turns
+/// into the pod's service-account token volume: a tmpfs (private to the
+/// run's mount namespace) with `token`, `ca.crt` and `namespace`.
+pub const TOKEN_DIR: &str = "token";
+
 /// What is needed to run one bundle.
 #[derive(Debug, Clone)]
 pub struct RunSpec {

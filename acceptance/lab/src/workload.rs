@@ -93,6 +93,42 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 pub const PROBE_REPORT: &str = "/lab/out/probe.json";
 
 impl Workload {
+    /// A workload by the `node-lab` CLI's name for it: `bubblewrap`,
+    /// `podman`, `podman-setuid`, `nsjail`, `nsjail-no-userns`, `landjail`,
+    /// `probe:SANDBOX`, `probe-setuid:SANDBOX` or `shell:COMMAND`. `env`
+    /// goes to the probe's environment (e.g. `BOUNDARY_NO_USER_NAMESPACE=true`).
+    pub fn parse(name: &str, env: &[String]) -> Result<Workload, String> {
+        Ok(match name {
+            "bubblewrap" => Workload::Bubblewrap,
+            "podman" => Workload::Podman,
+            "podman-setuid" => Workload::PodmanWith(PodmanOptions {
+                setuid_helpers: true,
+                ..PodmanOptions::default()
+            }),
+            "nsjail" => Workload::Nsjail {
+                no_user_namespace: false,
+            },
+            "nsjail-no-userns" => Workload::Nsjail {
+                no_user_namespace: true,
+            },
+            "landjail" => Workload::Landjail,
+            other => match other.split_once(':') {
+                Some(("probe", s)) => Workload::ProbeWith {
+                    sandbox: s.to_string(),
+                    setuid_helpers: false,
+                    env: env.to_vec(),
+                },
+                Some(("probe-setuid", s)) => Workload::ProbeWith {
+                    sandbox: s.to_string(),
+                    setuid_helpers: true,
+                    env: env.to_vec(),
+                },
+                Some(("shell", c)) => Workload::Shell(c.to_string()),
+                _ => return Err(format!("unknown workload `{other}`")),
+            },
+        })
+    }
+
     /// The container process that runs this workload.
     pub fn job(&self) -> Job {
         let sh = |script: &str, args: &[&str]| {

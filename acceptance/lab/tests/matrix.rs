@@ -16,15 +16,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use nested_provider::capability::data::RuntimeRow;
-use nested_provider::capability::{
-    AmiFamily, CapabilityData, Decision, Input, RuntimeKind, decide,
-};
-use node_lab::{Lab, Node, Outcome, Pod, RuntimeDefaults, Seccomp, SeccompProfileSource, Workload};
+use nested_provider::capability::{AmiFamily, CapabilityData, Decision, Input, decide};
+use node_lab::{Lab, Node, Outcome, Pod, RuntimeDefaults, Seccomp, Workload};
 use serde_json::{Value as Json, json};
+
+use common::probe_binary;
 
 /// A node this kernel can stand in for: an EKS image row's runtime,
 /// seccomp default and user-namespace sysctl (its kernel is this one).
@@ -59,36 +60,6 @@ const PROFILES: [Profile; 4] = [
 
 fn data() -> &'static CapabilityData {
     CapabilityData::embedded().unwrap()
-}
-
-/// The runtime's defaults, from the data row the engine also reads.
-fn runtime(row: &RuntimeRow) -> RuntimeDefaults {
-    RuntimeDefaults {
-        name: row.name.to_string(),
-        default_capabilities: row.default_capabilities.clone(),
-        masked_paths: row.masked_paths.clone(),
-        readonly_paths: row.readonly_paths.clone(),
-        runtime_default_profile: if row.name == RuntimeKind::Containerd {
-            SeccompProfileSource::Moby
-        } else {
-            SeccompProfileSource::ContainersCommon
-        },
-    }
-}
-
-/// nested-probe as the workspace build made it (the harness runs no cargo).
-fn probe_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")),
-        PathBuf::from,
-    );
-    let p = target.join("debug/nested-probe");
-    assert!(
-        p.exists(),
-        "{} is missing: `make build` (cargo nextest list --workspace) builds it",
-        p.display()
-    );
-    p
 }
 
 fn workload(sandbox: &str, d: &Decision) -> Workload {
@@ -224,7 +195,8 @@ fn every_decision_runs_and_grants_nothing_extra() {
         .unwrap_or_else(|e| panic!("{e}"))
         .with_probe(probe_binary());
     let versions = lab.versions();
-    let containerd = runtime(data().runtime(RuntimeKind::Containerd).unwrap());
+    // The runtime's defaults come from the data row the engine also reads.
+    let containerd = RuntimeDefaults::containerd().unwrap();
     let mut runs = Vec::new();
     let mut failures = Vec::new();
     let (mut agree, mut disagree) = (0usize, Vec::new());

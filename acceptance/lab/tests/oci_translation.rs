@@ -15,7 +15,7 @@ fn config(pod: &Pod, node: &Node) -> Value {
 }
 
 fn containerd() -> Node {
-    Node::new(RuntimeDefaults::containerd())
+    Node::new(RuntimeDefaults::containerd().unwrap())
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -122,7 +122,7 @@ fn kubernetes_defaults_on_containerd() {
 
 #[test]
 fn capability_arithmetic_and_cri_o_defaults() {
-    let node = Node::new(RuntimeDefaults::cri_o());
+    let node = Node::new(RuntimeDefaults::cri_o().unwrap());
     let pod = Pod {
         capabilities_add: vec!["NET_ADMIN".into()],
         capabilities_drop: vec!["KILL".into()],
@@ -222,8 +222,43 @@ fn runtime_default_is_resolved_against_the_bounding_set() {
             seccomp: Seccomp::RuntimeDefault,
             ..Pod::default()
         },
-        &Node::new(RuntimeDefaults::cri_o()),
+        &Node::new(RuntimeDefaults::cri_o().unwrap()),
     );
     assert_eq!(crio["linux"]["seccomp"]["defaultErrnoRet"], json!(38));
     assert!(syscall_names(&crio).contains(&"pivot_root".into()));
+}
+
+#[test]
+fn the_token_volume_is_idmapped_only_in_a_pod_user_namespace() {
+    let map = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    let userns = Pod {
+        host_users: false,
+        service_account_token: true,
+        ..Pod::default()
+    };
+    let c = config(&userns, &containerd());
+    let token = mount(&c, node_lab::SERVICE_ACCOUNT_DIR);
+    assert_eq!(token["type"], "bind");
+    assert_eq!(token["source"], node_lab::KUBELET_TOKEN_DIR);
+    assert_eq!(strings(&token["options"]), ["rbind", "ro", "idmap"]);
+    assert_eq!(token["uidMappings"], map);
+    assert_eq!(token["gidMappings"], map);
+
+    let host = Pod {
+        service_account_token: true,
+        ..Pod::default()
+    };
+    let c = config(&host, &containerd());
+    let token = mount(&c, node_lab::SERVICE_ACCOUNT_DIR);
+    assert_eq!(strings(&token["options"]), ["rbind", "ro"]);
+    assert!(token.get("uidMappings").is_none());
+
+    let none = config(&Pod::default(), &containerd());
+    assert!(
+        !none["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["destination"] == node_lab::SERVICE_ACCOUNT_DIR)
+    );
 }

@@ -4,6 +4,7 @@
 //! `schemas/capabilities.toml` ([`data`]); the engine ([`engine`]) evaluates
 //! them as a list of checks. Pure: no I/O.
 
+mod consistency;
 pub mod data;
 pub mod engine;
 pub mod kinds;

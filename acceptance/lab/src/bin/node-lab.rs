@@ -4,6 +4,8 @@
 //! node-lab versions
 //! node-lab config [OPTIONS]            print the config.json the CRI would write
 //! node-lab run [OPTIONS] WORKLOAD      run WORKLOAD in that pod container (as root)
+//! node-lab batch FILE                  run a JSON list of node_lab::vm::Scenario, printing
+//!                                      one NODE-LAB-* line each (what a micro-VM runs)
 //!
 //! OPTIONS  --runtime containerd|cri-o   (default containerd)
 //!          --seccomp-default            kubelet seccompDefault: true
@@ -11,7 +13,11 @@
 //!          --uid N                      the image's user (default 1000)
 //!          --pod-spec JSON  --pod-security-context JSON  --container-security-context JSON
 //!          --device PATH                a device the container gets (repeatable)
+//!          --service-account-token      the kubelet's projected token volume (tmpfs)
 //!          --probe PATH                 nested-probe binary for probe:SANDBOX
+//!          --kernel SERIES              run: in a micro-VM with Debian's cloud kernel
+//!                                       6.1 or 6.12 (setup.sh fetches them; containerd
+//!                                       defaults only; NESTED_PROBE names the probe)
 //! WORKLOAD bubblewrap | podman | podman-setuid | nsjail | nsjail-no-userns |
 //!          landjail | probe:SANDBOX | probe-setuid:SANDBOX | shell:COMMAND
 //! ```
@@ -19,7 +25,9 @@
 
 use std::process::ExitCode;
 
-use node_lab::{Lab, Node, Pod, PodmanOptions, RuntimeDefaults, Workload, oci_config};
+use node_lab::vm::{Kernel, Scenario, VmOptions, boot};
+use node_lab::{Lab, Node, Pod, RuntimeDefaults, Workload, oci_config};
+use serde_json::Value;
 
 #[derive(Default)]
 struct Args {
@@ -32,7 +40,9 @@ struct Args {
     pod_context: String,
     container_context: String,
     devices: Vec<String>,
+    service_account_token: bool,
     probe: Option<String>,
+    kernel: Option<String>,
     workload: Option<String>,
 }
 
@@ -48,6 +58,17 @@ fn main() -> ExitCode {
 
 fn real_main() -> Result<ExitCode, String> {
     let args = parse(std::env::args().skip(1).collect())?;
+    if args.command == "batch" {
+        let file = args
+            .workload
+            .as_deref()
+            .ok_or("usage: node-lab batch FILE")?;
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+        let scenarios: Vec<node_lab::vm::Scenario> =
+            serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+        node_lab::vm::run_batch(&scenarios).map_err(|e| e.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.command == "versions" {
         println!("{:#?}", node_lab::host::versions());
         return Ok(ExitCode::SUCCESS);
@@ -60,11 +81,13 @@ fn real_main() -> Result<ExitCode, String> {
     )
     .map_err(|e| e.to_string())?;
     pod.devices = args.devices.clone();
+    pod.service_account_token = args.service_account_token;
     let runtime = match args.runtime.as_deref() {
         None | Some("containerd") => RuntimeDefaults::containerd(),
         Some("cri-o") | Some("crio") => RuntimeDefaults::cri_o(),
         Some(other) => return Err(format!("unknown runtime {other}")),
-    };
+    }
+    .map_err(|e| e.to_string())?;
     let node = Node {
         runtime,
         seccomp_default: args.seccomp_default,
@@ -80,8 +103,9 @@ fn real_main() -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        "run" if args.kernel.is_some() => run_in_vm(&args),
         "run" => {
-            let workload = workload(args.workload.as_deref().unwrap_or(""))?;
+            let workload = Workload::parse(args.workload.as_deref().unwrap_or(""), &[])?;
             let mut lab = Lab::new().map_err(|e| e.to_string())?;
             if let Some(p) = args.probe {
                 lab = lab.with_probe(p);
@@ -95,39 +119,66 @@ fn real_main() -> Result<ExitCode, String> {
             Ok(ExitCode::from(u8::try_from(o.exit_code).unwrap_or(1)))
         }
         other => Err(format!(
-            "unknown command `{other}` (versions, config or run)"
+            "unknown command `{other}` (versions, config, run or batch)"
         )),
     }
 }
 
-fn workload(name: &str) -> Result<Workload, String> {
-    Ok(match name {
-        "bubblewrap" => Workload::Bubblewrap,
-        "podman" => Workload::Podman,
-        "podman-setuid" => Workload::PodmanWith(PodmanOptions {
-            setuid_helpers: true,
-            ..PodmanOptions::default()
-        }),
-        "nsjail" => Workload::Nsjail {
-            no_user_namespace: false,
-        },
-        "nsjail-no-userns" => Workload::Nsjail {
-            no_user_namespace: true,
-        },
-        "landjail" => Workload::Landjail,
-        other => match other.split_once(':') {
-            Some(("probe", s)) => Workload::Probe {
-                sandbox: s.to_string(),
-            },
-            Some(("probe-setuid", s)) => Workload::ProbeWith {
-                sandbox: s.to_string(),
-                setuid_helpers: true,
-                env: Vec::new(),
-            },
-            Some(("shell", c)) => Workload::Shell(c.to_string()),
-            _ => return Err(format!("unknown workload `{other}`")),
-        },
-    })
+/// `run --kernel SERIES`: the scenario in a micro-VM (node_lab::vm).
+fn run_in_vm(args: &Args) -> Result<ExitCode, String> {
+    if args.runtime.as_deref().is_some_and(|r| r != "containerd")
+        || args.max_user_namespaces.is_some()
+        || !args.devices.is_empty()
+        || args.probe.is_some()
+    {
+        return Err(
+            "--kernel runs containerd pods only: no --runtime cri-o, --max-user-namespaces, \
+                    --device or --probe (NESTED_PROBE names the probe)"
+                .into(),
+        );
+    }
+    let json = |name: &str, text: &str| -> Result<Value, String> {
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))
+    };
+    let workload = args.workload.clone().unwrap_or_default();
+    Workload::parse(&workload, &[])?;
+    let scenario = Scenario {
+        name: workload.clone(),
+        pod_spec: json("--pod-spec", &args.pod_spec)?,
+        pod_security_context: json("--pod-security-context", &args.pod_context)?,
+        container_security_context: json("--container-security-context", &args.container_context)?,
+        uid: args.uid.unwrap_or(1000),
+        workload,
+        env: Vec::new(),
+        service_account_token: args.service_account_token,
+        seccomp_default: args.seccomp_default,
+        timeout_secs: None,
+    };
+    let series = args.kernel.as_deref().unwrap_or_default();
+    let kernel = Kernel::cached(series).map_err(|e| e.to_string())?;
+    let run = boot(&kernel, &[scenario], &VmOptions::default()).map_err(|e| e.to_string())?;
+    let r = run.results.first().ok_or("the VM returned no result")?;
+    println!("{}", r.output.trim_end());
+    if let Some(report) = &r.report {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).unwrap_or_default()
+        );
+    }
+    eprintln!(
+        "node-lab: {} (Landlock ABI {:?}, LSMs {}): exit {} after {} ms; boot {:?}, VM {:?}",
+        run.versions.kernel,
+        run.versions.landlock_abi,
+        run.versions.lsms.join(","),
+        r.exit_code,
+        r.took_ms,
+        run.boot,
+        run.run
+    );
+    Ok(ExitCode::from(u8::try_from(r.exit_code).unwrap_or(1)))
 }
 
 fn parse(argv: Vec<String>) -> Result<Args, String> {
@@ -149,7 +200,9 @@ fn parse(argv: Vec<String>) -> Result<Args, String> {
             "--pod-security-context" => a.pod_context = value()?,
             "--container-security-context" => a.container_context = value()?,
             "--device" => a.devices.push(value()?),
+            "--service-account-token" => a.service_account_token = true,
             "--probe" => a.probe = Some(value()?),
+            "--kernel" => a.kernel = Some(value()?),
             w if !w.starts_with("--") && a.workload.is_none() => a.workload = Some(w.to_string()),
             other => return Err(format!("unknown argument {other}")),
         }

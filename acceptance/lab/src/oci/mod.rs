@@ -7,7 +7,8 @@
 //! - `noNewPrivileges` iff `allowPrivilegeEscalation: false`;
 //! - the runtime's masked/read-only paths unless `procMount: Unmasked`;
 //! - `hostUsers: false` → a user namespace mapping 0 → 100000 ×
-//!   `idsPerPod`, and `/usr` bind-mounted with `idmap`;
+//!   `idsPerPod`, and `/usr` (and the service-account token volume, when
+//!   the pod has one) bind-mounted with `idmap`;
 //! - seccomp resolved against the bounding set; no rlimits;
 //! - namespaces pid, network, ipc, uts, mount, cgroup (+ user);
 //!   `/sys` and `/sys/fs/cgroup` read-only.
@@ -15,8 +16,8 @@
 mod mounts;
 pub mod spec;
 
-pub use mounts::{Mount, device_numbers};
-use mounts::{base_mounts, bind, strings};
+pub use mounts::{Mount, SERVICE_ACCOUNT_DIR, device_numbers};
+use mounts::{base_mounts, bind, idmapped_bind};
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,16 @@ pub struct OciOptions {
     pub deny_syscalls: Vec<(String, u32)>,
     /// Extra `KEY=value` environment entries.
     pub env: Vec<String>,
+    /// The host directory (a tmpfs) bound as the pod's service-account
+    /// token volume ([`Pod::service_account_token`]); unset, the kubelet's
+    /// path for it is written ([`KUBELET_TOKEN_DIR`]).
+    pub token_volume: Option<PathBuf>,
 }
+
+/// Where the kubelet keeps a pod's projected token volume (the pod uid
+/// and volume suffix are placeholders).
+pub const KUBELET_TOKEN_DIR: &str =
+    "/var/lib/kubelet/pods/POD_UID/volumes/kubernetes.io~projected/kube-api-access-lab";
 
 /// The typed pod → OCI translation, as the CRI does it; `process_args` is
 /// the container's command. Refuses `privileged: true` (the provider never
@@ -126,18 +136,19 @@ pub(crate) fn build_spec(
     // An idmapped mount needs CAP_SYS_ADMIN in the filesystem's (initial)
     // user namespace, which crun lacks inside the outer namespace.
     let idmap = userns && !outer;
-    mounts.push(OciMount {
-        destination: "/usr".into(),
-        kind: "bind".into(),
-        source: "/usr".into(),
-        options: if idmap {
-            strings(&["rbind", "ro", "idmap"])
-        } else {
-            strings(&["rbind", "ro"])
-        },
-        uid_mappings: if idmap { vec![mapping] } else { Vec::new() },
-        gid_mappings: if idmap { vec![mapping] } else { Vec::new() },
-    });
+    let idmap_mapping = idmap.then_some(mapping);
+    mounts.push(idmapped_bind("/usr", "/usr", idmap_mapping));
+    if pod.service_account_token {
+        let source = options
+            .token_volume
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(KUBELET_TOKEN_DIR));
+        mounts.push(idmapped_bind(
+            &source.display().to_string(),
+            SERVICE_ACCOUNT_DIR,
+            idmap_mapping,
+        ));
+    }
 
     let mut devices = Vec::new();
     let mut rules = vec![DeviceRule {

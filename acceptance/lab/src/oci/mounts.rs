@@ -4,8 +4,11 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::spec::OciMount;
+use super::spec::{IdMapping, OciMount};
 use crate::LabError;
+
+/// Where the kubelet mounts the service-account token volume.
+pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /// A bind mount the caller adds to the container (workload files, output
 /// directories).
@@ -56,6 +59,23 @@ pub(super) fn bind(source: &str, destination: &str, read_only: bool) -> OciMount
         uid_mappings: Vec::new(),
         gid_mappings: Vec::new(),
     }
+}
+
+/// A read-only recursive bind mount, idmapped with `mapping` (uid and gid)
+/// when given: how the CRI mounts the image's /usr and the pod's volumes
+/// for `hostUsers: false`.
+pub(super) fn idmapped_bind(
+    source: &str,
+    destination: &str,
+    mapping: Option<IdMapping>,
+) -> OciMount {
+    let mut m = bind(source, destination, true);
+    if let Some(map) = mapping {
+        m.options.push("idmap".into());
+        m.uid_mappings = vec![map];
+        m.gid_mappings = vec![map];
+    }
+    m
 }
 
 /// The mounts every CRI container gets (containerd's `populateDefaultUnixSpec`).

@@ -3,6 +3,8 @@
 //! that print the workload's output when they fail.
 #![allow(dead_code, clippy::panic)]
 
+use std::path::PathBuf;
+
 use node_lab::{Lab, Node, Outcome, Pod, RuntimeDefaults, Seccomp, Workload};
 
 /// The lab, or a panic that says why it cannot run (not root, missing
@@ -14,14 +16,29 @@ pub fn lab() -> Lab {
     }
 }
 
+/// nested-probe as the workspace build made it (the harness runs no cargo).
+pub fn probe_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")),
+        PathBuf::from,
+    );
+    let p = target.join("debug/nested-probe");
+    assert!(
+        p.exists(),
+        "{} is missing: `make build` (or `cargo build -p nested-probe`) builds it",
+        p.display()
+    );
+    p
+}
+
 /// A containerd node, `seccompDefault: false`.
 pub fn containerd() -> Node {
-    Node::new(RuntimeDefaults::containerd())
+    Node::new(RuntimeDefaults::containerd().unwrap())
 }
 
 /// A CRI-O node, `seccompDefault: false`.
 pub fn cri_o() -> Node {
-    Node::new(RuntimeDefaults::cri_o())
+    Node::new(RuntimeDefaults::cri_o().unwrap())
 }
 
 /// A pod running as `uid` (group = uid), everything else at the Kubernetes

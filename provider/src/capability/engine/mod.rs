@@ -30,7 +30,6 @@ use super::{CapabilityError, Version};
 /// Default `user.max_user_namespaces` the provider sets where it must.
 pub const DEFAULT_MAX_USER_NAMESPACES: u64 = 65536;
 
-
 /// A container runtime and its version, e.g. `containerd 2.1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {
