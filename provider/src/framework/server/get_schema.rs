@@ -71,7 +71,10 @@ impl Server {
     pub fn capabilities(&self) -> ServerCapabilities {
         ServerCapabilities {
             plan_destroy: true,
-            get_provider_schema_optional: false,
+            // Every RPC works without a GetProviderSchema first (the
+            // registry is built with the server), so Terraform may answer
+            // later provider processes from its schema cache.
+            get_provider_schema_optional: true,
             move_resource_state: self
                 .registry
                 .resources

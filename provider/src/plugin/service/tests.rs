@@ -172,6 +172,22 @@ async fn a_panic_in_a_handler_becomes_an_error_diagnostic() {
 }
 
 #[tokio::test]
+async fn the_schema_is_optional_before_other_calls() {
+    // Terraform may then answer later provider processes from its cache;
+    // every RPC works on a service that was never asked for its schema
+    // (a_panic_in_a_handler_becomes_an_error_diagnostic reads first).
+    let s = service();
+    let meta = s
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let caps = meta.server_capabilities.unwrap();
+    assert!(caps.get_provider_schema_optional);
+    assert!(caps.plan_destroy);
+}
+
+#[tokio::test]
 async fn functions_are_listed_and_called() {
     let s = service();
     let f = s
