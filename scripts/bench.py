@@ -262,6 +262,9 @@ class Moto:
     def calls(self):
         return json.loads(self.get("/nested-test/calls"))
 
+    def timing(self):
+        return json.loads(self.get("/nested-test/timing"))
+
     def reset(self):
         self.get("/nested-test/calls/reset", method="POST")
 
@@ -345,14 +348,83 @@ def bench_schema(provider_dir, runs):
     return a, b
 
 
+# go-plugin's and Terraform's own log lines that mark each step of a plugin's
+# life, in order (TF_LOG=trace). The last step ends when Terraform exits.
+PLUGIN_STEPS = [
+    ("Terraform start → provider needed", "configuring client automatic mTLS"),
+    ("AutoMTLS: Terraform makes its P-521 certificate", "starting plugin:"),
+    ("process start → handshake read", "using plugin:"),
+    ("TLS connection, first call sent", "GRPCProvider.v6: GetProviderSchema"),
+    ("GetProviderSchema + GetResourceIdentitySchemas", "GRPCProvider.v6: Close"),
+    ("Shutdown → process gone", "plugin exited"),
+]
+
+
+def schema_phases(provider_dir, runs):
+    """Median ms of each step of `providers schema -json`, from Terraform's
+    trace log (the log adds its own cost; the steps show where time goes)."""
+    ws = Workspace(provider_dir, HEADER + 'provider "nested" {\n  offline = true\n}\n')
+    log = os.path.join(ws.dir, "trace.log")
+    ws.env.update(TF_LOG="trace", TF_LOG_PATH=log)
+    steps = {}
+    try:
+        for _ in range(runs):
+            if os.path.exists(log):
+                os.remove(log)
+            started = time.time()
+            ws.tf("providers", "schema", "-json")
+            ended = time.time()
+            seen = {}
+            with open(log) as f:
+                for line in f:
+                    stamp = line.split(" ", 1)[0]
+                    for _, mark in PLUGIN_STEPS:
+                        if mark not in seen and mark in line:
+                            try:
+                                seen[mark] = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+                            except ValueError:
+                                pass
+            points = [started] + [seen[m] for _, m in PLUGIN_STEPS if m in seen] + [ended]
+            names = [n for n, m in PLUGIN_STEPS if m in seen] + ["Terraform writes the JSON and exits"]
+            if len(points) != len(PLUGIN_STEPS) + 2:
+                continue  # a log line changed: report only complete runs
+            for name, a, b in zip(names, points, points[1:]):
+                steps.setdefault(name, []).append((b - a) * 1000)
+    finally:
+        ws.cleanup()
+    return steps
+
+
+def data_source_result_bytes(provider_dir):
+    """Bytes of JSON in one `nested_capability` result (podman, AL2023)."""
+    config = capabilities_config(0) + (
+        'data "nested_capability" "one" {\n  sandbox = "podman"\n  platform = "eks"\n'
+        '  ami_family = "al2023"\n  kubernetes_version = "1.34"\n}\n'
+        'output "one" {\n  value = data.nested_capability.one\n}\n'
+    )
+    ws = Workspace(provider_dir, config)
+    try:
+        ws.tf("apply", "-auto-approve", "-no-color")
+        return len(ws.tf("output", "-json", "one").out.strip())
+    finally:
+        ws.cleanup()
+
+
+def mixed_config(n):
+    """One `nested_capability` and n-1 `terraform_data`: the provider's fixed cost."""
+    return capabilities_config(1) + terraform_data_config(n)[len(terraform_data_config(1)):]
+
+
 def bench_plan_200(provider_dir, runs, n=200):
     ours = Workspace(provider_dir, capabilities_config(n))
     floor = Workspace(provider_dir, terraform_data_config(n))
-    a, b = [], []
+    mixed = Workspace(provider_dir, mixed_config(n))
+    a, b, c = [], [], []
     try:
         for _ in range(runs):
             a.append(ours.tf("plan", "-no-color", "-lock=false").wall * 1000)
             b.append(floor.tf("plan", "-no-color", "-lock=false").wall * 1000)
+            c.append(mixed.tf("plan", "-no-color", "-lock=false").wall * 1000)
         # CPU split, one extra run with every provider process timed.
         log = os.path.join(ours.dir, "provider-time.log")
         timed = timed_provider_dir(provider_dir, log)
@@ -365,7 +437,8 @@ def bench_plan_200(provider_dir, runs, n=200):
     finally:
         ours.cleanup()
         floor.cleanup()
-    return a, b, (total, provider_cpu, peak_kib, processes, floor_cpu)
+        mixed.cleanup()
+    return a, b, c, (total, provider_cpu, peak_kib, processes, floor_cpu)
 
 
 def per_group(calls, n):
@@ -392,7 +465,8 @@ def bench_nodegroups(provider_dir, n):
             if phase.startswith("plan") and r.code != 0:
                 raise SystemExit(f"the second plan of {n} node groups was not empty:\n{r.out}")
             calls = moto.calls()
-            result[phase] = {"wall_s": r.wall, "calls": calls, "total_calls": sum(calls.values())}
+            busy = moto.timing()["busy_s"]
+            result[phase] = {"wall_s": r.wall, "calls": calls, "total_calls": sum(calls.values()), "moto_s": busy}
         left = moto.boto3(
             "print(len(eks.list_nodegroups(clusterName='bench')['nodegroups']), "
             "len(ec2.describe_launch_templates()['LaunchTemplates']))"
@@ -488,9 +562,19 @@ def main(argv):
     say(f"- ours: {fmt(a, ' ms')}; floor (`terraform_data` only): {fmt(b, ' ms')}; "
         f"ratio {statistics.median(a) / statistics.median(b):.2f}× (goal ≤ 1.10×)")
     say()
+    say("Where the time goes (Terraform's trace log, median of the runs; logging adds its own cost):")
+    say()
+    say("| step | ms |")
+    say("|---|---|")
+    for name, xs in schema_phases(provider_dir, args.runs).items():
+        say(f"| {name} | {statistics.median(xs):.1f} |")
+    say()
+    say("The floor starts no plugin process: every step from the certificate to the process's exit is the "
+        "price of any plugin provider; the schema itself (the two schema calls) is one line of the table.")
+    say()
 
     say("## 3. Plan of 200 `nested_capability` vs 200 `terraform_data`")
-    a, b, (total, pcpu, peak, procs, fcpu) = bench_plan_200(provider_dir, args.runs)
+    a, b, c, (total, pcpu, peak, procs, fcpu) = bench_plan_200(provider_dir, args.runs)
     goals.append(("plan of 200 data sources ≤ 1.5× the floor", statistics.median(a) / statistics.median(b) <= 1.5,
                   f"{statistics.median(a) / statistics.median(b):.2f}×; provider CPU {pcpu:.2f} s of {total:.2f} s, "
                   f"Terraform's own CPU {total - pcpu:.2f} s vs {fcpu:.2f} s for the floor"))
@@ -499,6 +583,12 @@ def main(argv):
         f"ratio {statistics.median(a) / statistics.median(b):.2f}× (goal ≤ 1.5×)")
     say(f"- CPU (one timed run): {total:.2f} s in all, provider {pcpu:.2f} s over {procs} process(es) "
         f"(peak RSS {peak / 1024:.1f} MiB), Terraform {total - pcpu:.2f} s; the floor's plan: {fcpu:.2f} s")
+    fixed = statistics.median(c) - statistics.median(b)
+    per = (statistics.median(a) - statistics.median(c)) / 199
+    say(f"- one `nested_capability` and 199 `terraform_data`: {fmt(c, ' ms')}: the provider's fixed cost "
+        f"(its processes) is {fixed:.0f} ms, each further data source adds {per:.2f} ms; "
+        f"one result is {data_source_result_bytes(provider_dir)} bytes of JSON that Terraform decodes, "
+        "checks and stores")
     say()
 
     say("## 4. `nested_nodegroup` against moto")
@@ -508,8 +598,8 @@ def main(argv):
         r = bench_nodegroups(provider_dir, n)
         say(f"### {n} node groups")
         say()
-        say("| phase | wall | AWS calls | calls per node group |")
-        say("|---|---|---|---|")
+        say("| phase | wall | moto busy | AWS calls | calls per node group |")
+        say("|---|---|---|---|---|")
         refresh = r["plan (no-op, refresh)"]["total_calls"] / n
         ssm = r["apply"]["calls"].get("ssm:GetParameter", 0)
         goals.append((f"refresh ≤ 2 AWS calls per node group ({n} groups)", refresh <= 2, f"{refresh:.2f}"))
@@ -518,7 +608,11 @@ def main(argv):
             p = r[phase]
             walls.setdefault(phase, {})[n] = p["wall_s"]
             detail = ", ".join(f"{k} {v:g}" for k, v in per_group(p["calls"], n).items())
-            say(f"| {phase} | {p['wall_s']:.1f} s | {p['total_calls']} | {p['total_calls'] / n:.2f} ({detail}) |")
+            say(f"| {phase} | {p['wall_s']:.1f} s | {p['moto_s']:.1f} s | {p['total_calls']} | "
+                f"{p['total_calls'] / n:.2f} ({detail}) |")
+        say()
+        say("moto busy: the time at least one AWS call was being answered (moto answers calls in turn); "
+            "the rest of the wall time is Terraform's and the provider's.")
         say()
         say(f"Left after destroy (node groups, launch templates): {', '.join(r['left_after_destroy'])}.")
         say()

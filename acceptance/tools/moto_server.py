@@ -28,7 +28,10 @@ classes before its own server main runs, never faked inside the provider:
   /aws/service/bottlerocket/aws-k8s-<v>/<arch>/latest/{image_id,image_version}
   /aws/service/eks/optimized-ami/<v>/amazon-linux-2023/<arch>/standard/recommended/{image_id,release_version}
 - A call counter per service:Action: GET /nested-test/calls answers
-  {"eks:DescribeNodegroup": 3, ...}; POST /nested-test/calls/reset zeroes it.
+  {"eks:DescribeNodegroup": 3, ...}; POST /nested-test/calls/reset zeroes it
+  (and the timing). GET /nested-test/timing answers {"busy_s": ..., "sum_s": ...}:
+  the time at least one AWS call was being answered, and the sum of every
+  call's time (for `make bench`: wall time outside moto is the client's).
 """
 
 import argparse
@@ -39,6 +42,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections import defaultdict
 from urllib.parse import parse_qs
 
@@ -617,6 +621,10 @@ class CallCounter:
         self.app = app
         self.calls = {}
         self.lock = threading.Lock()
+        self.in_flight = 0
+        self.busy_since = 0.0
+        self.busy_s = 0.0
+        self.sum_s = 0.0
 
     def _json(self, start_response, status, payload):
         body = json.dumps(payload, sort_keys=True).encode()
@@ -633,7 +641,12 @@ class CallCounter:
             if path.rstrip("/") == "/nested-test/calls/reset" and method == "POST":
                 with self.lock:
                     self.calls.clear()
+                    self.busy_s = self.sum_s = 0.0
                 return self._json(start_response, "200 OK", {})
+            if path.rstrip("/") == "/nested-test/timing" and method == "GET":
+                with self.lock:
+                    busy = self.busy_s + (time.monotonic() - self.busy_since if self.in_flight else 0.0)
+                    return self._json(start_response, "200 OK", {"busy_s": busy, "sum_s": self.sum_s})
             return self._json(start_response, "404 Not Found", {"message": f"no {method} {path}"})
         if path.startswith("/moto-api") or path == "/favicon.ico":
             return self.app(environ, start_response)
@@ -642,9 +655,22 @@ class CallCounter:
             name = request_action(environ, body)
         except Exception:  # noqa: BLE001 - counting must never break a call
             name = "unknown:unknown"
+        started = time.monotonic()
         with self.lock:
             self.calls[name] = self.calls.get(name, 0) + 1
-        return self.app(environ, start_response)
+            if self.in_flight == 0:
+                self.busy_since = started
+            self.in_flight += 1
+        try:
+            # moto answers with a list: the work is done by the time it returns.
+            return self.app(environ, start_response)
+        finally:
+            ended = time.monotonic()
+            with self.lock:
+                self.in_flight -= 1
+                self.sum_s += ended - started
+                if self.in_flight == 0:
+                    self.busy_s += ended - self.busy_since
 
     @staticmethod
     def _buffer_body(environ):
