@@ -417,6 +417,27 @@ impl Moto {
         })
     }
 
+    /// Node groups of `cluster` and launch templates that moto holds, read
+    /// inside moto (no boto3 process: tests poll this while Terraform runs).
+    pub fn resource_counts(&self, cluster: &str) -> Result<(usize, usize), HarnessError> {
+        let body = http_get(self.port, &format!("/nested-test/counts?cluster={cluster}"))
+            .unwrap_or_default();
+        let json = body.split("\r\n\r\n").nth(1).unwrap_or("");
+        let v: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| HarnessError::Command {
+                what: "reading moto's resource counts".into(),
+                detail: format!("{e}: {body:?}"),
+            })?;
+        let n = |k: &str| v[k].as_u64().map(|n| n as usize);
+        match (n("nodegroups"), n("launch_templates")) {
+            (Some(g), Some(t)) => Ok((g, t)),
+            _ => Err(HarnessError::Command {
+                what: "reading moto's resource counts".into(),
+                detail: json.to_string(),
+            }),
+        }
+    }
+
     pub fn reset_calls(&self) -> Result<(), HarnessError> {
         http_request(self.port, "POST", "/nested-test/calls/reset")
             .map(|_| ())

@@ -90,13 +90,7 @@ pub fn workspace(tf: &Terraform, moto: &Moto, body: &str) -> Workspace {
 
 /// Node groups in cluster `prod` and launch templates, as moto holds them.
 pub fn counts(moto: &Moto) -> (usize, usize) {
-    let out = moto
-        .boto3(
-            "ng = eks.list_nodegroups(clusterName='prod')['nodegroups']\nlt = ec2.describe_launch_templates(MaxResults=1000)['LaunchTemplates']\nprint(len(ng), len(lt))",
-        )
-        .unwrap();
-    let mut it = out.split_whitespace().map(|n| n.parse::<usize>().unwrap());
-    (it.next().unwrap(), it.next().unwrap())
+    moto.resource_counts("prod").unwrap()
 }
 
 /// `terraform plan -detailed-exitcode` says: no changes.

@@ -32,6 +32,9 @@ classes before its own server main runs, never faked inside the provider:
   (and the timing). GET /nested-test/timing answers {"busy_s": ..., "sum_s": ...}:
   the time at least one AWS call was being answered, and the sum of every
   call's time (for `make bench`: wall time outside moto is the client's).
+  GET /nested-test/counts?cluster=NAME answers {"nodegroups": N,
+  "launch_templates": M} in us-east-1 at once (tests poll it while Terraform
+  runs; a boto3 process per poll takes up to a second on a loaded machine).
 """
 
 import argparse
@@ -614,6 +617,17 @@ def request_action(environ, body):
     return f"{service}:{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
 
 
+def resource_counts(cluster_name, account="123456789012", region="us-east-1"):
+    from moto.ec2.models import ec2_backends
+    from moto.eks.models import eks_backends
+
+    cluster = eks_backends[account][region].clusters.get(cluster_name)
+    return {
+        "nodegroups": len(cluster.nodegroups) if cluster is not None else 0,
+        "launch_templates": len(ec2_backends[account][region].launch_templates),
+    }
+
+
 class CallCounter:
     """Counts API calls by service:Action and answers /nested-test/*."""
 
@@ -647,6 +661,9 @@ class CallCounter:
                 with self.lock:
                     busy = self.busy_s + (time.monotonic() - self.busy_since if self.in_flight else 0.0)
                     return self._json(start_response, "200 OK", {"busy_s": busy, "sum_s": self.sum_s})
+            if path.rstrip("/") == "/nested-test/counts" and method == "GET":
+                cluster = parse_qs(environ.get("QUERY_STRING", "")).get("cluster", [""])[0]
+                return self._json(start_response, "200 OK", resource_counts(cluster))
             return self._json(start_response, "404 Not Found", {"message": f"no {method} {path}"})
         if path.startswith("/moto-api") or path == "/favicon.ico":
             return self.app(environ, start_response)
