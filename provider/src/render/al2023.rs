@@ -14,6 +14,9 @@ use super::yaml;
 /// Fixed boundary: the same input always renders the same bytes.
 pub const BOUNDARY: &str = "//NESTED-BOUNDARY//";
 
+/// The MIME type nodeadm reads a NodeConfig part from.
+pub const NODECONFIG_CONTENT_TYPE: &str = "application/node.eks.aws";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub content_type: String,
@@ -90,7 +93,7 @@ pub fn nodeconfig_part(
         "spec": serde_json::Value::Object(spec),
     });
     Some(Part {
-        content_type: "application/node.eks.aws".into(),
+        content_type: NODECONFIG_CONTENT_TYPE.into(),
         body: format!("---\n{}", yaml::to_yaml(&doc)),
     })
 }
@@ -152,6 +155,12 @@ pub fn parse(text: &str) -> Result<Vec<Part>, MimeError> {
             body: text,
         }]);
     }
+    if is_nodeconfig(&text) {
+        return Ok(vec![Part {
+            content_type: NODECONFIG_CONTENT_TYPE.into(),
+            body: text,
+        }]);
+    }
     let Some((headers, body)) = text.split_once("\n\n") else {
         return Err(MimeError::NotMultipart(
             "no blank line after the headers".into(),
@@ -198,6 +207,19 @@ pub fn parse(text: &str) -> Result<Vec<Part>, MimeError> {
         )));
     }
     Ok(parts)
+}
+
+/// A bare nodeadm NodeConfig YAML document (no MIME headers), taken as one
+/// `application/node.eks.aws` part.
+fn is_nodeconfig(text: &str) -> bool {
+    let t = text.trim_start();
+    (t.starts_with("---") || t.starts_with("apiVersion:"))
+        && t.contains("node.eks.aws/")
+        && t.lines().any(|l| {
+            l.trim()
+                .strip_prefix("kind:")
+                .is_some_and(|k| k.trim().trim_matches(['"', '\'']) == "NodeConfig")
+        })
 }
 
 fn header(headers: &str, name: &str) -> Option<String> {
@@ -283,6 +305,15 @@ mod tests {
         assert!(parts[0].body.contains("echo one"));
         assert!(parts[1].body.contains("two"));
         assert!(parts[2].body.contains("user.max_user_namespaces"));
+    }
+
+    #[test]
+    fn a_bare_nodeconfig_is_one_nodeadm_part() {
+        let doc = "---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 58\n";
+        let parts = parse(doc).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].content_type, NODECONFIG_CONTENT_TYPE);
+        assert!(parts[0].body.contains("maxPods: 58"));
     }
 
     #[test]
