@@ -84,11 +84,9 @@ pub fn json_value(j: &serde_json::Value) -> Value {
         },
         serde_json::Value::String(s) => Value::string(s),
         serde_json::Value::Array(items) => Value::Tuple(items.iter().map(json_value).collect()),
-        serde_json::Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), json_value(v)))
-                .collect(),
-        ),
+        serde_json::Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
+        }
     }
 }
 

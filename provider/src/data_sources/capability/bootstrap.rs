@@ -136,7 +136,10 @@ pub(super) fn bootstrap(
         .filter(|u| !u.trim().is_empty());
     let takes_user_data = d.ami_family.is_some() && d.ami_type.is_some();
     if !takes_user_data {
-        for (name, set) in [(SETTINGS, user.is_some()), ("cluster", m.cluster.known().is_some())] {
+        for (name, set) in [
+            (SETTINGS, user.is_some()),
+            ("cluster", m.cluster.known().is_some()),
+        ] {
             if set {
                 diags.error_at(
                     AttributePath::attr(name),

@@ -148,4 +148,3 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
     }
     input
 }
-

@@ -192,7 +192,10 @@ async fn bottlerocket_settings_are_merged_keeping_the_users_keys() {
     let ud = text(&r.state, "user_data");
     assert!(ud.contains("# ours"), "{ud}");
     assert!(ud.contains("max-pods = 58"), "{ud}");
-    assert!(ud.contains("\"user.max_user_namespaces\" = \"65536\""), "{ud}");
+    assert!(
+        ud.contains("\"user.max_user_namespaces\" = \"65536\""),
+        "{ud}"
+    );
     // Bottlerocket has no parts.
     assert_eq!(r.state.attr("cloudinit_parts"), Some(&Value::Null));
     assert_eq!(r.state.attr("nodeadm_config"), Some(&Value::Null));
@@ -210,7 +213,10 @@ async fn a_contradicting_bottlerocket_setting_is_refused_at_the_attribute() {
         .iter()
         .find(|d| d.severity == crate::framework::Severity::Error)
         .unwrap();
-    assert_eq!(d.path, Some(AttributePath::attr("bootstrap_extra_settings")));
+    assert_eq!(
+        d.path,
+        Some(AttributePath::attr("bootstrap_extra_settings"))
+    );
     assert!(d.detail.contains("max_user_namespaces"), "{}", d.detail);
     assert_eq!(r.state, Value::Null);
     // validate says so at plan time too.
@@ -245,7 +251,10 @@ async fn al2023_outputs_the_document_and_its_parts() {
     let parts_again = crate::render::al2023::parse(nc).unwrap();
     assert_eq!(parts_again[0].content_type, "application/node.eks.aws");
     assert_eq!(text(&parts[1], "content"), nc);
-    assert!(!nc.contains("cluster:"), "no cluster keys unless asked: {nc}");
+    assert!(
+        !nc.contains("cluster:"),
+        "no cluster keys unless asked: {nc}"
+    );
     // AL2023 enables user namespaces already: no sysctl script.
     assert_eq!(s.attr("sysctl_script"), Some(&Value::Null));
 }
@@ -315,9 +324,13 @@ async fn settings_on_a_platform_without_user_data_are_refused() {
         ("bootstrap_extra_settings", "[settings]\n"),
     ])
     .await;
-    assert!(r.diagnostics.0.iter().any(|d| d.severity
-        == crate::framework::Severity::Error
-        && d.path == Some(AttributePath::attr("bootstrap_extra_settings"))));
+    assert!(
+        r.diagnostics
+            .0
+            .iter()
+            .any(|d| d.severity == crate::framework::Severity::Error
+                && d.path == Some(AttributePath::attr("bootstrap_extra_settings")))
+    );
 }
 
 #[tokio::test]
