@@ -57,12 +57,15 @@ pub fn sysctl_part(sysctls: &BTreeMap<String, String>) -> Option<Part> {
     })
 }
 
-/// The nodeadm NodeConfig part (kubelet settings; cluster for custom AMIs).
+/// The nodeadm NodeConfig part (kubelet settings; for custom AMIs the
+/// cluster and the kubelet flags that register the node's labels and
+/// taints, which nothing else applies there).
 pub fn nodeconfig_part(
     kubelet: &BTreeMap<String, String>,
     cluster: Option<&ClusterInfo>,
+    kubelet_flags: &[String],
 ) -> Option<Part> {
-    if kubelet.is_empty() && cluster.is_none() {
+    if kubelet.is_empty() && cluster.is_none() && kubelet_flags.is_empty() {
         return None;
     }
     let mut spec = serde_json::Map::new();
@@ -77,15 +80,19 @@ pub fn nodeconfig_part(
             }),
         );
     }
+    let mut kubelet_spec = serde_json::Map::new();
     if !kubelet.is_empty() {
         let mut config = serde_json::Map::new();
         for (path, value) in kubelet {
             insert_dotted(&mut config, path, value);
         }
-        spec.insert(
-            "kubelet".into(),
-            serde_json::json!({ "config": serde_json::Value::Object(config) }),
-        );
+        kubelet_spec.insert("config".into(), serde_json::Value::Object(config));
+    }
+    if !kubelet_flags.is_empty() {
+        kubelet_spec.insert("flags".into(), serde_json::json!(kubelet_flags));
+    }
+    if !kubelet_spec.is_empty() {
+        spec.insert("kubelet".into(), serde_json::Value::Object(kubelet_spec));
     }
     let doc = serde_json::json!({
         "apiVersion": "node.eks.aws/v1alpha1",
@@ -249,10 +256,13 @@ mod tests {
     #[test]
     fn renders_shell_and_nodeconfig_parts_deterministically() {
         let kubelet = [("userNamespaces.idsPerPod".to_string(), "131072".to_string())].into();
-        let parts: Vec<Part> = [sysctl_part(&sysctls()), nodeconfig_part(&kubelet, None)]
-            .into_iter()
-            .flatten()
-            .collect();
+        let parts: Vec<Part> = [
+            sysctl_part(&sysctls()),
+            nodeconfig_part(&kubelet, None, &[]),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let a = render(&parts);
         assert_eq!(a, render(&parts));
         assert!(a.starts_with(
@@ -278,13 +288,20 @@ mod tests {
             certificate_authority: "Q0E=".into(),
             service_cidr: "10.100.0.0/16".into(),
         };
-        let p = nodeconfig_part(&BTreeMap::new(), Some(&cluster)).unwrap();
+        let flags = ["--node-labels=sandbox.nested.dev/podman=true".to_string()];
+        let p = nodeconfig_part(&BTreeMap::new(), Some(&cluster), &flags).unwrap();
         assert!(
             p.body.contains("  cluster:\n    name: \"prod\"\n    apiServerEndpoint: \"https://example.eks.amazonaws.com\"\n"),
             "{}",
             p.body
         );
         assert!(p.body.contains("    cidr: \"10.100.0.0/16\"\n"));
+        assert!(
+            p.body
+                .contains("    flags:\n      - \"--node-labels=sandbox.nested.dev/podman=true\"\n"),
+            "{}",
+            p.body
+        );
     }
 
     #[test]

@@ -287,6 +287,7 @@ async fn cluster_keys_are_opt_in_for_a_custom_ami() {
         "apiServerEndpoint: \"https://ABC.gr7.us-east-1.eks.amazonaws.com\"",
         "certificateAuthority: \"Q0FEQVRB\"",
         "cidr: \"10.100.0.0/16\"",
+        "- \"--node-labels=sandbox.nested.dev/podman=true\"",
     ] {
         assert!(nc.contains(key), "{key} in {nc}");
     }
