@@ -298,7 +298,8 @@ def create_nodegroup(self, *args, **kwargs):
             ng.remote_access = None
         if not a.get("ami_type") and ng.launch_template:
             template = _launch_template(self, ng.launch_template)
-            if template is not None and template.versions and template.versions[-1].image_id:
+            number = _template_version(template, ng.launch_template.get("version"))
+            if template is not None and number and template.versions[int(number) - 1].image_id:
                 # A launch template naming an AMI makes the node group CUSTOM.
                 ng.ami_type = "CUSTOM"
         if not a.get("release_version"):

@@ -1,0 +1,135 @@
+//! `nested_capability`'s bootstrap inputs through real Terraform: your own
+//! settings that contradict what the sandbox needs, bad cluster keys and
+//! settings a platform cannot take are refused at `terraform validate` and
+//! `plan`, at the line of the attribute at fault.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use acceptance::{Workspace, terraforms};
+
+fn config(body: &str) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    nested = {{ source = "nested-sandbox/nested" }}
+  }}
+}}
+
+provider "nested" {{
+  offline = true
+}}
+
+data "nested_capability" "x" {{
+{body}
+}}
+
+output "user_data" {{
+  value = data.nested_capability.x.user_data
+}}
+"#
+    )
+}
+
+/// Terraform's error text on one line.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn contradictions_and_bad_keys_are_refused_at_their_attribute() {
+    let tf = &terraforms().unwrap()[0];
+    // Lines 12.. of main.tf hold the body.
+    let cases: &[(&str, &str, &str, usize)] = &[
+        (
+            r#"  sandbox            = "nsjail"
+  platform           = "eks"
+  kubernetes_version = "1.35"
+  ami_family         = "bottlerocket"
+  bootstrap_extra_settings = "[settings.kernel.sysctl]\n\"user.max_user_namespaces\" = \"0\"\n""#,
+            "Bootstrap settings cannot be used",
+            "user.max_user_namespaces",
+            16,
+        ),
+        (
+            r#"  sandbox            = "podman"
+  platform           = "eks"
+  kubernetes_version = "1.35"
+  ami_family         = "al2023"
+  cluster = {
+    name                  = "prod"
+    api_server_endpoint   = "https://example.eks.amazonaws.com"
+    certificate_authority = "Q0E="
+    service_cidr          = "10.100.0.0"
+  }"#,
+            "Invalid service CIDR",
+            "10.100.0.0/16",
+            20,
+        ),
+        (
+            r#"  sandbox            = "landjail"
+  platform           = "eks_fargate"
+  bootstrap_extra_settings = "[settings.kubernetes]\nmax-pods = 58\n""#,
+            "This platform takes no user data",
+            "Remove bootstrap_extra_settings",
+            14,
+        ),
+    ];
+    for (body, summary, detail, line) in cases {
+        let ws = Workspace::new(tf, &config(body)).unwrap();
+        for cmd in ["validate", "plan"] {
+            let r = ws.run(&[cmd, "-no-color"]).unwrap();
+            assert!(!r.ok(), "{cmd} accepted:\n{body}\n{}", r.text());
+            let e = flat(&r.stderr);
+            assert!(e.contains(summary), "{cmd}: {summary} in {e}");
+            assert!(e.contains(detail), "{cmd}: {detail} in {e}");
+            assert!(
+                e.contains(&format!("on main.tf line {line}")),
+                "{cmd}: line {line} in {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn merged_settings_and_cluster_keys_reach_the_outputs() {
+    let tf = &terraforms().unwrap()[0];
+    let ws = Workspace::new(
+        tf,
+        &config(
+            r##"  sandbox            = "podman"
+  platform           = "eks"
+  kubernetes_version = "1.35"
+  ami_family         = "bottlerocket"
+  ids_per_pod        = 131072
+  bootstrap_extra_settings = "# mine\n[settings.kubernetes]\nmax-pods = 58\n"
+  cluster = {
+    name                  = "prod"
+    api_server_endpoint   = "https://example.eks.amazonaws.com"
+    certificate_authority = "Q0E="
+    service_cidr          = "10.100.0.0/16"
+    dns_ip                = "10.100.0.10"
+  }"##,
+        ),
+    )
+    .unwrap();
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let out = ws.outputs().unwrap();
+    let toml = out["user_data"]["value"].as_str().unwrap();
+    for want in [
+        "# mine",
+        "max-pods = 58",
+        "cluster-name = \"prod\"",
+        "cluster-dns-ip = \"10.100.0.10\"",
+        "ids-per-pod = 131072",
+        "\"sandbox.nested.dev/podman\" = \"true\"",
+        "\"user.max_user_namespaces\" = \"65536\"",
+    ] {
+        assert!(toml.contains(want), "{want} in\n{toml}");
+    }
+    // One [settings.kubernetes] table, not two.
+    assert_eq!(toml.matches("[settings.kubernetes]\n").count(), 1, "{toml}");
+    let again = ws
+        .run(&["plan", "-detailed-exitcode", "-no-color"])
+        .unwrap();
+    assert_eq!(again.code, 0, "{}", again.text());
+}
