@@ -66,6 +66,17 @@ fn contradictions_and_bad_keys_are_refused_at_their_attribute() {
             20,
         ),
         (
+            r#"  sandbox            = "podman"
+  platform           = "eks"
+  kubernetes_version = "1.35"
+  ami_family         = "al2023"
+  ids_per_pod        = 131072
+  bootstrap_extra_settings = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      userNamespaces:\n        idsPerPod: 65536\n""#,
+            "Bootstrap settings cannot be used",
+            "sets userNamespaces.idsPerPod to 65536, but the sandbox needs 131072",
+            17,
+        ),
+        (
             r#"  sandbox            = "landjail"
   platform           = "eks_fargate"
   bootstrap_extra_settings = "[settings.kubernetes]\nmax-pods = 58\n""#,

@@ -4,6 +4,7 @@
 //! same bytes.
 
 pub mod al2023;
+pub mod al2023_conflicts;
 pub mod bottlerocket;
 pub mod openshift;
 pub mod probe;
@@ -20,6 +21,9 @@ pub enum RenderError {
     Bottlerocket(#[from] BottlerocketError),
     #[error(transparent)]
     Mime(#[from] al2023::MimeError),
+    /// The user's Amazon Linux part sets what the sandbox needs otherwise.
+    #[error(transparent)]
+    Contradiction(#[from] al2023_conflicts::Contradiction),
     /// A setting the chosen family has no way to express.
     #[error("{0}")]
     Unsupported(String),

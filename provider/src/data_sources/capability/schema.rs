@@ -96,7 +96,9 @@ pub(super) fn schema() -> Schema {
          sandbox needs set to another value is an error here, as are keys EKS sets itself \
          for an EKS-provided AMI), or for `al2023` / `al2` a MIME multipart document, a \
          `#!` script or a bare nodeadm `NodeConfig` (your parts first, the provider's after \
-         them). The merged document is `user_data`; its parts are `cloudinit_parts`.",
+         them; a part that sets a sysctl or kubelet setting the sandbox needs to another \
+         value is an error here). The merged document is `user_data`; its parts are \
+         `cloudinit_parts`.",
     ))
     .attribute(
         Attribute::nested(

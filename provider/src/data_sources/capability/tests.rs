@@ -361,3 +361,29 @@ async fn security_contexts_and_devices_as_objects() {
         serde_json::from_str(text(s, "container_security_context")).unwrap();
     assert_eq!(json["procMount"], "Unmasked");
 }
+
+#[tokio::test]
+async fn a_contradicting_nodeconfig_is_refused_at_the_attribute() {
+    let user = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      userNamespaces:\n        idsPerPod: 65536\n";
+    let mut pairs = PODMAN_AL2023.to_vec();
+    pairs.push(("bootstrap_extra_settings", user));
+    let mut cfg = config(&pairs);
+    cfg.set_attr("ids_per_pod", Value::int(131_072));
+    let r = read_config(cfg).await;
+    let d = r
+        .diagnostics
+        .0
+        .iter()
+        .find(|d| d.severity == crate::framework::Severity::Error)
+        .unwrap();
+    assert_eq!(
+        d.path,
+        Some(AttributePath::attr("bootstrap_extra_settings"))
+    );
+    assert!(
+        d.detail
+            .contains("sets userNamespaces.idsPerPod to 65536, but the sandbox needs 131072"),
+        "{}",
+        d.detail
+    );
+}
