@@ -174,6 +174,59 @@ fn hashicorp_aws_3_39_node_groups_get_the_sandboxes_user_data_and_replan_clean()
         moto.calls().unwrap()
     );
 
+    // A change of your own settings: a new launch template version, which
+    // the node group moves to in place (UpdateNodegroupVersion).
+    let arn_before = moto
+        .boto3("print(eks.describe_nodegroup(clusterName='prod', nodegroupName='agents')['nodegroup']['nodegroupArn'])")
+        .unwrap();
+    moto.reset_calls().unwrap();
+    let changed = ws
+        .must(&[
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-var",
+            "agents_max_pods=110",
+        ])
+        .unwrap();
+    assert!(
+        changed.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        "{}",
+        changed.text()
+    );
+    let calls = moto.calls().unwrap();
+    eprintln!("AWS calls at moto during the user data change: {calls}");
+    assert_eq!(calls["ec2:CreateLaunchTemplateVersion"], 1, "{calls}");
+    assert_eq!(calls["eks:UpdateNodegroupVersion"], 1, "{calls}");
+    let lt = out["agents_launch_template_id"]["value"].as_str().unwrap();
+    let agents = at_moto(&moto, lt, "agents");
+    assert_eq!(agents["version"], 2);
+    assert_eq!(agents["toml"]["settings"]["kubernetes"]["max-pods"], 110);
+    assert_eq!(
+        agents["toml"]["settings"]["kernel"]["sysctl"]["user.max_user_namespaces"],
+        "65536"
+    );
+    assert_eq!(agents["nodegroup"]["launchTemplate"]["version"], "2");
+    let arn_after = moto
+        .boto3("print(eks.describe_nodegroup(clusterName='prod', nodegroupName='agents')['nodegroup']['nodegroupArn'])")
+        .unwrap();
+    assert_eq!(arn_before, arn_after, "the node group was replaced");
+    let again = ws
+        .run(&[
+            "plan",
+            "-detailed-exitcode",
+            "-no-color",
+            "-var",
+            "agents_max_pods=110",
+        ])
+        .unwrap();
+    assert_eq!(
+        again.code,
+        0,
+        "plan after the change not empty\n{}",
+        again.text()
+    );
+
     moto.reset_calls().unwrap();
     ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
     eprintln!(

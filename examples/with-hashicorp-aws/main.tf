@@ -32,6 +32,12 @@ variable "kubernetes_version" {
   default = "1.35"
 }
 
+variable "agents_max_pods" {
+  description = "A setting of your own for the Bottlerocket pool, merged with the sandbox's."
+  type        = number
+  default     = 58
+}
+
 provider "aws" {
   region                      = "us-east-1"
   skip_credentials_validation = var.aws_endpoint != null
@@ -116,7 +122,7 @@ data "nested_capability" "agents" {
   bootstrap_extra_settings = <<-TOML
     # our pool's own settings
     [settings.kubernetes]
-    max-pods = 58
+    max-pods = ${var.agents_max_pods}
   TOML
 }
 

@@ -138,7 +138,10 @@ pub(super) fn schema() -> Schema {
     )
     .attribute(Attribute::string("ami_type").computed().description(
         "The EKS `amiType` for a managed node group, e.g. `BOTTLEROCKET_x86_64` or \
-         `AL2023_ARM_64_STANDARD`. Null off EKS managed node groups.",
+         `AL2023_ARM_64_STANDARD`. Null off EKS managed node groups. hashicorp/aws's \
+         `aws_eks_node_group` accepts `BOTTLEROCKET_*` from 3.64.0 and `AL2023_*` from \
+         5.40.0; with an older one, name the AMI in the launch template and set `cluster` \
+         (guide \"With hashicorp/aws\").",
     ))
     .attribute(Attribute::string("kernel_floor").computed().description(
         "Lowest Linux release on which the sandbox can work in a pod, e.g. `6.7`. Null when \
