@@ -144,3 +144,77 @@ fn merged_settings_and_cluster_keys_reach_the_outputs() {
         .unwrap();
     assert_eq!(again.code, 0, "{}", again.text());
 }
+
+/// The expressions the guide "Pod settings in kubernetes_pod and Helm"
+/// uses on the object outputs evaluate for every shape they take: keys a
+/// sandbox does not need are absent (landjail adds no capability, a root
+/// nsjail has `runAsUser`, bubblewrap on Bottlerocket 1.35 a seccomp
+/// profile).
+#[test]
+fn object_outputs_work_in_the_guides_expressions() {
+    let tf = &terraforms().unwrap()[0];
+    let ws = Workspace::new(
+        tf,
+        r#"
+terraform {
+  required_providers {
+    nested = { source = "nested-sandbox/nested" }
+  }
+}
+provider "nested" {
+  offline = true
+}
+locals {
+  cases = {
+    podman     = { sandbox = "podman", family = "al2023", root = false }
+    landjail   = { sandbox = "landjail", family = "al2023", root = false }
+    nsjail     = { sandbox = "nsjail", family = "bottlerocket", root = true }
+    bubblewrap = { sandbox = "bubblewrap", family = "bottlerocket", root = false }
+  }
+}
+data "nested_capability" "x" {
+  for_each           = local.cases
+  sandbox            = each.value.sandbox
+  platform           = "eks"
+  kubernetes_version = "1.35"
+  ami_family         = each.value.family
+  run_as_root        = each.value.root
+}
+output "pod" {
+  value = {
+    for k, d in data.nested_capability.x : k => {
+      host_users      = lookup(d.pod_spec_object, "hostUsers", null)
+      add             = lookup(d.container_security_context_object.capabilities, "add", [])
+      drop            = d.container_security_context_object.capabilities.drop
+      run_as_non_root = lookup(d.container_security_context_object, "runAsNonRoot", null)
+      run_as_user     = lookup(d.container_security_context_object, "runAsUser", null)
+      seccomp         = can(d.container_security_context_object.seccompProfile) ? d.container_security_context_object.seccompProfile.type : null
+      manifest_spec   = merge(d.pod_spec_object, { securityContext = d.pod_security_context_object })
+      helm            = yamlencode({ securityContext = d.container_security_context_object })
+    }
+  }
+}
+"#,
+    )
+    .unwrap();
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let pod = &ws.outputs().unwrap()["pod"]["value"];
+    assert_eq!(pod["podman"]["host_users"], false);
+    assert_eq!(
+        pod["podman"]["add"],
+        serde_json::json!(["SETGID", "SETUID"])
+    );
+    assert_eq!(pod["podman"]["manifest_spec"]["hostUsers"], false);
+    assert_eq!(pod["landjail"]["add"], serde_json::json!([]));
+    assert_eq!(pod["landjail"]["host_users"], serde_json::Value::Null);
+    assert_eq!(pod["nsjail"]["run_as_user"], 0);
+    assert_eq!(pod["nsjail"]["run_as_non_root"], serde_json::Value::Null);
+    assert_eq!(pod["bubblewrap"]["seccomp"], "Unconfined");
+    assert_eq!(pod["podman"]["drop"], serde_json::json!(["ALL"]));
+    assert!(
+        pod["podman"]["helm"]
+            .as_str()
+            .unwrap()
+            .contains("\"procMount\": \"Unmasked\"")
+    );
+}
