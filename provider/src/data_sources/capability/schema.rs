@@ -122,7 +122,8 @@ pub(super) fn schema() -> Schema {
                 ),
                 Attribute::string("dns_ip").optional().description(
                     "Bottlerocket's `settings.kubernetes.cluster-dns-ip`, e.g. `10.100.0.10`; \
-                     Bottlerocket derives it when omitted.",
+                     when omitted, Bottlerocket's pluto derives it from the service CIDR or \
+                     the primary interface's CIDR.",
                 ),
             ],
         )
