@@ -11,6 +11,7 @@
 //! - [`Moto`] starts moto's server on a free 127.0.0.1 port and stops it on
 //!   drop.
 
+pub mod aws;
 pub mod nodegroup;
 
 use std::path::{Path, PathBuf};

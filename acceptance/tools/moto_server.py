@@ -17,6 +17,9 @@ classes before its own server main runs, never faked inside the provider:
   and the launch template's default version when none is given.
 - TagResource, UntagResource and ListTagsForResource on node group ARNs
   (moto tags clusters only).
+- No remoteAccess unless the request has one (moto invents an SSH key),
+  and amiType CUSTOM when no amiType is given and the launch template
+  names an AMI, as EKS answers.
 - An optional slow lifecycle, off by default:
   MOTO_NODEGROUP_CREATING_POLLS=N: a new node group reports CREATING for
   its first N DescribeNodegroup calls, then ACTIVE;
@@ -297,6 +300,15 @@ def create_nodegroup(self, *args, **kwargs):
             if not a.get("version"):
                 a["version"] = cluster.version
         ng = _orig_create_nodegroup(*bound.args, **bound.kwargs)
+        if not a.get("remote_access"):
+            # EKS returns no remoteAccess unless one was asked for.
+            ng.remote_access = None
+        if not a.get("ami_type") and ng.launch_template:
+            template = _launch_template(self, ng.launch_template)
+            number = _template_version(template, ng.launch_template.get("version"))
+            if template is not None and number and template.versions[int(number) - 1].image_id:
+                # A launch template naming an AMI makes the node group CUSTOM.
+                ng.ami_type = "CUSTOM"
         if not a.get("release_version"):
             ng.release_version = default_release_version(ng.ami_type, ng.version) or ng.release_version
         if ng.launch_template:

@@ -69,6 +69,43 @@ pub fn write_pod_outputs(state: &mut Value, d: &Decision) {
     state.set_attr("pod_security_level", Value::string(&d.pod_security_level));
 }
 
+/// A JSON document as a Terraform value (arrays as tuples, so mixed
+/// elements keep their own types), for `dynamic` attributes.
+pub fn json_value(j: &serde_json::Value) -> Value {
+    use crate::framework::Number;
+    match j {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Value::int(i),
+            (None, Some(u), _) => Value::Number(Number::from_u64(u)),
+            (None, None, Some(f)) => Value::Number(Number::from_f64(f)),
+            _ => Value::Null,
+        },
+        serde_json::Value::String(s) => Value::string(s),
+        serde_json::Value::Array(items) => Value::Tuple(items.iter().map(json_value).collect()),
+        serde_json::Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
+        }
+    }
+}
+
+/// The pod settings as objects, next to their JSON strings (for
+/// `kubernetes_pod` blocks and Helm values without `jsondecode`), and the
+/// devices the sandbox uses.
+pub fn write_pod_objects(state: &mut Value, d: &Decision) {
+    state.set_attr("pod_spec_object", json_value(&d.pod_spec));
+    state.set_attr(
+        "pod_security_context_object",
+        json_value(&d.pod_security_context),
+    );
+    state.set_attr(
+        "container_security_context_object",
+        json_value(&d.container_security_context),
+    );
+    state.set_attr("devices", strings(&d.devices));
+}
+
 /// What the data source shows beyond that: node settings and reasons.
 pub fn write_node_outputs(state: &mut Value, d: &Decision) {
     state.set_attr("sysctls", string_map(&d.sysctls));

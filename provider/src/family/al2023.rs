@@ -17,6 +17,8 @@ pub(super) fn amazon_linux(
     let parts = render::amazon_linux_parts(d, al2, opts.custom_ami)?;
     match opts.user {
         Some(user) if !user.trim().is_empty() => {
+            let theirs = render::al2023::parse(user)?;
+            render::al2023_conflicts::check(&theirs, &d.sysctls, &d.kubelet_settings)?;
             Ok(Some(render::al2023::render_merged(user, &parts)?))
         }
         _ if parts.is_empty() => Ok(None),

@@ -136,6 +136,20 @@ impl<T: Field> Field for Attr<T> {
     }
 }
 
+/// A raw value, for `dynamic` attributes: the concrete type comes with the
+/// value.
+impl Field for Value {
+    fn decode(v: &Value, _path: &AttributePath) -> Result<Self, Diagnostic> {
+        Ok(v.clone())
+    }
+    fn encode(&self) -> Value {
+        self.clone()
+    }
+    fn wholly_known(&self) -> bool {
+        self.is_wholly_known()
+    }
+}
+
 impl Field for String {
     fn decode(v: &Value, path: &AttributePath) -> Result<Self, Diagnostic> {
         v.as_str()

@@ -14,6 +14,9 @@ use super::yaml;
 /// Fixed boundary: the same input always renders the same bytes.
 pub const BOUNDARY: &str = "//NESTED-BOUNDARY//";
 
+/// The MIME type nodeadm reads a NodeConfig part from.
+pub const NODECONFIG_CONTENT_TYPE: &str = "application/node.eks.aws";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub content_type: String,
@@ -54,12 +57,15 @@ pub fn sysctl_part(sysctls: &BTreeMap<String, String>) -> Option<Part> {
     })
 }
 
-/// The nodeadm NodeConfig part (kubelet settings; cluster for custom AMIs).
+/// The nodeadm NodeConfig part (kubelet settings; for custom AMIs the
+/// cluster and the kubelet flags that register the node's labels and
+/// taints, which nothing else applies there).
 pub fn nodeconfig_part(
     kubelet: &BTreeMap<String, String>,
     cluster: Option<&ClusterInfo>,
+    kubelet_flags: &[String],
 ) -> Option<Part> {
-    if kubelet.is_empty() && cluster.is_none() {
+    if kubelet.is_empty() && cluster.is_none() && kubelet_flags.is_empty() {
         return None;
     }
     let mut spec = serde_json::Map::new();
@@ -74,15 +80,19 @@ pub fn nodeconfig_part(
             }),
         );
     }
+    let mut kubelet_spec = serde_json::Map::new();
     if !kubelet.is_empty() {
         let mut config = serde_json::Map::new();
         for (path, value) in kubelet {
             insert_dotted(&mut config, path, value);
         }
-        spec.insert(
-            "kubelet".into(),
-            serde_json::json!({ "config": serde_json::Value::Object(config) }),
-        );
+        kubelet_spec.insert("config".into(), serde_json::Value::Object(config));
+    }
+    if !kubelet_flags.is_empty() {
+        kubelet_spec.insert("flags".into(), serde_json::json!(kubelet_flags));
+    }
+    if !kubelet_spec.is_empty() {
+        spec.insert("kubelet".into(), serde_json::Value::Object(kubelet_spec));
     }
     let doc = serde_json::json!({
         "apiVersion": "node.eks.aws/v1alpha1",
@@ -90,7 +100,7 @@ pub fn nodeconfig_part(
         "spec": serde_json::Value::Object(spec),
     });
     Some(Part {
-        content_type: "application/node.eks.aws".into(),
+        content_type: NODECONFIG_CONTENT_TYPE.into(),
         body: format!("---\n{}", yaml::to_yaml(&doc)),
     })
 }
@@ -152,6 +162,12 @@ pub fn parse(text: &str) -> Result<Vec<Part>, MimeError> {
             body: text,
         }]);
     }
+    if is_nodeconfig(&text) {
+        return Ok(vec![Part {
+            content_type: NODECONFIG_CONTENT_TYPE.into(),
+            body: text,
+        }]);
+    }
     let Some((headers, body)) = text.split_once("\n\n") else {
         return Err(MimeError::NotMultipart(
             "no blank line after the headers".into(),
@@ -200,6 +216,19 @@ pub fn parse(text: &str) -> Result<Vec<Part>, MimeError> {
     Ok(parts)
 }
 
+/// A bare nodeadm NodeConfig YAML document (no MIME headers), taken as one
+/// `application/node.eks.aws` part.
+fn is_nodeconfig(text: &str) -> bool {
+    let t = text.trim_start();
+    (t.starts_with("---") || t.starts_with("apiVersion:"))
+        && t.contains("node.eks.aws/")
+        && t.lines().any(|l| {
+            l.trim()
+                .strip_prefix("kind:")
+                .is_some_and(|k| k.trim().trim_matches(['"', '\'']) == "NodeConfig")
+        })
+}
+
 fn header(headers: &str, name: &str) -> Option<String> {
     headers.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
@@ -227,10 +256,13 @@ mod tests {
     #[test]
     fn renders_shell_and_nodeconfig_parts_deterministically() {
         let kubelet = [("userNamespaces.idsPerPod".to_string(), "131072".to_string())].into();
-        let parts: Vec<Part> = [sysctl_part(&sysctls()), nodeconfig_part(&kubelet, None)]
-            .into_iter()
-            .flatten()
-            .collect();
+        let parts: Vec<Part> = [
+            sysctl_part(&sysctls()),
+            nodeconfig_part(&kubelet, None, &[]),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let a = render(&parts);
         assert_eq!(a, render(&parts));
         assert!(a.starts_with(
@@ -256,13 +288,20 @@ mod tests {
             certificate_authority: "Q0E=".into(),
             service_cidr: "10.100.0.0/16".into(),
         };
-        let p = nodeconfig_part(&BTreeMap::new(), Some(&cluster)).unwrap();
+        let flags = ["--node-labels=sandbox.nested.dev/podman=true".to_string()];
+        let p = nodeconfig_part(&BTreeMap::new(), Some(&cluster), &flags).unwrap();
         assert!(
             p.body.contains("  cluster:\n    name: \"prod\"\n    apiServerEndpoint: \"https://example.eks.amazonaws.com\"\n"),
             "{}",
             p.body
         );
         assert!(p.body.contains("    cidr: \"10.100.0.0/16\"\n"));
+        assert!(
+            p.body
+                .contains("    flags:\n      - \"--node-labels=sandbox.nested.dev/podman=true\"\n"),
+            "{}",
+            p.body
+        );
     }
 
     #[test]
@@ -283,6 +322,15 @@ mod tests {
         assert!(parts[0].body.contains("echo one"));
         assert!(parts[1].body.contains("two"));
         assert!(parts[2].body.contains("user.max_user_namespaces"));
+    }
+
+    #[test]
+    fn a_bare_nodeconfig_is_one_nodeadm_part() {
+        let doc = "---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 58\n";
+        let parts = parse(doc).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].content_type, NODECONFIG_CONTENT_TYPE);
+        assert!(parts[0].body.contains("maxPods: 58"));
     }
 
     #[test]

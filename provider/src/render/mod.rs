@@ -4,6 +4,7 @@
 //! same bytes.
 
 pub mod al2023;
+pub mod al2023_conflicts;
 pub mod bottlerocket;
 pub mod openshift;
 pub mod probe;
@@ -20,6 +21,9 @@ pub enum RenderError {
     Bottlerocket(#[from] BottlerocketError),
     #[error(transparent)]
     Mime(#[from] al2023::MimeError),
+    /// The user's Amazon Linux part sets what the sandbox needs otherwise.
+    #[error(transparent)]
+    Contradiction(#[from] al2023_conflicts::Contradiction),
     /// A setting the chosen family has no way to express.
     #[error("{0}")]
     Unsupported(String),
@@ -126,6 +130,27 @@ pub fn amazon_linux_parts(
     parts.extend(al2023::nodeconfig_part(
         &d.kubelet_settings,
         custom_ami.map(|c| &c.cluster),
+        &custom_ami.map(registration_flags).unwrap_or_default(),
     ));
     Ok(parts)
+}
+
+/// The kubelet flags that register a custom-AMI node's labels and taints
+/// (`--node-labels`, `--register-with-taints`; nodeadm passes
+/// `spec.kubelet.flags` to the kubelet as they are).
+fn registration_flags(c: &CustomAmi) -> Vec<String> {
+    let mut flags = Vec::new();
+    if !c.labels.is_empty() {
+        let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        flags.push(format!("--node-labels={}", labels.join(",")));
+    }
+    if !c.taints.is_empty() {
+        let taints: Vec<String> = c
+            .taints
+            .iter()
+            .map(|t| format!("{}={}:{}", t.key, t.value, t.effect))
+            .collect();
+        flags.push(format!("--register-with-taints={}", taints.join(",")));
+    }
+    flags
 }

@@ -192,6 +192,9 @@ pub struct Decision {
     pub node_labels: BTreeMap<String, String>,
     /// What the container image must provide (sudo, helpers, …).
     pub image_needs: Vec<String>,
+    /// Character devices the sandbox uses in the container (the sandbox
+    /// row's `devices`, e.g. `/dev/net/tun` for podman's rootless network).
+    pub devices: Vec<String>,
     /// The Pod Security Standards level the pod's namespace must allow
     /// (`restricted`, `baseline` or `privileged`).
     pub pod_security_level: String,
@@ -517,6 +520,7 @@ fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
             "true".to_string(),
         )]),
         image_needs: all.image_needs,
+        devices: f.sandbox.devices.clone(),
         pod_security_level: level.to_string(),
         warnings: all
             .findings

@@ -1,0 +1,215 @@
+//! `nested_capability`'s bootstrap document: the user's own settings
+//! (`bootstrap_extra_settings`) merged by the code `nested_nodegroup` uses
+//! ([`crate::family::user_data`]), the cluster keys of a custom-AMI pool
+//! (`cluster`, opt-in), and the result in the shapes the places it goes
+//! take: the whole document, and for Amazon Linux its parts.
+
+use std::net::IpAddr;
+
+use crate::capability::{AmiFamily, CapabilityData, Decision};
+use crate::framework::{Attr, AttributePath, Diagnostics};
+use crate::render::{self, CustomAmi, UserDataOptions, al2023};
+
+use super::model::{CapabilityModel, ClusterModel};
+
+/// The bootstrap outputs of one decision.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(super) struct Bootstrap {
+    /// The merged document (Bottlerocket TOML or Amazon Linux MIME).
+    pub user_data: Option<String>,
+    /// Amazon Linux: the provider's NodeConfig YAML.
+    pub nodeadm_config: Option<String>,
+    /// Amazon Linux: the provider's sysctl script.
+    pub sysctl_script: Option<String>,
+    /// Amazon Linux: every part of `user_data`, in order.
+    pub parts: Option<Vec<al2023::Part>>,
+}
+
+const SETTINGS: &str = "bootstrap_extra_settings";
+
+fn cluster_path(leaf: &str) -> AttributePath {
+    AttributePath::attr("cluster").then_attr(leaf)
+}
+
+fn is_base64(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=') || c.is_whitespace())
+}
+
+fn is_cidr(text: &str) -> bool {
+    let Some((ip, prefix)) = text.split_once('/') else {
+        return false;
+    };
+    match (ip.parse::<IpAddr>(), prefix.parse::<u8>()) {
+        (Ok(IpAddr::V4(_)), Ok(p)) => p <= 32,
+        (Ok(IpAddr::V6(_)), Ok(p)) => p <= 128,
+        _ => false,
+    }
+}
+
+/// The custom-AMI keys of `cluster`, each checked at its attribute; `None`
+/// (with diagnostics) when one is wrong.
+fn custom_ami(c: &ClusterModel, d: &Decision, diags: &mut Diagnostics) -> Option<CustomAmi> {
+    let text = |a: &Attr<String>| a.as_deref().unwrap_or_default().trim().to_string();
+    let (name, endpoint, ca, cidr) = (
+        text(&c.name),
+        text(&c.api_server_endpoint),
+        text(&c.certificate_authority),
+        text(&c.service_cidr),
+    );
+    let dns = c.dns_ip.as_deref().map(str::trim).map(str::to_string);
+    let mut ok = true;
+    let mut refuse = |leaf: &str, summary: &str, detail: String| {
+        diags.error_at(cluster_path(leaf), summary, detail);
+        ok = false;
+    };
+    if name.is_empty() {
+        refuse(
+            "name",
+            "Invalid cluster name",
+            "cluster.name is empty; use the EKS cluster's name, e.g. aws_eks_cluster.this.name."
+                .into(),
+        );
+    }
+    if !endpoint.starts_with("https://") {
+        refuse(
+            "api_server_endpoint",
+            "Invalid API server endpoint",
+            format!(
+                "{endpoint:?} is not an https:// URL; use the cluster's endpoint, e.g. aws_eks_cluster.this.endpoint."
+            ),
+        );
+    }
+    if !is_base64(&ca) {
+        refuse(
+            "certificate_authority",
+            "Invalid certificate authority",
+            "cluster.certificate_authority must be the base64 CA data EKS gives (aws_eks_cluster.this.certificate_authority[0].data), not PEM text.".into(),
+        );
+    }
+    if !is_cidr(&cidr) {
+        refuse(
+            "service_cidr",
+            "Invalid service CIDR",
+            format!(
+                "{cidr:?} is not a CIDR such as \"10.100.0.0/16\"; use aws_eks_cluster.this.kubernetes_network_config[0].service_ipv4_cidr (nodeadm refuses a NodeConfig without one)."
+            ),
+        );
+    }
+    if let Some(ip) = &dns
+        && ip.parse::<IpAddr>().is_err()
+    {
+        refuse(
+            "dns_ip",
+            "Invalid cluster DNS IP",
+            format!("{ip:?} is not an IP address such as \"10.100.0.10\"."),
+        );
+    }
+    ok.then(|| CustomAmi {
+        cluster: al2023::ClusterInfo {
+            name,
+            api_server_endpoint: endpoint,
+            certificate_authority: ca,
+            service_cidr: cidr,
+        },
+        cluster_dns_ip: dns,
+        // Nothing applies the node group's labels on a custom AMI: the
+        // labels the probe Job selects on go into the document.
+        labels: d.node_labels.clone(),
+        taints: Vec::new(),
+    })
+}
+
+/// The bootstrap outputs for `d` and the model's inputs; `None` with
+/// diagnostics at the attribute at fault when they cannot be written.
+pub(super) fn bootstrap(
+    data: &CapabilityData,
+    d: &Decision,
+    m: &CapabilityModel,
+    diags: &mut Diagnostics,
+) -> Option<Bootstrap> {
+    let user = m
+        .bootstrap_extra_settings
+        .as_deref()
+        .filter(|u| !u.trim().is_empty());
+    let takes_user_data = d.ami_family.is_some() && d.ami_type.is_some();
+    if !takes_user_data {
+        for (name, set) in [
+            (SETTINGS, user.is_some()),
+            ("cluster", m.cluster.known().is_some()),
+        ] {
+            if set {
+                diags.error_at(
+                    AttributePath::attr(name),
+                    "This platform takes no user data",
+                    format!(
+                        "{name} is for an EKS managed node group (platform \"eks\"); platform {:?} bootstraps its nodes itself, so nothing would use it. Remove {name}.",
+                        m.platform.as_deref().unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        return (!diags.has_errors()).then(Bootstrap::default);
+    }
+    let custom = match m.cluster.known() {
+        Some(c) => Some(custom_ami(c, d, diags)?),
+        None => None,
+    };
+    let opts = UserDataOptions {
+        user,
+        custom_ami: custom.as_ref(),
+    };
+    let user_data = match crate::family::user_data(data, d, &opts) {
+        Ok(u) => u,
+        Err(e) => {
+            let at = if user.is_some() {
+                AttributePath::attr(SETTINGS)
+            } else {
+                AttributePath::attr("cluster")
+            };
+            diags.error_at(at, "Bootstrap settings cannot be used", e.to_string());
+            return None;
+        }
+    };
+    let al2 = match d.ami_family {
+        Some(AmiFamily::Al2023) => false,
+        Some(AmiFamily::Al2) => true,
+        _ => {
+            return Some(Bootstrap {
+                user_data,
+                ..Bootstrap::default()
+            });
+        }
+    };
+    let split = render::amazon_linux_parts(d, al2, opts.custom_ami).and_then(|ours| {
+        let parts = match &user_data {
+            Some(text) => al2023::parse(text)?,
+            None => Vec::new(),
+        };
+        Ok((ours, parts))
+    });
+    let (ours, parts) = match split {
+        Ok(v) => v,
+        Err(e) => {
+            diags.error_at(
+                AttributePath::attr(SETTINGS),
+                "Bootstrap settings cannot be used",
+                e.to_string(),
+            );
+            return None;
+        }
+    };
+    let body = |content_type: &str| {
+        ours.iter()
+            .find(|p| p.content_type.starts_with(content_type))
+            .map(|p| p.body.clone())
+    };
+    Some(Bootstrap {
+        nodeadm_config: body(al2023::NODECONFIG_CONTENT_TYPE),
+        sysctl_script: body("text/x-shellscript"),
+        parts: Some(parts),
+        user_data,
+    })
+}

@@ -1,0 +1,162 @@
+//! `data "nested_capability"`: can this sandbox run on this platform, and
+//! what do the node and the pod need? Pure: answered from the embedded
+//! capability data, never from AWS.
+
+mod bootstrap;
+mod model;
+mod schema;
+
+use async_trait::async_trait;
+
+use crate::capability::{CapabilityData, Decision, decide};
+use crate::framework::{
+    Attr, AttributePath, DataSource, Diagnostic, Diagnostics, Model, ReadDataRequest,
+    ReadDataResponse, Schema, Value,
+};
+use crate::outputs;
+
+use bootstrap::{Bootstrap, bootstrap};
+use model::{CapabilityModel, PartModel, input_from, model_of};
+use schema::schema;
+
+pub struct CapabilityDataSource;
+
+/// The data source's state for a decision: the configuration, and the
+/// answer written by the one writer of decision outputs.
+fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
+    let mut answer = m.clone();
+    // Optional + computed inputs keep the user's own spelling when set.
+    if answer.ami_family.is_null() {
+        answer.ami_family = d.ami_family.map(|f| f.to_string()).into();
+    }
+    if answer.kernel_version.is_null() {
+        answer.kernel_version = d.kernel_version.map(|v| v.to_string()).into();
+    }
+    let sandbox = m.sandbox.as_deref().unwrap_or_default();
+    answer.probe_manifest = Attr::Known(outputs::probe_manifest(
+        d,
+        &outputs::ProbePlacement {
+            name: sandbox,
+            sandbox,
+            image: m.probe_image.as_deref(),
+            namespace: m.probe_namespace.as_deref(),
+            node_selector: d.node_labels.clone(),
+            tolerations: Vec::new(),
+        },
+    ));
+    answer.user_data = b.user_data.into();
+    answer.nodeadm_config = b.nodeadm_config.into();
+    answer.sysctl_script = b.sysctl_script.into();
+    answer.cloudinit_parts = b
+        .parts
+        .map(|parts| {
+            parts
+                .into_iter()
+                .map(|p| {
+                    Attr::Known(PartModel {
+                        content_type: Attr::Known(p.content_type),
+                        content: Attr::Known(p.body),
+                    })
+                })
+                .collect()
+        })
+        .into();
+    let mut state = answer.to_value();
+    outputs::write_pod_outputs(&mut state, d);
+    outputs::write_pod_objects(&mut state, d);
+    outputs::write_node_outputs(&mut state, d);
+    state
+}
+
+/// The decision for a configuration, with its findings as diagnostics;
+/// `None` when it has errors.
+fn decision_for(config: &Value, diags: &mut Diagnostics) -> Option<(CapabilityModel, Decision)> {
+    let model = match model_of(config) {
+        Ok(m) => m,
+        Err(d) => {
+            diags.extend(d);
+            return None;
+        }
+    };
+    let input = input_from(&model, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    match CapabilityData::embedded().and_then(|data| decide(data, &input)) {
+        Ok(d) => {
+            findings_to_diagnostics(&d, diags);
+            (!diags.has_errors()).then_some((model, d))
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Provider capability data is invalid",
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}
+
+/// The bootstrap outputs, rendered from the embedded data.
+fn bootstrap_for(m: &CapabilityModel, d: &Decision, diags: &mut Diagnostics) -> Option<Bootstrap> {
+    match CapabilityData::embedded() {
+        Ok(data) => bootstrap(data, d, m, diags),
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Provider capability data is invalid",
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}
+
+/// Findings as diagnostics at the data source's attribute for the input
+/// at fault (every input the engine names is an attribute here).
+pub fn findings_to_diagnostics(d: &Decision, diags: &mut Diagnostics) {
+    outputs::findings_to_diagnostics(d, |f| AttributePath::attr(f.attribute()), diags);
+}
+
+#[async_trait]
+impl DataSource for CapabilityDataSource {
+    fn type_name(&self) -> &'static str {
+        "nested_capability"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    /// Plan-time checks: when every input is known, the whole decision is
+    /// made here (and the bootstrap document merged) so errors show during
+    /// `terraform validate` and `plan`.
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut all = Diagnostics::new();
+        if !config.is_wholly_known() {
+            return all;
+        }
+        if let Some((model, d)) = decision_for(config, &mut all) {
+            bootstrap_for(&model, &d, &mut all);
+        }
+        // Only errors here: warnings are reported once, at read.
+        Diagnostics(
+            all.0
+                .into_iter()
+                .filter(|x| x.severity == crate::framework::Severity::Error)
+                .collect(),
+        )
+    }
+
+    async fn read(&self, req: ReadDataRequest) -> ReadDataResponse {
+        let mut diagnostics = Diagnostics::new();
+        let state = decision_for(&req.config, &mut diagnostics)
+            .and_then(|(model, d)| {
+                bootstrap_for(&model, &d, &mut diagnostics).map(|b| decision_state(&model, &d, b))
+            })
+            .unwrap_or(Value::Null);
+        ReadDataResponse { state, diagnostics }
+    }
+}
+
+#[cfg(test)]
+mod tests;

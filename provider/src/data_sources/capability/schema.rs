@@ -1,0 +1,280 @@
+//! The schema of `data "nested_capability"`.
+
+use crate::capability::{AmiFamily, Architecture, PlatformKind, SANDBOXES};
+use crate::framework::{Attribute, Nesting, Schema, Type};
+
+pub(super) fn schema() -> Schema {
+    Schema::new(
+        "Decides whether a nested sandbox can run in pods on a platform, and what the node \
+         (AMI family, kernel, sysctls, kubelet settings) and the pod (security contexts) need. \
+         Every decision comes with its reason and source. Pure: computed from the provider's \
+         embedded capability data, never from AWS.",
+    )
+    .attribute(
+        Attribute::string("sandbox")
+            .required()
+            .one_of(SANDBOXES)
+            .description(
+                "The sandbox to run inside pods: `nsjail` (Coder Agent Firewall), `landjail` \
+                 (Coder Agent Firewall with Landlock), `bubblewrap` or `podman` (rootless).",
+            ),
+    )
+    .attribute(
+        Attribute::string("platform")
+            .required()
+            .one_of(PlatformKind::NAMES)
+            .description(
+                "Where the pods run: `eks` (managed node group), `eks_auto_mode`, \
+                 `eks_fargate`, `openshift`, or `kubernetes` (your own nodes, described by \
+                 `kernel_version`, `container_runtime` and `seccomp_default`).",
+            ),
+    )
+    .attribute(Attribute::string("kubernetes_version").optional().description(
+        "Kubernetes minor version, e.g. `\"1.33\"`. Required for `eks`, `eks_auto_mode` and \
+         `kubernetes`.",
+    ))
+    .attribute(Attribute::string("openshift_version").optional().description(
+        "OpenShift minor version, e.g. `\"4.20\"`. Required for (and only for) `openshift`.",
+    ))
+    .attribute(
+        Attribute::string("ami_family")
+            .optional()
+            .computed()
+            .one_of(AmiFamily::NAMES)
+            .description(
+                "`bottlerocket`, `al2023` or `al2`. When omitted on an EKS platform, the \
+                 provider picks the first of al2023, bottlerocket that can run the sandbox \
+                 (never al2, which has no new AMIs since 2025-11-26: name it to use it).",
+            ),
+    )
+    .attribute(
+        Attribute::string("architecture")
+            .default_value(Architecture::default().as_str())
+            .one_of(Architecture::NAMES)
+            .description("`x86_64` (default) or `arm64`."),
+    )
+    .attribute(Attribute::bool("run_as_root").default_value(false).description(
+        "Whether the sandbox's process runs as uid 0 in the container. `false` (default): a \
+         non-root user, e.g. a Coder workspace's agent; the container gets `runAsNonRoot`. \
+         The capabilities differ: Coder's nsjail re-executes a non-root agent through \
+         `sudo` + `setpriv` (`NET_ADMIN`, `SYS_ADMIN`, `SETUID`, `SETGID`), while as root it \
+         maps uid 0 into its user namespace (`NET_ADMIN`, `SETFCAP`); bwrap needs `SETFCAP` \
+         only as root; rootless podman cannot run as root.",
+    ))
+    .attribute(Attribute::number("ids_per_pod").optional().description(
+        "Sets the kubelet's `userNamespaces.idsPerPod` (a multiple of 65536; Kubernetes ≥ \
+         1.33) for sandboxes that run in a pod user namespace. The default 65536 is enough \
+         for rootless podman when the user's subordinate ids fit in it (`user:1:999` and \
+         `user:1001:64535` for uid 1000); use `131072` when nested images own ids above \
+         64535 (e.g. 65532 or 65534).",
+    ))
+    .attribute(Attribute::bool("user_namespaces").default_value(true).description(
+        "Whether the node may enable unprivileged user namespaces. `false` (e.g. a CIS \
+         level 2 policy) pins `user.max_user_namespaces` to 0 and rejects sandboxes that \
+         need them. Defaults to `true`.",
+    ))
+    .attribute(
+        Attribute::string("kernel_version")
+            .optional()
+            .computed()
+            .description(
+                "Input for `kubernetes`: the nodes' kernel release, e.g. `\"6.12\"`. Output \
+                 elsewhere: the kernel series of the chosen node image.",
+            ),
+    )
+    .attribute(Attribute::string("container_runtime").optional().description(
+        "For `kubernetes`: the nodes' runtime and version, e.g. `\"containerd 2.1\"` or \
+         `\"cri-o 1.33\"`.",
+    ))
+    .attribute(Attribute::bool("seccomp_default").optional().description(
+        "For `kubernetes`: whether the kubelet runs pods with the runtime's default seccomp \
+         profile (`seccompDefault: true`).",
+    ))
+    .attribute(Attribute::string("bootstrap_extra_settings").optional().description(
+        "Your own bootstrap document, merged with what the sandbox needs by the same code as \
+         `nested_nodegroup`'s: Bottlerocket TOML (your comments and keys kept; a key the \
+         sandbox needs set to another value is an error here, as are keys EKS sets itself \
+         for an EKS-provided AMI), or for `al2023` / `al2` a MIME multipart document, a \
+         `#!` script or a bare nodeadm `NodeConfig` (your parts first, the provider's after \
+         them; a part that sets a sysctl or kubelet setting the sandbox needs to another \
+         value is an error here). The merged document is `user_data`; its parts are \
+         `cloudinit_parts`.",
+    ))
+    .attribute(
+        Attribute::nested(
+            "cluster",
+            Nesting::Single,
+            vec![
+                Attribute::string("name").required().description(
+                    "The EKS cluster's name (`aws_eks_cluster.this.name`).",
+                ),
+                Attribute::string("api_server_endpoint").required().description(
+                    "The API server URL, `https://…` (`aws_eks_cluster.this.endpoint`).",
+                ),
+                Attribute::string("certificate_authority").required().description(
+                    "The cluster CA, base64 as EKS gives it \
+                     (`aws_eks_cluster.this.certificate_authority[0].data`).",
+                ),
+                Attribute::string("service_cidr").required().description(
+                    "The Kubernetes service CIDR, e.g. `10.100.0.0/16` \
+                     (`aws_eks_cluster.this.kubernetes_network_config[0].service_ipv4_cidr`); \
+                     nodeadm refuses a NodeConfig without it.",
+                ),
+                Attribute::string("dns_ip").optional().description(
+                    "Bottlerocket's `settings.kubernetes.cluster-dns-ip`, e.g. `10.100.0.10`; \
+                     when omitted, Bottlerocket's pluto derives it from the service CIDR or \
+                     the primary interface's CIDR.",
+                ),
+            ],
+        )
+        .optional()
+        .description(
+            "Opt-in, for a node group whose launch template names its own AMI (`image_id`; \
+             EKS then merges nothing into the user data): the cluster keys the node needs to \
+             join, written into `user_data` (Bottlerocket `settings.kubernetes.*` with the \
+             `node_labels`; AL2023 NodeConfig `spec.cluster`: `name`, `apiServerEndpoint`, \
+             `certificateAuthority`, `cidr`, all four of which nodeadm requires). Leave it \
+             unset for an EKS-provided AMI (`ami_type`), where EKS adds them.",
+        ),
+    )
+    .attribute(Attribute::string("ami_type").computed().description(
+        "The EKS `amiType` for a managed node group, e.g. `BOTTLEROCKET_x86_64` or \
+         `AL2023_ARM_64_STANDARD`. Null off EKS managed node groups. hashicorp/aws's \
+         `aws_eks_node_group` accepts `BOTTLEROCKET_*` from 3.64.0 and `AL2023_*` from \
+         5.40.0; with an older one, name the AMI in the launch template and set `cluster` \
+         (guide \"With hashicorp/aws\").",
+    ))
+    .attribute(Attribute::string("kernel_floor").computed().description(
+        "Lowest Linux release on which the sandbox can work in a pod, e.g. `6.7`. Null when \
+         every supported node image is new enough.",
+    ))
+    .attribute(
+        Attribute::string_map("sysctls")
+            .computed()
+            .description("Node sysctls the sandbox needs, e.g. `user.max_user_namespaces`."),
+    )
+    .attribute(Attribute::string_map("kubelet_settings").computed().description(
+        "Kubelet configuration the sandbox needs, keyed by KubeletConfiguration path, e.g. \
+         `userNamespaces.idsPerPod`.",
+    ))
+    .attribute(Attribute::string("pod_spec").computed().description(
+        "JSON for the pod spec fields the sandbox needs, e.g. `{\"hostUsers\":false}` (they \
+         belong in the pod spec itself, not in its `securityContext`).",
+    ))
+    .attribute(Attribute::string("pod_security_context").computed().description(
+        "JSON for the pod's `securityContext` fields the sandbox needs (`{}` when none).",
+    ))
+    .attribute(Attribute::string("container_security_context").computed().description(
+        "JSON for the container's `securityContext`: drops ALL capabilities and adds only \
+         what the sandbox needs; never privileged.",
+    ))
+    .attribute(Attribute::of_type("pod_spec_object", Type::Dynamic).computed().description(
+        "`pod_spec` as an object (Kubernetes camelCase keys), e.g. `{ hostUsers = false }`.",
+    ))
+    .attribute(
+        Attribute::of_type("pod_security_context_object", Type::Dynamic)
+            .computed()
+            .description("`pod_security_context` as an object."),
+    )
+    .attribute(
+        Attribute::of_type("container_security_context_object", Type::Dynamic)
+            .computed()
+            .description(
+                "`container_security_context` as an object, e.g. \
+                 `.capabilities.add` for `kubernetes_pod`'s `security_context { capabilities { \
+                 add = … } }` or a Helm values file (`yamlencode`); see the guide \
+                 \"Pod settings in kubernetes_pod and Helm\".",
+            ),
+    )
+    .attribute(Attribute::string_list("devices").computed().description(
+        "Character devices the sandbox uses in the container, e.g. `/dev/net/tun` for \
+         rootless podman's default network (slirp4netns or pasta; not needed with \
+         `--network none`). On EKS (containerd) a device plugin must expose them; on CRI-O \
+         the pod annotation `io.kubernetes.cri-o.Devices`. Empty when none.",
+    ))
+    .attribute(
+        Attribute::string_list("runtime_args")
+            .computed()
+            .description("Arguments the sandbox must be started with, e.g. `--no-user-namespace`."),
+    )
+    .attribute(
+        Attribute::string_map("node_labels")
+            .computed()
+            .description("Labels that mark nodes prepared for this sandbox."),
+    )
+    .attribute(
+        Attribute::string_list("image_needs")
+            .computed()
+            .description(
+                "What the container image must provide for the sandbox, e.g. `sudo` with a \
+                 NOPASSWD rule for Coder's nsjail as a non-root agent.",
+            ),
+    )
+    .attribute(Attribute::string("pod_security_level").computed().description(
+        "The Pod Security Standards level the pod's namespace must allow: `restricted`, \
+         `baseline` or `privileged` (label `pod-security.kubernetes.io/enforce`). Adding \
+         `NET_ADMIN` or `SYS_ADMIN`, or `seccompProfile: Unconfined`, needs `privileged`.",
+    ))
+    .attribute(
+        Attribute::string_list("warnings")
+            .computed()
+            .description("Conditions that do not stop the sandbox but deserve attention."),
+    )
+    .attribute(Attribute::string("probe_image").optional().description(
+        "Image of `nested-probe` for `probe_manifest`; default \
+         `ghcr.io/nested-sandbox/nested-probe:0.1.0` (the probe alone). For what the image \
+         must provide (`image_needs`: sudo and setpriv for a non-root nsjail agent, the \
+         newuidmap/newgidmap helpers and `/etc/subuid` for podman), the probe can only judge \
+         the image it runs in: build one from your sandbox's image with `/nested-probe` \
+         copied in, and name it here.",
+    ))
+    .attribute(Attribute::string("probe_namespace").optional().description(
+        "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
+         which Pod Security label that namespace needs (`pod_security_level`).",
+    ))
+    .attribute(Attribute::string("probe_manifest").computed().description(
+        "A Kubernetes Job (YAML) that runs `nested-probe --sandbox <sandbox>` with `pod_spec` \
+         and the security contexts above on a node carrying `node_labels`: the Job succeeds \
+         only when the sandbox can run there.",
+    ))
+    .attribute(
+        Attribute::string_list("reasons")
+            .computed()
+            .description("Each decision with its source."),
+    )
+    .attribute(Attribute::string("user_data").computed().description(
+        "The bootstrap document the chosen AMI family needs, merged with \
+         `bootstrap_extra_settings`: Bottlerocket TOML (never MIME-wrapped; for \
+         `bootstrap_extra_args` or `base64encode()` into `aws_launch_template.user_data`) or \
+         Amazon Linux MIME multipart (your parts, then a sysctl shell part and a nodeadm \
+         NodeConfig part). Without `cluster`, for an EKS-provided AMI (EKS adds the cluster \
+         keys). Null when nothing needs rendering or the platform takes no user data.",
+    ))
+    .attribute(Attribute::string("nodeadm_config").computed().description(
+        "AL2023: the provider's nodeadm `NodeConfig` YAML alone (kubelet settings; \
+         `spec.cluster` with `cluster`), for a `cloudinit_pre_nodeadm` part with \
+         `content_type = \"application/node.eks.aws\"`. Null on other families or when \
+         there is nothing to set.",
+    ))
+    .attribute(Attribute::string("sysctl_script").computed().description(
+        "Amazon Linux: the provider's shell script that writes and applies the sysctls, for \
+         a `text/x-shellscript` part. Null on Bottlerocket (TOML sets sysctls) or when no \
+         sysctl is needed.",
+    ))
+    .attribute(
+        Attribute::of_type(
+            "cloudinit_parts",
+            Type::list(Type::object([
+                ("content_type", Type::String),
+                ("content", Type::String),
+            ])),
+        )
+        .computed()
+        .description(
+            "Amazon Linux: every part of `user_data` in order (yours from \
+             `bootstrap_extra_settings`, then the provider's), each `{ content_type, content }`: \
+             the shape of terraform-aws-modules/eks's `cloudinit_pre_nodeadm` and of \
+             `cloudinit_config` `part` blocks. Null on Bottlerocket.",
+        ),
+    )
+}
