@@ -110,7 +110,7 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
             &mut diags,
         )
     } else {
-        req.prior_private.clone()
+        adopted_instance(&req.prior_private, &mut diags)
     };
 
     PlanResponse {
@@ -248,6 +248,27 @@ fn plan_computed(
     };
     if template_changes || version_changes {
         planned.status = Attr::Unknown;
+    }
+}
+
+/// The private state of an update: the prior one, but an adopted node
+/// group without an instance yet gets one (its apply tags the group with
+/// it, so the ownership checks of read hold from then on).
+fn adopted_instance(prior: &[u8], diags: &mut Diagnostics) -> Vec<u8> {
+    let p = instance::Private::decode(prior);
+    if !p.adopted || p.instance.is_some() {
+        return prior.to_vec();
+    }
+    match instance::new_instance() {
+        Ok(i) => instance::Private {
+            instance: Some(i),
+            adopted: true,
+        }
+        .encode(),
+        Err(e) => {
+            diags.push(Diagnostic::error("Cannot plan the adoption", e.to_string()));
+            prior.to_vec()
+        }
     }
 }
 
