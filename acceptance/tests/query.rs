@@ -346,6 +346,26 @@ fn errors_are_diagnostics_at_the_config_attribute() {
     assert_ne!(r.code, 0, "{}", r.text());
     assert!(r.stderr.contains("sandbox = \"Nsjail\""), "{}", r.text());
 
+    // Offline, there is nothing to list.
+    let offline = ws.path().join("main.tf");
+    let text = std::fs::read_to_string(&offline).unwrap();
+    ws.write(
+        "main.tf",
+        &text.replace(
+            "region      = \"us-east-1\"",
+            "region      = \"us-east-1\"\n  offline     = true",
+        ),
+    )
+    .unwrap();
+    ws.write(
+        "pools.tfquery.hcl",
+        &query_file("", "    cluster_name = \"prod\""),
+    )
+    .unwrap();
+    let r = ws.run(&["query", "-no-color"]).unwrap();
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(r.stderr.contains("The provider is offline"), "{}", r.text());
+
     // A node group without a launch template is refused by import, with
     // the way to migrate.
     let plain = nodegroup(DEFAULT_EXTRA).replace("agents", "plain");
@@ -366,4 +386,76 @@ fn errors_are_diagnostics_at_the_config_attribute() {
         r.text()
     );
     assert!(r.stderr.contains("`removed`"), "{}", r.text());
+}
+
+/// `legacy-br` (from [`foreign_pools`]) as a `nested_nodegroup`.
+const LEGACY: &str = r#"
+resource "nested_nodegroup" "legacy" {
+  cluster_name       = "prod"
+  name               = "legacy-br"
+  node_role_arn      = "arn:aws:iam::123456789012:role/nodes"
+  subnet_ids         = ["subnet-0a1b2c3d"]
+  sandbox            = "nsjail"
+  ami_family         = "bottlerocket"
+  kubernetes_version = "1.32"
+  instance_types     = ["m6i.large"]
+  scaling            = { min_size = 1, max_size = 2, desired_size = 1 }
+}
+"#;
+
+/// Two states import the same node group to adopt it: the first to apply
+/// owns it; the other drops it from state at its next refresh and leaves it
+/// untouched (two states never share one node group).
+#[test]
+fn an_adoption_applied_elsewhere_first_wins_and_the_other_state_lets_go() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    foreign_pools(&moto);
+    let tf = terraform();
+    let first = workspace(&tf, &moto, LEGACY);
+    let second = workspace(&tf, &moto, LEGACY);
+    for ws in [&first, &second] {
+        let r = ws
+            .must(&[
+                "import",
+                "-no-color",
+                "nested_nodegroup.legacy",
+                "prod:legacy-br",
+            ])
+            .unwrap();
+        assert!(
+            r.stdout
+                .contains("Adopting a node group nested_nodegroup did not create")
+                || r.stderr
+                    .contains("Adopting a node group nested_nodegroup did not create"),
+            "{}",
+            r.text()
+        );
+    }
+    first
+        .must(&["apply", "-auto-approve", "-no-color"])
+        .unwrap();
+    plan_is_empty(&first);
+    let versions = || {
+        moto.boto3("print(len(ec2.describe_launch_template_versions(LaunchTemplateName='legacy')['LaunchTemplateVersions']))")
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(versions(), "2");
+
+    // The second state's refresh lets go of it, saying why, and never
+    // touches it.
+    let r = second
+        .must(&["apply", "-refresh-only", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert!(
+        r.text().contains("Node group adopted elsewhere"),
+        "{}",
+        r.text()
+    );
+    let listed = second.must(&["state", "list"]).unwrap();
+    assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
+    assert_eq!(versions(), "2");
+    plan_is_empty(&first);
 }

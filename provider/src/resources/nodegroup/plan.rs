@@ -110,7 +110,12 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
             &mut diags,
         )
     } else {
-        adopted_instance(&req.prior_private, &mut diags)
+        adopted_instance(
+            rt.as_deref(),
+            (planned.cluster(), planned.nodegroup_name()),
+            &req.prior_private,
+            &mut diags,
+        )
     };
 
     PlanResponse {
@@ -254,22 +259,42 @@ fn plan_computed(
 /// The private state of an update: the prior one, but an adopted node
 /// group without an instance yet gets one (its apply tags the group with
 /// it, so the ownership checks of read hold from then on).
-fn adopted_instance(prior: &[u8], diags: &mut Diagnostics) -> Vec<u8> {
+/// Two resources adopting one node group are refused, as two creating one.
+fn adopted_instance(
+    rt: Option<&ProviderRuntime>,
+    (cluster, name): (&str, &str),
+    prior: &[u8],
+    diags: &mut Diagnostics,
+) -> Vec<u8> {
     let p = instance::Private::decode(prior);
     if !p.adopted || p.instance.is_some() {
         return prior.to_vec();
     }
-    match instance::new_instance() {
-        Ok(i) => instance::Private {
-            instance: Some(i),
-            adopted: true,
-        }
-        .encode(),
+    let i = match instance::new_instance() {
+        Ok(i) => i,
         Err(e) => {
             diags.push(Diagnostic::error("Cannot plan the adoption", e.to_string()));
-            prior.to_vec()
+            return prior.to_vec();
         }
+    };
+    if let Some(rt) = rt
+        && claims::Claims::global()
+            .claim(rt.generation, cluster, name, &i)
+            .is_err()
+    {
+        diags.error_at(
+            AttributePath::attr("name"),
+            "Node group planned twice",
+            format!(
+                "Another nested_nodegroup in this configuration also manages EKS Node Group {cluster}/{name}. One resource instance owns one node group: import it into one resource only."
+            ),
+        );
     }
+    instance::Private {
+        instance: Some(i),
+        adopted: true,
+    }
+    .encode()
 }
 
 /// A fresh instance nonce for a planned create, claimed for its node group.
