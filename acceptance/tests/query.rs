@@ -261,6 +261,11 @@ fn generated_config_imports_adopts_and_then_plans_clean() {
         "{}",
         plan.text()
     );
+    assert!(
+        plan.text().contains("Warning: Adopting the node group"),
+        "{}",
+        plan.text()
+    );
     let apply = ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
     assert!(
         apply.stdout.contains("3 imported, 0 added, 2 changed"),

@@ -16,7 +16,7 @@ use crate::framework::{
 };
 use crate::resources::nodegroup::import::{Imported, imported_state};
 use crate::resources::nodegroup::model::{IdentityModel, NodegroupModel};
-use crate::resources::nodegroup::online::{aws_diag, online};
+use crate::resources::nodegroup::online::{aws_diag, online, runtime};
 use crate::resources::nodegroup::read::identity;
 use crate::resources::nodegroup::sandbox_check::{Verdict, check};
 
@@ -88,6 +88,13 @@ async fn list(req: &ListRequest, sink: &mut ListSink) -> Result<(), Diagnostic> 
         .unwrap_or_default()
         .to_string();
     let sandbox = config.sandbox.as_deref();
+    if runtime(&req.provider).is_some_and(|rt| rt.config.offline) {
+        return Err(Diagnostic::error(
+            "The provider is offline",
+            "provider \"nested\" has offline = true, and the node groups of a cluster are \
+             listed through AWS. Set offline = false (and AWS credentials) to list them.",
+        ));
+    }
     let (rt, aws) = online(&req.provider, "list").await?;
     let data = CapabilityData::embedded()
         .map_err(|e| Diagnostic::error("Provider capability data is invalid", e.to_string()))?;

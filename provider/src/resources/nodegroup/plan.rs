@@ -270,6 +270,12 @@ fn adopted_instance(
     if !p.adopted || p.instance.is_some() {
         return prior.to_vec();
     }
+    diags.push(Diagnostic::warning(
+        "Adopting the node group",
+        format!(
+            "EKS Node Group {cluster}/{name} was not created by nested_nodegroup. This apply takes its launch template over: a new version keeps the rest of the template and adds the bootstrap settings for `sandbox`, which rolls every node; then the node group is tagged as this resource's. Release it first from any other configuration that manages it (a `removed` block with `lifecycle {{ destroy = false }}`)."
+        ),
+    ));
     let i = match instance::new_instance() {
         Ok(i) => i,
         Err(e) => {
