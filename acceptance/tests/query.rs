@@ -212,8 +212,12 @@ fn generated_config_imports_adopts_and_then_plans_clean() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
     let tf = terraform();
-    // A node group made by another state, which then forgot it.
-    let creator = workspace(&tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    // A node group made by another state (with settings of its own), which
+    // then forgot it.
+    let own = format!(
+        "{DEFAULT_EXTRA}  bootstrap_extra_settings = \"[settings.kubernetes]\\nmax-pods = 58\\n\"\n"
+    );
+    let creator = workspace(&tf, &moto, &nodegroup(&own));
     creator
         .must(&["apply", "-auto-approve", "-no-color"])
         .unwrap();
@@ -241,6 +245,8 @@ fn generated_config_imports_adopts_and_then_plans_clean() {
         3
     );
     assert!(!generated.contains("\"plain\""), "{generated}");
+    // The creator's own settings are read back from the launch template.
+    assert!(generated.contains("max-pods = 58"), "{generated}");
 
     // The node group nested_nodegroup created imports clean; the two it did
     // not are adopted: one in-place update each takes their launch

@@ -195,6 +195,16 @@ pub async fn imported_state(
         && let Some(d) = super::derive::derive(&m, &version, &mut diags)
     {
         m.set_derived(&d);
+        // The user's own settings, where they merge back to the template's
+        // document: the plan after the import then changes nothing.
+        m.user_data = imported_user_data.clone();
+        if let Some(extra) = super::recover::bootstrap_extra_settings(&m, &version) {
+            m.bootstrap_extra_settings = Attr::Known(extra);
+            let mut scratch = Diagnostics::new();
+            if let Some(d) = super::derive::derive(&m, &version, &mut scratch) {
+                m.set_derived(&d);
+            }
+        }
     }
     m.user_data = imported_user_data;
     m.fill_unknowns();

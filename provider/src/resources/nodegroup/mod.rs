@@ -25,6 +25,7 @@ pub mod model;
 pub mod online;
 mod plan;
 pub mod read;
+mod recover;
 pub mod sandbox_check;
 pub mod schema;
 mod update;
