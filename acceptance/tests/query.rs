@@ -304,6 +304,17 @@ print(json.dumps({'version': lt['version'], 'sg': v.get('SecurityGroupIds'), 'us
         "{got}"
     );
     assert_eq!(got["tags"]["nested.dev/sandbox"], "nsjail");
+    // `ready-br` already had what nsjail needs: its user data stayed the
+    // `bootstrap_extra_settings` (with its own max_user_namespaces), so no
+    // new version was needed.
+    assert!(
+        generated.contains("max_user_namespaces      = 16384"),
+        "{generated}"
+    );
+    let ready = moto
+        .boto3("print(eks.describe_nodegroup(clusterName='prod', nodegroupName='ready-br')['nodegroup']['launchTemplate']['version'])")
+        .unwrap();
+    assert_eq!(ready.trim(), "1");
     assert_eq!(
         got["tags"]["nested.dev/instance"].as_str().unwrap().len(),
         32

@@ -116,6 +116,29 @@ pub struct Imported {
     pub diagnostics: Diagnostics,
 }
 
+/// An adopted node group keeps what its launch template's user data holds:
+/// the document becomes `bootstrap_extra_settings` (the provider merges its
+/// settings into it on the first apply, refusing a contradiction at plan),
+/// and a `user.max_user_namespaces` it sets becomes that attribute.
+fn keep_their_settings(m: &mut NodegroupModel) {
+    let Some(held) = m
+        .user_data
+        .known()
+        .filter(|u| !u.trim().is_empty())
+        .cloned()
+    else {
+        return;
+    };
+    let key = "user.max_user_namespaces";
+    if let Some(n) = super::sandbox_check::sysctl_in(m.family(), &held, key)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+    {
+        m.max_user_namespaces = Attr::Known(n);
+    }
+    m.bootstrap_extra_settings = Attr::Known(held);
+}
+
 /// The summary of the warning an adoption carries.
 pub const ADOPTING: &str = "Adopting a node group nested_nodegroup did not create";
 
@@ -146,6 +169,7 @@ pub async fn imported_state(
         ));
     };
     let mut diags = Diagnostics::new();
+    let nested = ng.tags.contains_key(TAG_SANDBOX);
     let (sandbox, private) = match ng.tags.get(TAG_SANDBOX) {
         // The import takes over the instance that created the node group.
         Some(own) => (
@@ -183,6 +207,9 @@ pub async fn imported_state(
     let mut m = fold(aws, rt, m, ng)
         .await
         .map_err(|e| aws_diag("reading the imported node group", &e))?;
+    if !nested {
+        keep_their_settings(&mut m);
+    }
     // Outputs the engine derives follow from the imported inputs; the user
     // data stays what the launch template holds.
     let imported_user_data = m.user_data.clone();
@@ -195,10 +222,11 @@ pub async fn imported_state(
         && let Some(d) = super::derive::derive(&m, &version, &mut diags)
     {
         m.set_derived(&d);
-        // The user's own settings, where they merge back to the template's
-        // document: the plan after the import then changes nothing.
+        // A node group it created: the user's own settings, where they merge
+        // back to the template's document (the plan after the import then
+        // changes nothing).
         m.user_data = imported_user_data.clone();
-        if let Some(extra) = super::recover::bootstrap_extra_settings(&m, &version) {
+        if nested && let Some(extra) = super::recover::bootstrap_extra_settings(&m, &version) {
             m.bootstrap_extra_settings = Attr::Known(extra);
             let mut scratch = Diagnostics::new();
             if let Some(d) = super::derive::derive(&m, &version, &mut scratch) {

@@ -144,6 +144,14 @@ fn sysctl_satisfied(key: &str, wanted: &str, found: Option<&str>) -> bool {
     }
 }
 
+/// The value of sysctl `key` the user data of a node group of `family`
+/// sets, if it sets one.
+pub fn sysctl_in(family: Option<AmiFamily>, user_data: &str, key: &str) -> Option<String> {
+    NodeSettings::of(family, Some(user_data))
+        .sysctls
+        .remove(key)
+}
+
 /// What the user data sets on the node.
 struct NodeSettings {
     sysctls: BTreeMap<String, String>,
