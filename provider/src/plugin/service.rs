@@ -103,7 +103,8 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 
 /// Implements the tfplugin6 `Provider` trait from one table. Each entry
 /// names the trait method and the `pb` module of its messages. A supported
-/// RPC is answered by the function of the same name in [`handlers`]; every
+/// RPC is answered by the function of the same name in [`handlers`] (a
+/// supported stream by the stream that function returns); every
 /// unsupported one (unary, server-streaming or client-streaming) by the
 /// "not supported" diagnostic, in its span like any other RPC.
 macro_rules! provider_rpc {
