@@ -52,6 +52,19 @@ pub fn check(data: &CapabilityData, m: &NodegroupModel, sandbox: &str) -> Verdic
         summary: format!("{head}: {sandbox} cannot run"),
         reasons,
     };
+    if family.is_none() {
+        // The engine would pick a family of its own: no answer about these
+        // nodes, and never a "can run".
+        return Verdict {
+            sandbox: sandbox.to_string(),
+            can_run: false,
+            summary: format!("{head}: {sandbox} not checked (an image the provider does not know)"),
+            reasons: vec![format!(
+                "the node image (amiType {:?}) is not one the provider knows, so what its nodes allow is unknown",
+                m.ami_type.as_deref().unwrap_or_default()
+            )],
+        };
+    }
     let Ok(kubernetes) = crate::validate::version::kubernetes_minor(version) else {
         return cannot(
             head,
@@ -267,6 +280,20 @@ mod tests {
         assert!(v.can_run, "{v:?}");
         assert!(v.reasons.is_empty());
         assert_eq!(v.summary, "Bottlerocket 1.33: nsjail can run");
+    }
+
+    #[test]
+    fn an_unknown_image_is_never_said_to_run_it() {
+        let data = CapabilityData::embedded().unwrap();
+        let mut m = pool("bottlerocket", "1.33", None);
+        m.ami_family = Attr::Null;
+        m.ami_type = Attr::Known("CUSTOM".into());
+        let v = check(data, &m, "nsjail");
+        assert!(!v.can_run, "{v:?}");
+        assert_eq!(
+            v.summary,
+            "CUSTOM 1.33: nsjail not checked (an image the provider does not know)"
+        );
     }
 
     #[test]
