@@ -7,8 +7,8 @@ Inputs (nothing else is read):
   examples/                      the tfplugindocs example files embedded in the pages
   templates/                     hand-written pages (index, guides) with directives
 
-Output: docs/index.md, docs/resources/, docs/data-sources/, docs/functions/ and
-docs/guides/ in the Registry layout. The output depends only on the inputs
+Output: docs/index.md, docs/resources/, docs/data-sources/, docs/list-resources/,
+docs/functions/ and docs/guides/ in the Registry layout. The output depends only on the inputs
 (sorted everywhere, no dates), so `make docs-check` can regenerate into a
 temporary directory and diff. Everything under docs/ except benchmarks.md
 (written by `make bench`) is generated: edit the inputs, never docs/.
@@ -16,7 +16,7 @@ temporary directory and diff. Everything under docs/ except benchmarks.md
 Directives in templates (one per `{{ ... }}`, arguments are double-quoted):
   {{ example "examples/provider/provider.tf" }}   the file in a fenced block
   {{ schema "provider" }}                         schema section (also
-        "resource/<type>", "data-source/<type>")
+        "resource/<type>", "data-source/<type>", "list-resource/<type>")
   {{ description "provider" }}                    the schema's description
   {{ import "<resource type>" }}                  the Import section
   {{ capabilities "<table>" }}                    a table: the engine's decision
@@ -32,7 +32,7 @@ Directives in templates (one per `{{ ... }}`, arguments are double-quoted):
         (fails when no such page is generated)
 
 Templates: templates/index.md.tmpl (required), templates/guides/*.md.tmpl,
-and optionally templates/{resources,data-sources,functions}/<name>.md.tmpl
+and optionally templates/{resources,data-sources,list-resources,functions}/<name>.md.tmpl
 to replace a default page.
 
 Python 3.11 standard library only (json, tomllib).
@@ -60,7 +60,7 @@ CAPABILITIES_PATH = "schemas/capabilities.toml"
 # Files in docs/ that the generator does not own.
 NOT_GENERATED = {"benchmarks.md"}
 # Directories of docs/ the generator owns completely.
-OWNED_DIRS = ("resources", "data-sources", "functions", "guides")
+OWNED_DIRS = ("resources", "data-sources", "list-resources", "functions", "guides")
 
 
 class DocError(Exception):
@@ -627,7 +627,8 @@ class Docs:
         if ref == "provider":
             return self.schema["provider"]["block"]
         kind, _, name = ref.partition("/")
-        key = {"resource": "resource_schemas", "data-source": "data_source_schemas"}.get(kind)
+        key = {"resource": "resource_schemas", "data-source": "data_source_schemas",
+               "list-resource": "list_resource_schemas"}.get(kind)
         if not key or name not in self.schema.get(key, {}):
             raise DocError(f"no schema for {ref!r}")
         return self.schema[key][name]["block"]
@@ -636,12 +637,12 @@ class Docs:
         prefix = PROVIDER + "_"
         return type_name[len(prefix):] if type_name.startswith(prefix) else type_name
 
-    def examples(self, directory: str, stem: str) -> list[str]:
+    def examples(self, directory: str, stem: str, suffix: str = ".tf") -> list[str]:
         d = ROOT / directory
         if not d.is_dir():
             return []
         return sorted(f"{directory}/{p.name}" for p in d.iterdir()
-                      if p.is_file() and p.name.startswith(stem) and p.suffix == ".tf")
+                      if p.is_file() and p.name.startswith(stem) and p.name.endswith(suffix))
 
     # -- sections ------------------------------------------------------------
 
@@ -737,6 +738,14 @@ class Docs:
             pages[f"data-sources/{short}.md"] = custom or self.default_page(
                 dtype, "Data Source", "data-source", f"examples/data-sources/{dtype}",
                 "data-source")
+        # List resources (`terraform query`): the Registry's docs/list-resources/,
+        # examples in examples/list-resources/<type>/list-resource*.tfquery.hcl.
+        for ltype in sorted(self.schema.get("list_resource_schemas", {})):
+            short = self.short_name(ltype)
+            custom = self.template(f"list-resources/{short}.md.tmpl")
+            pages[f"list-resources/{short}.md"] = custom or self.default_page(
+                ltype, "List Resource", "list-resource", f"examples/list-resources/{ltype}",
+                "list-resource", suffix=".tfquery.hcl")
         for fname in sorted(self.schema.get("functions", {})):
             custom = self.template(f"functions/{fname}.md.tmpl")
             pages[f"functions/{fname}.md"] = custom or self.function_page(fname)
@@ -761,9 +770,11 @@ class Docs:
         """Frontmatter, title and description of a resource or data source
         page (the `header` directive of a custom template)."""
         kind, _, type_name = ref.partition("/")
-        label = {"resource": "Resource", "data-source": "Data Source"}.get(kind)
+        label = {"resource": "Resource", "data-source": "Data Source",
+                 "list-resource": "List Resource"}.get(kind)
         if not label:
-            raise DocError(f"header: {ref!r} is not resource/<type> or data-source/<type>")
+            raise DocError(f"header: {ref!r} is not resource/<type>, data-source/<type> "
+                           "or list-resource/<type>")
         desc = self.block(ref).get("description", "")
         return "\n\n".join([
             frontmatter(f"{type_name} {label} - {PROVIDER}", desc, "").rstrip("\n"),
@@ -771,11 +782,12 @@ class Docs:
             tidy(desc),
         ])
 
-    def default_page(self, type_name, label, ref_kind, example_dir, stem, with_import=False):
+    def default_page(self, type_name, label, ref_kind, example_dir, stem, with_import=False,
+                     suffix=".tf"):
         block = self.block(f"{ref_kind}/{type_name}")
         parts = [
             self.header(f"{ref_kind}/{type_name}"),
-            self.example_section(self.examples(example_dir, stem), type_name),
+            self.example_section(self.examples(example_dir, stem, suffix), type_name),
             schema_markdown(block),
         ]
         if with_import:

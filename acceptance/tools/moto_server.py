@@ -30,6 +30,12 @@ classes before its own server main runs, never faked inside the provider:
   Kubernetes 1.28-1.37 and x86_64/arm64:
   /aws/service/bottlerocket/aws-k8s-<v>/<arch>/latest/{image_id,image_version}
   /aws/service/eks/optimized-ami/<v>/amazon-linux-2023/<arch>/standard/recommended/{image_id,release_version}
+- EC2 CreateLaunchTemplateVersion with SourceVersion: the new version is
+  the source version's data with the given data on top, as EC2 does
+  (moto ignores SourceVersion).
+- MOTO_LIST_NODEGROUPS_PAGE=N: ListNodegroups answers at most N names
+  per page (EKS allows up to 100), so paging is exercised with a few
+  node groups.
 - A call counter per service:Action: GET /nested-test/calls answers
   {"eks:DescribeNodegroup": 3, ...}; POST /nested-test/calls/reset zeroes it
   (and the timing). GET /nested-test/timing answers {"busy_s": ..., "sum_s": ...}:
@@ -65,6 +71,7 @@ from moto.eks.exceptions import (
     ResourceNotFoundException,
 )
 from moto.moto_api._internal import mock_random
+from moto.ec2.responses import launch_templates as ec2_lt_responses
 from moto.ssm import models as ssm_models
 
 HOST = "127.0.0.1"
@@ -518,6 +525,52 @@ Backend.list_updates = list_updates
 Backend.tag_resource = tag_resource
 Backend.untag_resource = untag_resource
 Backend.list_tags_for_resource = list_tags_for_resource
+
+_moto_list_nodegroups = Backend.list_nodegroups
+
+
+def list_nodegroups(self, cluster_name, max_results, next_token):
+    page = _polls("MOTO_LIST_NODEGROUPS_PAGE")
+    if page:
+        max_results = min(max_results, page)
+    if cluster_name not in self.clusters:
+        raise _cluster_not_found(cluster_name)
+    return _moto_list_nodegroups(self, cluster_name, max_results, next_token)
+
+
+Backend.list_nodegroups = list_nodegroups
+
+
+# ---------------------------------------------------------------------------
+# EC2 CreateLaunchTemplateVersion: SourceVersion
+# ---------------------------------------------------------------------------
+
+_orig_create_lt_version = ec2_lt_responses.LaunchTemplates.create_launch_template_version
+
+
+def create_launch_template_version(self):
+    source = self._get_param("SourceVersion")
+    if not source:
+        return _orig_create_lt_version(self)
+    name = self._get_param("LaunchTemplateName")
+    tmpl_id = self._get_param("LaunchTemplateId")
+    if tmpl_id:
+        template = self.ec2_backend.get_launch_template(tmpl_id)
+    else:
+        template = self.ec2_backend.get_launch_template_by_name(name)
+    merged = dict(template.get_version(source).data)
+    merged.update(self._get_param("LaunchTemplateData", {}))
+    create = template.create_version
+    template.create_version = lambda _data, description: create(merged, description)
+    try:
+        return _orig_create_lt_version(self)
+    finally:
+        del template.create_version
+
+
+ec2_lt_responses.LaunchTemplates.create_launch_template_version = (
+    create_launch_template_version
+)
 
 
 # Response handlers. moto names the action from botocore's EKS model

@@ -12,6 +12,7 @@ pub mod data_sources;
 pub mod family;
 pub mod framework;
 pub mod functions;
+pub mod list_resources;
 pub mod outputs;
 pub mod plugin;
 pub mod provider;

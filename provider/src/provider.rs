@@ -10,11 +10,12 @@ use crate::config::{ENDPOINT_SERVICES, MAX_RETRIES_LIMIT, ProviderRuntime, parse
 use crate::data_sources::capability::CapabilityDataSource;
 use crate::data_sources::openshift_profile::OpenShiftProfileDataSource;
 use crate::framework::{
-    Attribute, ConfigureRequest, ConfigureResponse, DataSource, Diagnostics, Function, Nesting,
-    Provider, Resource, Schema, Value,
+    Attribute, ConfigureRequest, ConfigureResponse, DataSource, Diagnostics, Function,
+    ListResource, Nesting, Provider, Resource, Schema, Value,
 };
 use crate::functions::bottlerocket::{BottlerocketSettingsFunction, MergeBottlerocketTomlFunction};
 use crate::functions::kernel_floor::KernelFloorFunction;
+use crate::list_resources::nodegroup::NodegroupListResource;
 use crate::resources::nodegroup::NodegroupResource;
 
 #[derive(Debug, Default)]
@@ -109,6 +110,10 @@ impl Provider for NestedProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(NodegroupResource)]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(NodegroupListResource)]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

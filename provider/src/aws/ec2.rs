@@ -122,18 +122,22 @@ impl AwsClients {
         ))
     }
 
-    /// A new version with `content`; returns its number.
+    /// A new version with `content`; returns its number. With `source`, the
+    /// new version is that version with `content` on top (a template this
+    /// provider did not write keeps the rest of what it holds).
     pub async fn create_launch_template_version(
         &self,
         id: &str,
         token: &str,
         content: &TemplateContent,
+        source: Option<i64>,
     ) -> Result<i64, AwsError> {
         let out = self
             .ec2
             .create_launch_template_version()
             .launch_template_id(id)
             .client_token(token)
+            .set_source_version(source.map(|v| v.to_string()))
             .launch_template_data(expand_data(content))
             .send()
             .await

@@ -169,6 +169,25 @@ impl AwsClients {
             .ok_or(AwsError::NotFound { what: label(&id) })
     }
 
+    /// One page of the cluster's node group names and the token of the
+    /// next page (`None`: the last page).
+    pub async fn list_nodegroups_page(
+        &self,
+        cluster: &str,
+        next_token: Option<String>,
+    ) -> Result<(Vec<String>, Option<String>), AwsError> {
+        let out = self
+            .eks
+            .list_nodegroups()
+            .cluster_name(cluster)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| api_error("ListNodegroups", format!("EKS Cluster ({cluster})"), e))?;
+        let next = out.next_token().filter(|t| !t.is_empty()).map(String::from);
+        Ok((out.nodegroups().to_vec(), next))
+    }
+
     pub async fn create_nodegroup(&self, spec: &NodegroupSpec) -> Result<Nodegroup, AwsError> {
         let id = format!("{}:{}", spec.cluster, spec.name);
         let mut req = self

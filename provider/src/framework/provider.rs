@@ -103,6 +103,11 @@ pub trait Provider: Send + Sync + 'static {
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         Vec::new()
     }
+    /// List resources (`terraform query`); each has the type name of a
+    /// resource with an identity schema.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
 }
 
 // ---------------------------------------------------------------- data sources
@@ -286,6 +291,93 @@ pub trait Resource: Send + Sync + 'static {
             ..Default::default()
         }
     }
+}
+
+// -------------------------------------------------------------- list resources
+
+pub struct ListRequest {
+    /// The `config` block of the `list` block (the list resource's schema).
+    pub config: Value,
+    /// Terraform wants each result's full state, not only its identity.
+    pub include_resource: bool,
+    /// At most this many results are wanted.
+    pub limit: usize,
+    pub provider: Option<ProviderData>,
+    pub stop: StopToken,
+}
+
+/// One result: the object's identity (the resource's identity schema), a
+/// name for people, and its state (the resource's schema) when asked for.
+/// Without an identity it is only its diagnostics (Terraform skips a
+/// result that has warnings and no identity).
+#[derive(Debug, Clone, Default)]
+pub struct ListResult {
+    pub identity: Option<Value>,
+    pub display_name: String,
+    pub state: Option<Value>,
+    /// Warnings about this result.
+    pub diagnostics: Diagnostics,
+}
+
+/// Where a list resource sends what it finds, one event at a time.
+pub struct ListSink {
+    tx: tokio::sync::mpsc::Sender<ListEvent>,
+    sent: usize,
+    limit: usize,
+}
+
+/// What travels from a list resource to Terraform.
+#[derive(Debug)]
+pub enum ListEvent {
+    Result(Box<ListResult>),
+    /// Diagnostics without a result (an error ends the listing).
+    Diagnostics(Diagnostics),
+}
+
+impl ListSink {
+    pub fn new(tx: tokio::sync::mpsc::Sender<ListEvent>, limit: usize) -> Self {
+        Self { tx, sent: 0, limit }
+    }
+
+    /// Send a result. `false` once no more are wanted (the limit is
+    /// reached, or Terraform stopped reading): the listing should end.
+    pub async fn result(&mut self, r: ListResult) -> bool {
+        if self.is_done() {
+            return false;
+        }
+        if self.tx.send(ListEvent::Result(Box::new(r))).await.is_err() {
+            self.sent = self.limit;
+            return false;
+        }
+        self.sent += 1;
+        !self.is_done()
+    }
+
+    /// Send diagnostics on their own (an error ends the listing).
+    pub async fn diagnostics(&mut self, d: Diagnostics) {
+        if !d.is_empty() {
+            let _ = self.tx.send(ListEvent::Diagnostics(d)).await;
+        }
+    }
+
+    /// The limit is reached or Terraform is no longer listening.
+    pub fn is_done(&self) -> bool {
+        self.sent >= self.limit || self.tx.is_closed()
+    }
+}
+
+#[async_trait]
+pub trait ListResource: Send + Sync + 'static {
+    /// The resource type whose objects it lists (and whose identity and
+    /// state schemas its results have).
+    fn type_name(&self) -> &'static str;
+    /// The schema of the `config` block.
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    /// Find the objects and send each to `sink` as soon as it is known.
+    async fn list(&self, req: ListRequest, sink: &mut ListSink);
 }
 
 // ------------------------------------------------------------------- functions

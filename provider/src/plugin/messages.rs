@@ -11,11 +11,11 @@ use crate::framework::provider::FunctionError;
 use crate::framework::server::{
     ApplyResourceChangeRequest, ApplyResourceChangeResponse, CallFunctionRequest,
     ConfigureProviderRequest, DynamicValue, ImportResourceStateRequest,
-    ImportResourceStateResponse, Metadata, MoveResourceStateRequest, MoveResourceStateResponse,
-    PlanResourceChangeRequest, PlanResourceChangeResponse, ReadDataSourceRequest,
-    ReadDataSourceResponse, ReadResourceRequest, ReadResourceResponse,
-    UpgradeResourceIdentityRequest, UpgradeResourceIdentityResponse, UpgradeResourceStateRequest,
-    UpgradeResourceStateResponse,
+    ImportResourceStateResponse, ListResourceEvent, ListResourceRequest, Metadata,
+    MoveResourceStateRequest, MoveResourceStateResponse, PlanResourceChangeRequest,
+    PlanResourceChangeResponse, ReadDataSourceRequest, ReadDataSourceResponse, ReadResourceRequest,
+    ReadResourceResponse, UpgradeResourceIdentityRequest, UpgradeResourceIdentityResponse,
+    UpgradeResourceStateRequest, UpgradeResourceStateResponse,
 };
 
 // -------------------------------------------------------------------- requests
@@ -118,6 +118,17 @@ impl From<pb::move_resource_state::Request> for MoveResourceStateRequest {
     }
 }
 
+impl From<pb::list_resource::Request> for ListResourceRequest {
+    fn from(r: pb::list_resource::Request) -> Self {
+        Self {
+            type_name: r.type_name,
+            config: r.config.map(Into::into),
+            include_resource_object: r.include_resource_object,
+            limit: r.limit,
+        }
+    }
+}
+
 impl From<pb::call_function::Request> for CallFunctionRequest {
     fn from(r: pb::call_function::Request) -> Self {
         Self {
@@ -165,11 +176,13 @@ from_diagnostics!(
     pb::validate_action_config::Response,
 );
 
-impl From<Diagnostics> for pb::list_resource::Event {
-    fn from(d: Diagnostics) -> Self {
+impl From<ListResourceEvent> for pb::list_resource::Event {
+    fn from(e: ListResourceEvent) -> Self {
         Self {
-            diagnostic: diagnostics_to_proto(&d),
-            ..Default::default()
+            identity: e.identity.map(Into::into),
+            display_name: e.display_name,
+            resource_object: e.resource_object.map(Into::into),
+            diagnostic: diagnostics_to_proto(&e.diagnostics),
         }
     }
 }
@@ -204,6 +217,11 @@ impl From<Metadata> for pb::get_metadata::Response {
                 .functions
                 .into_iter()
                 .map(|name| pb::get_metadata::FunctionMetadata { name })
+                .collect(),
+            list_resources: m
+                .list_resources
+                .into_iter()
+                .map(|type_name| pb::get_metadata::ListResourceMetadata { type_name })
                 .collect(),
             ..Default::default()
         }

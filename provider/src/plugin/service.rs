@@ -50,6 +50,10 @@ impl ProviderService {
     pub fn server(&self) -> &Server {
         &self.server
     }
+
+    fn server_arc(&self) -> Arc<Server> {
+        Arc::clone(&self.server)
+    }
 }
 
 /// GetProviderSchema's answer: every schema the server declares.
@@ -67,6 +71,10 @@ fn schema_response(server: &Server) -> pb::get_provider_schema::Response {
         functions: server
             .function_definitions()
             .map(|(k, f)| (k.to_string(), function_to_proto(f)))
+            .collect(),
+        list_resource_schemas: server
+            .list_resource_schemas()
+            .map(|(k, s)| (k.to_string(), schema_to_proto(s)))
             .collect(),
         server_capabilities: Some(capabilities_to_proto(server.capabilities())),
         ..Default::default()
@@ -95,12 +103,14 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 
 /// Implements the tfplugin6 `Provider` trait from one table. Each entry
 /// names the trait method and the `pb` module of its messages. A supported
-/// RPC is answered by the function of the same name in [`handlers`]; every
+/// RPC is answered by the function of the same name in [`handlers`] (a
+/// supported stream by the stream that function returns); every
 /// unsupported one (unary, server-streaming or client-streaming) by the
 /// "not supported" diagnostic, in its span like any other RPC.
 macro_rules! provider_rpc {
     (
         supported { $($method:ident,)* }
+        supported_streams { $($ss_method:ident -> $ss_stream:ident of $ss_item:ident;)* }
         unsupported { $($u_method:ident($u_msg:ident) = $u_rpc:literal, $u_what:literal;)* }
         unsupported_streams {
             $($s_method:ident($s_msg:ident) -> $s_stream:ident of $s_item:ident
@@ -116,6 +126,17 @@ macro_rules! provider_rpc {
                     request: Request<pb::$method::Request>,
                 ) -> Result<Response<pb::$method::Response>, Status> {
                     Ok(Response::new(handlers::$method(self, request.into_inner()).await))
+                }
+            )*
+            $(
+                type $ss_stream = BoxStream<pb::$ss_method::$ss_item>;
+
+                async fn $ss_method(
+                    &self,
+                    request: Request<pb::$ss_method::Request>,
+                ) -> Result<Response<Self::$ss_stream>, Status> {
+                    let events = handlers::$ss_method(self, request.into_inner());
+                    Ok(Response::new(Box::pin(events.map(Ok))))
                 }
             )*
             $(
@@ -169,9 +190,13 @@ provider_rpc! {
         import_resource_state,
         move_resource_state,
         read_data_source,
+        validate_list_resource_config,
         get_functions,
         call_function,
         stop_provider,
+    }
+    supported_streams {
+        list_resource -> ListResourceStream of Event;
     }
     unsupported {
         generate_resource_config(generate_resource_config)
@@ -184,8 +209,6 @@ provider_rpc! {
             = "RenewEphemeralResource", "ephemeral resources";
         close_ephemeral_resource(close_ephemeral_resource)
             = "CloseEphemeralResource", "ephemeral resources";
-        validate_list_resource_config(validate_list_resource_config)
-            = "ValidateListResourceConfig", "list resources";
         validate_state_store_config(validate_state_store)
             = "ValidateStateStoreConfig", "state stores";
         configure_state_store(configure_state_store) = "ConfigureStateStore", "state stores";
@@ -197,8 +220,6 @@ provider_rpc! {
         validate_action_config(validate_action_config) = "ValidateActionConfig", "actions";
     }
     unsupported_streams {
-        list_resource(list_resource) -> ListResourceStream of Event
-            = "ListResource", "list resources";
         read_state_bytes(read_state_bytes) -> ReadStateBytesStream of Response
             = "ReadStateBytes", "state stores";
         invoke_action(invoke_action) -> InvokeActionStream of Event = "InvokeAction", "actions";
@@ -211,12 +232,14 @@ provider_rpc! {
 /// The supported RPCs, one function each, named after the trait method:
 /// open the span, convert, call the framework server, convert back.
 mod handlers {
+    use futures::{Stream, StreamExt};
+
     use super::{ProviderService, Subject, in_span, pb, rpc_span};
     use crate::framework::server::{
         APPLY_RESOURCE_CHANGE, CALL_FUNCTION, CONFIGURE_PROVIDER, IMPORT_RESOURCE_STATE,
-        MOVE_RESOURCE_STATE, PLAN_RESOURCE_CHANGE, READ_DATA_SOURCE, READ_RESOURCE,
+        LIST_RESOURCE, MOVE_RESOURCE_STATE, PLAN_RESOURCE_CHANGE, READ_DATA_SOURCE, READ_RESOURCE,
         UPGRADE_RESOURCE_IDENTITY, UPGRADE_RESOURCE_STATE, VALIDATE_DATA_RESOURCE_CONFIG,
-        VALIDATE_PROVIDER_CONFIG, VALIDATE_RESOURCE_CONFIG,
+        VALIDATE_LIST_RESOURCE_CONFIG, VALIDATE_PROVIDER_CONFIG, VALIDATE_RESOURCE_CONFIG,
     };
     use crate::plugin::convert::identity_schema_to_proto;
 
@@ -402,6 +425,39 @@ mod handlers {
         in_span(span, s.server.read_data_source(req.into()))
             .await
             .into()
+    }
+
+    pub async fn validate_list_resource_config(
+        s: &ProviderService,
+        req: pb::validate_list_resource_config::Request,
+    ) -> pb::validate_list_resource_config::Response {
+        let span = rpc_span(
+            VALIDATE_LIST_RESOURCE_CONFIG,
+            Subject::Resource(&req.type_name),
+        );
+        let config = req.config.map(Into::into);
+        let work = s
+            .server
+            .validate_list_resource_config(&req.type_name, config);
+        in_span(span, work).await.into()
+    }
+
+    /// The events as the framework server finds them, each converted; the
+    /// span covers the whole stream.
+    pub fn list_resource(
+        s: &ProviderService,
+        req: pb::list_resource::Request,
+    ) -> impl Stream<Item = pb::list_resource::Event> + Send + 'static {
+        let span = rpc_span(LIST_RESOURCE, Subject::Resource(&req.type_name));
+        let _entered = span.enter();
+        tracing::trace!(
+            limit = req.limit,
+            include = req.include_resource_object,
+            "request"
+        );
+        // The server's listing task runs in this span.
+        let events = s.server_arc().list_resource(req.into());
+        events.map(pb::list_resource::Event::from)
     }
 
     pub async fn call_function(

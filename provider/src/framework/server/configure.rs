@@ -28,6 +28,9 @@ impl Server {
                 req.config.as_ref(),
                 &self.registry.provider.ty,
             )?;
+            if let Ok(mut slot) = self.terraform_version.write() {
+                slot.clone_from(&req.terraform_version);
+            }
             let resp = self
                 .provider
                 .configure(ConfigureRequest {

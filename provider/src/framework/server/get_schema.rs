@@ -27,6 +27,7 @@ pub struct Metadata {
     pub resources: Vec<String>,
     pub data_sources: Vec<String>,
     pub functions: Vec<String>,
+    pub list_resources: Vec<String>,
 }
 
 impl Server {
@@ -49,6 +50,14 @@ impl Server {
             .data_sources
             .iter()
             .map(|(k, d)| (k.as_str(), &d.config.schema))
+    }
+
+    /// Each list resource type with the schema of its `config` block.
+    pub fn list_resource_schemas(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.registry
+            .list_resources
+            .iter()
+            .map(|(k, l)| (k.as_str(), &l.config.schema))
     }
 
     /// The identity schema of each resource type that has one, by name.
@@ -91,6 +100,7 @@ impl Server {
             resources: self.registry.resources.keys().cloned().collect(),
             data_sources: self.registry.data_sources.keys().cloned().collect(),
             functions: self.registry.functions.keys().cloned().collect(),
+            list_resources: self.registry.list_resources.keys().cloned().collect(),
         }
     }
 }

@@ -19,6 +19,7 @@ mod functions;
 mod get_schema;
 mod identity;
 mod import_resource_state;
+mod list_resource;
 mod move_resource_state;
 mod panics;
 mod plan_resource_change;
@@ -42,6 +43,9 @@ pub use get_schema::{Metadata, ServerCapabilities};
 pub use import_resource_state::{
     IMPORT_RESOURCE_STATE, ImportResourceStateRequest, ImportResourceStateResponse,
     ImportedResourceState,
+};
+pub use list_resource::{
+    LIST_RESOURCE, ListResourceEvent, ListResourceRequest, VALIDATE_LIST_RESOURCE_CONFIG,
 };
 pub use move_resource_state::{
     MOVE_RESOURCE_STATE, MoveResourceStateRequest, MoveResourceStateResponse,
@@ -72,6 +76,8 @@ pub struct Server {
     registry: Registry,
     /// What the last ConfigureProvider built, handed to every later call.
     provider_data: RwLock<Option<ProviderData>>,
+    /// The Terraform version ConfigureProvider named (empty before it).
+    terraform_version: RwLock<String>,
     stop_tx: watch::Sender<Halt>,
 }
 
@@ -90,6 +96,7 @@ impl Server {
             codec,
             registry,
             provider_data: RwLock::new(None),
+            terraform_version: RwLock::new(String::new()),
             stop_tx,
         }
     }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::framework::diag::Diagnostic;
-use crate::framework::provider::{DataSource, Function, FunctionDefinition, Provider, Resource};
+use crate::framework::provider::{
+    DataSource, Function, FunctionDefinition, ListResource, Provider, Resource,
+};
 use crate::framework::schema::Schema;
 use crate::framework::types::Type;
 
@@ -37,6 +39,12 @@ pub(super) struct DataSourceEntry {
     pub config: Typed,
 }
 
+/// One list resource type: its implementation and `config` block schema.
+pub(super) struct ListEntry {
+    pub imp: Arc<dyn ListResource>,
+    pub config: Typed,
+}
+
 /// One provider-defined function and its definition.
 pub(super) struct FunctionEntry {
     pub imp: Arc<dyn Function>,
@@ -49,6 +57,7 @@ pub(super) struct Registry {
     pub resources: BTreeMap<String, ResourceEntry>,
     pub data_sources: BTreeMap<String, DataSourceEntry>,
     pub functions: BTreeMap<String, FunctionEntry>,
+    pub list_resources: BTreeMap<String, ListEntry>,
 }
 
 impl Registry {
@@ -88,11 +97,23 @@ impl Registry {
                 )
             })
             .collect();
+        let list_resources = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| {
+                let entry = ListEntry {
+                    config: Typed::new(l.schema()),
+                    imp: l,
+                };
+                (entry.imp.type_name().to_string(), entry)
+            })
+            .collect();
         Self {
             provider: Typed::new(provider.schema()),
             resources,
             data_sources,
             functions,
+            list_resources,
         }
     }
 
@@ -109,6 +130,16 @@ impl Registry {
         self.data_sources
             .get(name)
             .ok_or_else(|| unknown_type("data source", name, self.data_sources.keys()))
+    }
+}
+
+impl Registry {
+    /// The list resource type `name`, or the diagnostic that lists the
+    /// known ones.
+    pub fn list_resource(&self, name: &str) -> Result<&ListEntry, Diagnostic> {
+        self.list_resources
+            .get(name)
+            .ok_or_else(|| unknown_type("list resource", name, self.list_resources.keys()))
     }
 }
 

@@ -70,7 +70,7 @@ impl Server {
 
     /// Decode `config` (`what` names it), check what `schema` declares, then
     /// run `checks`.
-    fn validate_config(
+    pub(super) fn validate_config(
         &self,
         what: &str,
         schema: &Typed,

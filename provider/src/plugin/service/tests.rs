@@ -48,7 +48,12 @@ impl Provider for TestProvider {
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         vec![Arc::new(Upper)]
     }
+    fn list_resources(&self) -> Vec<Arc<dyn crate::framework::provider::ListResource>> {
+        vec![Arc::new(list::Things)]
+    }
 }
+
+mod list;
 
 #[async_trait]
 impl DataSource for Panics {

@@ -1,4 +1,5 @@
-//! Delete: the node group, then the launch template it owned. A failure
+//! Delete: the node group, then the launch template it owned (an adopted
+//! node group's template, which someone else made, is left). A failure
 //! keeps the resource in state; identifiers that could name nothing leave
 //! state at once (a state must always be destroyable).
 
@@ -49,10 +50,12 @@ pub(super) async fn delete(
         ));
         return keep(diags);
     }
+    // An adopted node group's template was someone else's: it stays.
+    let adopted = super::instance::Private::decode(&req.planned_private).adopted;
     if let Some(lt) = prior
         .launch_template_id
         .as_deref()
-        .filter(|lt| is_launch_template_id(lt))
+        .filter(|lt| is_launch_template_id(lt) && !adopted)
         && let Err(e) = aws.delete_launch_template(lt).await
     {
         diags.push(aws_diag(

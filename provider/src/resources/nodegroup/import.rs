@@ -1,6 +1,8 @@
-//! Import by ID (`cluster_name:name`) or identity: only node groups that
-//! `nested_nodegroup` created (they carry its tags); the import takes over
-//! the resource instance that created the group.
+//! Import by ID (`cluster_name:name`) or identity. A node group that
+//! `nested_nodegroup` created (it carries its tags) is taken over with the
+//! resource instance that created it; one it did not create is adopted
+//! where that is safe ([`super::adopt`]), else refused with the way to
+//! migrate it.
 
 use super::TAG_SANDBOX;
 use super::ids::parse_import_id;
@@ -9,7 +11,9 @@ use super::model::{IdentityModel, NodegroupModel};
 use super::online::{aws_diag, online};
 use super::read::{fold, identity};
 use crate::aws::AwsClients;
+use crate::aws::eks::Nodegroup;
 use crate::capability::{AmiFamily, CapabilityData};
+use crate::config::ProviderRuntime;
 use crate::framework::{
     Attr, Diagnostic, Diagnostics, ImportRequest, ImportResponse, ImportedResource, Model, Severity,
 };
@@ -85,14 +89,72 @@ async fn import_one(req: &ImportRequest) -> Result<ImportResponse, Diagnostic> {
             ),
         ));
     }
-    let Some(sandbox) = ng.tags.get(TAG_SANDBOX).cloned() else {
-        return Err(Diagnostic::error(
-            "Not a nested node group",
-            format!(
-                "EKS Node Group ({cluster}:{name}) has no {TAG_SANDBOX} tag: only node groups created by nested_nodegroup can be imported."
-            ),
-        ));
+    let Imported {
+        model: m,
+        private,
+        mut diagnostics,
+    } = imported_state(&aws, &rt, &cluster, &name, &ng, None).await?;
+    let identity = identity(&aws, &m).await;
+    diagnostics
+        .0
+        .retain(|d| d.severity == Severity::Error || d.summary == ADOPTING);
+    Ok(ImportResponse {
+        imported: vec![ImportedResource {
+            state: m.to_value(),
+            private,
+            identity,
+        }],
+        diagnostics,
+    })
+}
+
+/// The state an import makes of a node group, its private state, and what
+/// was found on the way.
+pub struct Imported {
+    pub model: NodegroupModel,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+/// An adopted node group keeps what its launch template's user data holds:
+/// the document becomes `bootstrap_extra_settings` (the provider merges its
+/// settings into it on the first apply, refusing a contradiction at plan),
+/// and a `user.max_user_namespaces` it sets becomes that attribute.
+fn keep_their_settings(m: &mut NodegroupModel) {
+    let Some(held) = m
+        .user_data
+        .known()
+        .filter(|u| !u.trim().is_empty())
+        .cloned()
+    else {
+        return;
     };
+    let key = "user.max_user_namespaces";
+    if let Some(n) = super::sandbox_check::sysctl_in(m.family(), &held, key)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+    {
+        m.max_user_namespaces = Attr::Known(n);
+    }
+    m.bootstrap_extra_settings = Attr::Known(held);
+}
+
+/// The summary of the warning an adoption carries.
+pub const ADOPTING: &str = "Adopting a node group nested_nodegroup did not create";
+
+/// The state of node group `ng` as an import makes it: what AWS reports,
+/// the schema's defaults for what it cannot tell, and the outputs the
+/// engine derives. A node group `nested_nodegroup` created keeps its
+/// sandbox and instance (tags); one it did not create is adopted where it
+/// can be ([`adoption`]), with `sandbox` (unknown to AWS) from `sandbox`.
+pub async fn imported_state(
+    aws: &AwsClients,
+    rt: &ProviderRuntime,
+    cluster: &str,
+    name: &str,
+    ng: &Nodegroup,
+    sandbox: Option<&str>,
+) -> Result<Imported, Diagnostic> {
     let known = CapabilityData::embedded()
         .ok()
         .and_then(|data| crate::family::from_ami_type(data, &ng.ami_type));
@@ -106,6 +168,25 @@ async fn import_one(req: &ImportRequest) -> Result<ImportResponse, Diagnostic> {
             ),
         ));
     };
+    let mut diags = Diagnostics::new();
+    let nested = ng.tags.contains_key(TAG_SANDBOX);
+    let (sandbox, private) = match ng.tags.get(TAG_SANDBOX) {
+        // The import takes over the instance that created the node group.
+        Some(own) => (
+            Attr::Known(own.clone()),
+            ng.tags
+                .get(instance::TAG_INSTANCE)
+                .map(|i| instance::Private::with_instance(i.clone()))
+                .unwrap_or_default(),
+        ),
+        None => {
+            diags.push(super::adopt::adoption(cluster, name, ng)?);
+            (
+                sandbox.map_or(Attr::Null, |s| Attr::Known(s.to_string())),
+                instance::Private::adopted(),
+            )
+        }
+    };
     // The schema's defaults for what AWS cannot tell (run_as_root,
     // max_user_namespaces, manage_desired_size, …).
     let mut m = NodegroupModel::defaults().map_err(|d| {
@@ -116,45 +197,48 @@ async fn import_one(req: &ImportRequest) -> Result<ImportResponse, Diagnostic> {
             )
         })
     })?;
-    m.cluster_name = Attr::Known(cluster.clone());
-    m.name = Attr::Known(name.clone());
-    m.sandbox = Attr::Known(sandbox);
+    m.cluster_name = Attr::Known(cluster.to_string());
+    m.name = Attr::Known(name.to_string());
+    m.sandbox = sandbox;
     m.ami_family = Attr::Known(family.to_string());
     m.architecture = Attr::Known(arch.to_string());
     // Scaling is what AWS reports, not the default.
     m.scaling = Attr::Null;
-    let mut m = fold(&aws, &rt, m, &ng)
+    let mut m = fold(aws, rt, m, ng)
         .await
         .map_err(|e| aws_diag("reading the imported node group", &e))?;
-    // The import takes over the instance that created the node group.
-    let private = ng
-        .tags
-        .get(instance::TAG_INSTANCE)
-        .map(|i| instance::Private::with_instance(i.clone()))
-        .unwrap_or_default()
-        .encode();
+    if !nested {
+        keep_their_settings(&mut m);
+    }
     // Outputs the engine derives follow from the imported inputs; the user
     // data stays what the launch template holds.
-    let mut diags = Diagnostics::new();
     let imported_user_data = m.user_data.clone();
     let version = m
         .kubernetes_version
         .as_deref()
         .unwrap_or_default()
         .to_string();
-    if let Some(d) = super::derive::derive(&m, &version, &mut diags) {
+    if !m.sandbox.is_null()
+        && let Some(d) = super::derive::derive(&m, &version, &mut diags)
+    {
         m.set_derived(&d);
+        // A node group it created: the user's own settings, where they merge
+        // back to the template's document (the plan after the import then
+        // changes nothing).
+        m.user_data = imported_user_data.clone();
+        if nested && let Some(extra) = super::recover::bootstrap_extra_settings(&m, &version) {
+            m.bootstrap_extra_settings = Attr::Known(extra);
+            let mut scratch = Diagnostics::new();
+            if let Some(d) = super::derive::derive(&m, &version, &mut scratch) {
+                m.set_derived(&d);
+            }
+        }
     }
     m.user_data = imported_user_data;
     m.fill_unknowns();
-    let identity = identity(&aws, &m).await;
-    diags.0.retain(|d| d.severity == Severity::Error);
-    Ok(ImportResponse {
-        imported: vec![ImportedResource {
-            state: m.to_value(),
-            private,
-            identity,
-        }],
+    Ok(Imported {
+        model: m,
+        private: private.encode(),
         diagnostics: diags,
     })
 }

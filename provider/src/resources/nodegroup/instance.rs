@@ -22,6 +22,11 @@ pub struct Private {
     /// 32 hexadecimal digits; absent in states written before 0.2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+    /// The node group was not created by `nested_nodegroup` but imported
+    /// (adopted): its launch template is someone else's, so new versions
+    /// keep the rest of its content.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
 }
 
 impl Private {
@@ -38,7 +43,7 @@ impl Private {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        if self.instance.is_none() {
+        if self.instance.is_none() && !self.adopted {
             return Vec::new();
         }
         serde_json::to_vec(self).unwrap_or_default()
@@ -47,6 +52,15 @@ impl Private {
     pub fn with_instance(instance: String) -> Private {
         Private {
             instance: Some(instance),
+            adopted: false,
+        }
+    }
+
+    /// An adopted node group, before its first apply gives it an instance.
+    pub fn adopted() -> Private {
+        Private {
+            instance: None,
+            adopted: true,
         }
     }
 }
@@ -120,6 +134,8 @@ mod tests {
             Private::default()
         );
         assert!(Private::default().encode().is_empty());
+        let adopted = Private::adopted();
+        assert_eq!(Private::decode(&adopted.encode()), adopted);
     }
 
     #[test]

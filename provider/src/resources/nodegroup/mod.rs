@@ -11,19 +11,22 @@
 //! ([`create`]). Apply returns the ID even when the wait fails (the object
 //! is tainted, never lost), and reads back after every write ([`read`]).
 
+mod adopt;
 mod changes;
 pub mod claims;
 mod create;
 mod delete;
 mod derive;
 mod ids;
-mod import;
+pub mod import;
 pub mod inflight;
 pub mod instance;
 pub mod model;
-mod online;
+pub mod online;
 mod plan;
-mod read;
+pub mod read;
+mod recover;
+pub mod sandbox_check;
 pub mod schema;
 mod update;
 pub mod validate;

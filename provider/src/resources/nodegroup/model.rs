@@ -39,6 +39,15 @@ crate::model! {
 }
 
 crate::model! {
+    /// Whether the node group can run a sandbox (list results).
+    pub struct SandboxCheckModel {
+        sandbox: Attr<String>,
+        can_run: Attr<bool>,
+        reasons: Attr<List<String>>,
+    }
+}
+
+crate::model! {
     /// A `nested_nodegroup` configuration, plan or state.
     pub struct NodegroupModel {
         id: Attr<String>,
@@ -81,6 +90,7 @@ crate::model! {
         probe_image: Attr<String>,
         probe_namespace: Attr<String>,
         probe_manifest: Attr<String>,
+        sandbox_check: Attr<SandboxCheckModel>,
     }
 }
 
@@ -283,6 +293,10 @@ mod tests {
         assert_eq!(nested("scaling", attrs), ScalingModel::ATTRIBUTES);
         assert_eq!(nested("taints", attrs), TaintModel::ATTRIBUTES);
         assert_eq!(nested("timeouts", attrs), TimeoutsModel::ATTRIBUTES);
+        assert_eq!(
+            nested("sandbox_check", attrs),
+            SandboxCheckModel::ATTRIBUTES
+        );
         let id = schema::identity_schema();
         assert_eq!(
             attribute_names(&id.block.attributes),

@@ -110,7 +110,12 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
             &mut diags,
         )
     } else {
-        req.prior_private.clone()
+        adopted_instance(
+            rt.as_deref(),
+            (planned.cluster(), planned.nodegroup_name()),
+            &req.prior_private,
+            &mut diags,
+        )
     };
 
     PlanResponse {
@@ -249,6 +254,53 @@ fn plan_computed(
     if template_changes || version_changes {
         planned.status = Attr::Unknown;
     }
+}
+
+/// The private state of an update: the prior one, but an adopted node
+/// group without an instance yet gets one (its apply tags the group with
+/// it, so the ownership checks of read hold from then on).
+/// Two resources adopting one node group are refused, as two creating one.
+fn adopted_instance(
+    rt: Option<&ProviderRuntime>,
+    (cluster, name): (&str, &str),
+    prior: &[u8],
+    diags: &mut Diagnostics,
+) -> Vec<u8> {
+    let p = instance::Private::decode(prior);
+    if !p.adopted || p.instance.is_some() {
+        return prior.to_vec();
+    }
+    diags.push(Diagnostic::warning(
+        "Adopting the node group",
+        format!(
+            "EKS Node Group {cluster}/{name} was not created by nested_nodegroup. This apply takes its launch template over: a new version keeps the rest of the template and adds the bootstrap settings for `sandbox`, which rolls every node; then the node group is tagged as this resource's. Release it first from any other configuration that manages it (a `removed` block with `lifecycle {{ destroy = false }}`)."
+        ),
+    ));
+    let i = match instance::new_instance() {
+        Ok(i) => i,
+        Err(e) => {
+            diags.push(Diagnostic::error("Cannot plan the adoption", e.to_string()));
+            return prior.to_vec();
+        }
+    };
+    if let Some(rt) = rt
+        && claims::Claims::global()
+            .claim(rt.generation, cluster, name, &i)
+            .is_err()
+    {
+        diags.error_at(
+            AttributePath::attr("name"),
+            "Node group planned twice",
+            format!(
+                "Another nested_nodegroup in this configuration also manages EKS Node Group {cluster}/{name}. One resource instance owns one node group: import it into one resource only."
+            ),
+        );
+    }
+    instance::Private {
+        instance: Some(i),
+        adopted: true,
+    }
+    .encode()
 }
 
 /// A fresh instance nonce for a planned create, claimed for its node group.

@@ -194,6 +194,22 @@ pub(super) async fn read(req: ReadRequest) -> ReadResponse {
             ),
         );
     }
+    // Adopted by this state but not yet applied, and meanwhile claimed by
+    // another resource instance (another state's adoption or create): that
+    // one owns it now.
+    let private = instance::Private::decode(&req.private);
+    if let Ok(ng) = &found
+        && private.adopted
+        && private.instance.is_none()
+        && ng.tags.contains_key(instance::TAG_INSTANCE)
+    {
+        return gone(
+            "Node group adopted elsewhere",
+            format!(
+                "EKS Node Group ({id}) was imported here to be adopted, but before this configuration applied, another resource instance (another state) took it over; removing it from state and leaving it untouched. One node group has one owner: remove it from the other state (a `removed` block) and import it here again."
+            ),
+        );
+    }
     let refreshed = match found {
         Ok(ng) => fold(&aws, &rt, current.clone(), &ng).await,
         Err(e) => Err(e),

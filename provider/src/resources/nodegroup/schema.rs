@@ -249,6 +249,31 @@ pub fn schema() -> Schema {
          `pod_spec` and the security contexts above: `kubectl apply` it once the pool is \
          ACTIVE; the Job succeeds only when the sandbox can run there.",
     ))
+    .attribute(
+        Attribute::nested(
+            "sandbox_check",
+            Nesting::Single,
+            vec![
+                Attribute::string("sandbox")
+                    .computed()
+                    .description("The sandbox checked."),
+                Attribute::bool("can_run")
+                    .computed()
+                    .description("Whether the nodes, as they are, can run it."),
+                Attribute::string_list("reasons")
+                    .computed()
+                    .description("Why not (empty when they can)."),
+            ],
+        )
+        .computed()
+        .description(
+            "Set in `terraform query` results (list resource `nested_nodegroup`): whether the \
+             node group, as AWS reports it (AMI family, Kubernetes version, the settings in its \
+             launch template's user data), can run the list's `sandbox` (else its own), and \
+             why not. Null in a resource's own state: plan refuses a sandbox its nodes cannot \
+             run.",
+        ),
+    )
 }
 
 pub fn identity_schema() -> Schema {

@@ -2,10 +2,11 @@
 //! version, then labels, taints and scaling, then tags.
 
 use super::changes::map_changes;
-use super::instance::call_token;
+use super::instance::{Private, TAG_INSTANCE, call_token};
 use super::model::NodegroupModel;
 use super::online::{all_tags, aws_diag, release_version};
 use super::read::finish_apply;
+use super::{MANAGED_BY, TAG_MANAGED_BY, TAG_SANDBOX};
 use crate::aws::AwsClients;
 use crate::aws::ec2::TemplateContent;
 use crate::aws::eks::{ConfigUpdate, Taint};
@@ -20,6 +21,8 @@ pub(super) async fn update(
     mut state: NodegroupModel,
 ) -> ApplyResponse {
     let mut diags = Diagnostics::new();
+    let private = Private::decode(&req.planned_private);
+    let adopted = private.adopted;
     let (cluster, name) = (
         state.cluster().to_string(),
         state.nodegroup_name().to_string(),
@@ -56,8 +59,10 @@ pub(super) async fn update(
                 user_data: state.user_data.known().cloned(),
             };
             let t = call_token(&[&id, &lt_id, "template-version"]);
+            // An adopted template keeps what its owner put in it.
+            let source = adopted.then_some(lt_version);
             match aws
-                .create_launch_template_version(&lt_id, &t, &content)
+                .create_launch_template_version(&lt_id, &t, &content, source)
                 .await
             {
                 Ok(v) => lt_version = v,
@@ -155,7 +160,11 @@ pub(super) async fn update(
 
     // Tags.
     let arn = prior.arn.as_deref().unwrap_or_default();
-    let (set, unset) = map_changes(&all_tags(rt, prior), &all_tags(rt, &state));
+    let (mut set, unset) = map_changes(&all_tags(rt, prior), &all_tags(rt, &state));
+    if adopted && !diags.has_errors() {
+        // Adopted: from now on the node group is this instance's.
+        set.extend(owner_tags(&state, private.instance.as_deref()));
+    }
     if let Err(e) = aws.tag_resource(arn, &set).await {
         diags.push(aws_diag("tagging the node group", &e));
     }
@@ -163,4 +172,21 @@ pub(super) async fn update(
         diags.push(aws_diag("untagging the node group", &e));
     }
     finish_apply(rt, aws, state, diags, None).await
+}
+
+/// The tags that mark a node group as created (or adopted) by the
+/// resource instance `instance`.
+fn owner_tags(
+    state: &NodegroupModel,
+    instance: Option<&str>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut tags = std::collections::BTreeMap::new();
+    if let Some(sandbox) = state.sandbox.known() {
+        tags.insert(TAG_SANDBOX.to_string(), sandbox.clone());
+    }
+    tags.insert(TAG_MANAGED_BY.to_string(), MANAGED_BY.to_string());
+    if let Some(i) = instance {
+        tags.insert(TAG_INSTANCE.to_string(), i.to_string());
+    }
+    tags
 }
