@@ -76,13 +76,17 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
         && planned.run_as_root.wholly_known()
         && planned.ids_per_pod.wholly_known()
         && planned.probe_namespace.wholly_known();
-    match version.as_deref().filter(|_| inputs_known) {
-        Some(v) => {
+    match (version.as_deref(), inputs_known) {
+        (Some(v), true) => {
             if let Some(d) = super::derive::derive(&planned, v, &mut diags) {
                 planned.set_derived(&d);
             }
         }
-        None => planned.unknown_derived(),
+        (None, true) => {
+            super::derive::check_without_version(&planned, &mut diags);
+            planned.unknown_derived();
+        }
+        (_, false) => planned.unknown_derived(),
     }
 
     plan_scaling(&config, prior.as_ref(), &mut planned, &mut diags);
@@ -125,7 +129,8 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
 
 /// The nodes' Kubernetes version: the configuration's (checked against the
 /// cluster's), else the prior state's, else the cluster's. `None` while
-/// unknown.
+/// unknown: the configuration's is unknown, `cluster_name` is, or the
+/// cluster does not exist yet (created in the same apply).
 async fn kubernetes_version(
     config: &NodegroupModel,
     prior: Option<&NodegroupModel>,
@@ -151,6 +156,16 @@ async fn kubernetes_version(
             match rt.aws().await {
                 Ok(aws) => match aws.find_cluster(c).await {
                     Ok(cl) => Some(cl.version),
+                    // Created in the same apply (cluster_name =
+                    // aws_eks_cluster.this.name): its version is read at
+                    // apply, before the node group is created.
+                    Err(e) if e.is_not_found() => {
+                        tracing::debug!(
+                            cluster = c,
+                            "cluster not found at plan; its version is read at apply"
+                        );
+                        None
+                    }
                     Err(e) => {
                         diags.push(
                             aws_diag("Cannot read the cluster's Kubernetes version", &e)

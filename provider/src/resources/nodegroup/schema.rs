@@ -77,8 +77,10 @@ pub fn schema() -> Schema {
             ),
     )
     .attribute(Attribute::string("kubernetes_version").optional().computed().description(
-        "Kubernetes version of the nodes, e.g. `\"1.33\"`. Defaults to the cluster's. \
-         Changing it upgrades the node group in place.",
+        "Kubernetes version of the nodes, e.g. `\"1.33\"`. Defaults to the cluster's, read \
+         at apply when the same apply creates the cluster; \
+         `aws_eks_cluster.this.version` lets every check run at plan. Changing it upgrades \
+         the node group in place.",
     ))
     .attribute(
         Attribute::string("architecture")
