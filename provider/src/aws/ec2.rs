@@ -73,7 +73,7 @@ impl AwsClients {
                 Ok((id.to_string(), version))
             }
             Err(e) => {
-                let err = api_error("CreateLaunchTemplate", label(name), e);
+                let err = api_error(self.call("ec2", "CreateLaunchTemplate"), label(name), e);
                 if err.code() == Some("InvalidLaunchTemplateName.AlreadyExistsException") {
                     return self.adopt_launch_template(name, owner).await;
                 }
@@ -93,7 +93,7 @@ impl AwsClients {
             .launch_template_names(name)
             .send()
             .await
-            .map_err(|e| api_error("DescribeLaunchTemplates", label(name), e))?;
+            .map_err(|e| api_error(self.call("ec2", "DescribeLaunchTemplates"), label(name), e))?;
         let lt = out
             .launch_templates()
             .first()
@@ -137,7 +137,13 @@ impl AwsClients {
             .launch_template_data(expand_data(content))
             .send()
             .await
-            .map_err(|e| api_error("CreateLaunchTemplateVersion", label(id), e))?;
+            .map_err(|e| {
+                api_error(
+                    self.call("ec2", "CreateLaunchTemplateVersion"),
+                    label(id),
+                    e,
+                )
+            })?;
         out.launch_template_version()
             .and_then(|v| v.version_number())
             .ok_or_else(|| AwsError::Api {
@@ -160,7 +166,13 @@ impl AwsClients {
             .versions(version)
             .send()
             .await
-            .map_err(|e| api_error("DescribeLaunchTemplateVersions", label(id), e))?;
+            .map_err(|e| {
+                api_error(
+                    self.call("ec2", "DescribeLaunchTemplateVersions"),
+                    label(id),
+                    e,
+                )
+            })?;
         let v = out
             .launch_template_versions()
             .first()
@@ -196,7 +208,7 @@ impl AwsClients {
                 .await
                 .map_err(|e| {
                     api_error(
-                        "DescribeLaunchTemplates",
+                        self.call("ec2", "DescribeLaunchTemplates"),
                         format!("launch templates tagged {key}={value}"),
                         e,
                     )
@@ -230,7 +242,7 @@ impl AwsClients {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match api_error("DeleteLaunchTemplate", label(id), e) {
+            Err(e) => match api_error(self.call("ec2", "DeleteLaunchTemplate"), label(id), e) {
                 AwsError::NotFound { .. } => Ok(()),
                 other => Err(other),
             },

@@ -134,7 +134,13 @@ impl AwsClients {
             .name(name)
             .send()
             .await
-            .map_err(|e| api_error("DescribeCluster", format!("EKS Cluster ({name})"), e))?;
+            .map_err(|e| {
+                api_error(
+                    self.call("eks", "DescribeCluster"),
+                    format!("EKS Cluster ({name})"),
+                    e,
+                )
+            })?;
         let c = out.cluster().ok_or_else(|| AwsError::NotFound {
             what: format!("EKS Cluster ({name})"),
         })?;
@@ -163,7 +169,7 @@ impl AwsClients {
             .nodegroup_name(name)
             .send()
             .await
-            .map_err(|e| api_error("DescribeNodegroup", label(&id), e))?;
+            .map_err(|e| api_error(self.call("eks", "DescribeNodegroup"), label(&id), e))?;
         out.nodegroup()
             .map(flatten_nodegroup)
             .ok_or(AwsError::NotFound { what: label(&id) })
@@ -207,7 +213,7 @@ impl AwsClients {
         let out = req
             .send()
             .await
-            .map_err(|e| api_error("CreateNodegroup", label(&id), e))?;
+            .map_err(|e| api_error(self.call("eks", "CreateNodegroup"), label(&id), e))?;
         out.nodegroup()
             .map(flatten_nodegroup)
             .ok_or(AwsError::NotFound { what: label(&id) })
@@ -267,7 +273,7 @@ impl AwsClients {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match api_error("DeleteNodegroup", label(&id), e) {
+            Err(e) => match api_error(self.call("eks", "DeleteNodegroup"), label(&id), e) {
                 AwsError::NotFound { .. } => Ok(()),
                 other => Err(other),
             },
@@ -346,7 +352,7 @@ impl AwsClients {
         let out = req
             .send()
             .await
-            .map_err(|e| api_error("UpdateNodegroupVersion", label(&id), e))?;
+            .map_err(|e| api_error(self.call("eks", "UpdateNodegroupVersion"), label(&id), e))?;
         update_id("UpdateNodegroupVersion", out.update())
     }
 
@@ -407,7 +413,7 @@ impl AwsClients {
         let out = req
             .send()
             .await
-            .map_err(|e| api_error("UpdateNodegroupConfig", label(&id), e))?;
+            .map_err(|e| api_error(self.call("eks", "UpdateNodegroupConfig"), label(&id), e))?;
         update_id("UpdateNodegroupConfig", out.update())
     }
 
@@ -439,7 +445,7 @@ impl AwsClients {
                 .update_id(update_id)
                 .send()
                 .await
-                .map_err(|e| api_error("DescribeUpdate", what.clone(), e))?;
+                .map_err(|e| api_error(self.call("eks", "DescribeUpdate"), what.clone(), e))?;
             let update = out.update();
             let status = update.and_then(|u| u.status()).cloned();
             if let Some(UpdateStatus::Failed | UpdateStatus::Cancelled) = status {
@@ -485,7 +491,7 @@ impl AwsClients {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| api_error("TagResource", arn.to_string(), e))
+            .map_err(|e| api_error(self.call("eks", "TagResource"), arn.to_string(), e))
     }
 
     pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
@@ -499,6 +505,6 @@ impl AwsClients {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| api_error("UntagResource", arn.to_string(), e))
+            .map_err(|e| api_error(self.call("eks", "UntagResource"), arn.to_string(), e))
     }
 }
