@@ -17,7 +17,20 @@ pub(super) fn amazon_linux(
     let parts = render::amazon_linux_parts(d, al2, opts.custom_ami)?;
     match opts.user {
         Some(user) if !user.trim().is_empty() => {
-            Ok(Some(render::al2023::render_merged(user, &parts)?))
+            match render::al2023::render_merged(user, &parts) {
+                Ok(doc) => Ok(Some(doc)),
+                Err(render::al2023::MimeError::Toml) => {
+                    let family = if al2 {
+                        AmiFamily::Al2
+                    } else {
+                        AmiFamily::Al2023
+                    };
+                    Err(RenderError::Unsupported(format!(
+                        "this is TOML (Bottlerocket settings), but ami_family {family} takes an Amazon Linux MIME multipart document (Content-Type: multipart/mixed, e.g. with a nodeadm NodeConfig part) or a #! shell script; set ami_family = \"bottlerocket\" to pass TOML settings, or write them as MIME parts"
+                    )))
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         _ if parts.is_empty() => Ok(None),
         _ => Ok(Some(render::al2023::render(&parts))),

@@ -151,3 +151,41 @@ fn auto_mode_owns_the_bootstrap() {
     let d = decide(data, &i).unwrap();
     assert_eq!(user_data(data, &d, &UserDataOptions::default()), Ok(None));
 }
+
+#[test]
+fn bottlerocket_toml_given_to_amazon_linux_says_it_is_toml_and_names_the_family() {
+    let data = CapabilityData::embedded().unwrap();
+    let opts = UserDataOptions {
+        user: Some("[settings.kubernetes]\nmax-pods = 58\n"),
+        custom_ami: None,
+    };
+    for (family, k8s) in [("al2023", "1.34"), ("al2", "1.32")] {
+        let e = user_data(data, &decision("podman", family, k8s), &opts).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "this is TOML (Bottlerocket settings), but ami_family {family} takes an Amazon Linux MIME multipart document"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("ami_family = \"bottlerocket\""), "{text}");
+    }
+    // A shell script and a MIME document are still taken as they are.
+    for user in ["#!/bin/bash\necho hi\n", "echo = hi"] {
+        let opts = UserDataOptions {
+            user: Some(user),
+            custom_ami: None,
+        };
+        let r = user_data(data, &decision("podman", "al2023", "1.34"), &opts);
+        if user.starts_with("#!") {
+            assert!(r.is_ok(), "{r:?}");
+        } else {
+            // `echo = hi` is not TOML (a bare value): still "not MIME".
+            assert!(
+                r.unwrap_err()
+                    .to_string()
+                    .contains("not a MIME multipart document")
+            );
+        }
+    }
+}

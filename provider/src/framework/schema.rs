@@ -342,10 +342,12 @@ fn validate_attributes(
             && let Some(s) = v.as_str()
             && !a.allowed_values.iter().any(|x| x == s)
         {
-            diags.error_at(
-                p.clone(),
-                format!("Invalid value for `{}`", a.name),
-                format!(
+            let detail = match a.allowed_values.iter().find(|x| x.eq_ignore_ascii_case(s)) {
+                Some(x) => format!(
+                    "{s:?} is not a valid value for `{}`: values are case-sensitive; write {x:?}.",
+                    a.name
+                ),
+                None => format!(
                     "{s:?} is not a valid value for `{}`. Use one of: {}.",
                     a.name,
                     a.allowed_values
@@ -354,7 +356,8 @@ fn validate_attributes(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            );
+            };
+            diags.error_at(p.clone(), format!("Invalid value for `{}`", a.name), detail);
         }
         if let AttributeKind::Nested {
             nesting,
@@ -495,6 +498,18 @@ mod tests {
             .map(|x| x.path.clone().unwrap().to_string())
             .collect();
         assert_eq!(paths, ["items[0].id"]);
+    }
+
+    #[test]
+    fn a_wrongly_cased_value_is_told_the_right_spelling() {
+        let s = schema();
+        let cfg = Value::object([("sandbox", Value::string("NSJail"))]);
+        let mut d = Diagnostics::new();
+        validate_declared(&s.block, &cfg, &mut d);
+        assert_eq!(
+            d.0[0].detail,
+            "\"NSJail\" is not a valid value for `sandbox`: values are case-sensitive; write \"nsjail\"."
+        );
     }
 
     #[test]
