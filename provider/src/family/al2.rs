@@ -3,7 +3,7 @@
 
 use super::NodeFamily;
 use super::al2023::amazon_linux;
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
 use crate::render::{RenderError, UserDataOptions};
 
 pub struct Al2;
@@ -15,6 +15,11 @@ impl NodeFamily for Al2 {
 
     fn release_parameter(&self, _kubernetes: &str, _arch: Architecture) -> Option<String> {
         None
+    }
+
+    /// `1.33.0-20250704` is built for Kubernetes 1.33.
+    fn release_kubernetes(&self, release: &str) -> Option<Version> {
+        super::kubernetes_of_release(release)
     }
 
     fn user_data(

@@ -2,7 +2,7 @@
 //! releases under `/aws/service/eks/optimized-ami`.
 
 use super::NodeFamily;
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
 use crate::render::{self, RenderError, UserDataOptions};
 
 pub struct Al2023;
@@ -49,6 +49,11 @@ impl NodeFamily for Al2023 {
             "/aws/service/eks/optimized-ami/{kubernetes}/amazon-linux-2023/{}/standard/recommended/release_version",
             arch.as_str()
         ))
+    }
+
+    /// `1.33.0-20250704` is built for Kubernetes 1.33.
+    fn release_kubernetes(&self, release: &str) -> Option<Version> {
+        super::kubernetes_of_release(release)
     }
 
     fn user_data(

@@ -189,3 +189,22 @@ fn bottlerocket_toml_given_to_amazon_linux_says_it_is_toml_and_names_the_family(
         }
     }
 }
+
+#[test]
+fn amazon_linux_releases_name_their_kubernetes_version_bottlerocket_ones_do_not() {
+    let v = |s: &str| s.parse::<crate::capability::Version>().unwrap();
+    assert_eq!(
+        of(AmiFamily::Al2023).release_kubernetes("1.33.0-20250704"),
+        Some(v("1.33"))
+    );
+    assert_eq!(
+        of(AmiFamily::Al2).release_kubernetes("1.29.3-20240202"),
+        Some(v("1.29"))
+    );
+    assert_eq!(of(AmiFamily::Al2023).release_kubernetes("latest"), None);
+    assert_eq!(
+        of(AmiFamily::Bottlerocket).release_kubernetes("1.42.0-7c3e9198"),
+        None,
+        "Bottlerocket numbers its own releases"
+    );
+}

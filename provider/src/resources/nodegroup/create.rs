@@ -229,7 +229,13 @@ impl Create<'_> {
         flight.record.launch_template_id = Some(lt_id.clone());
         flight.save();
         // 2. The node group.
-        let release_version = match release_version(aws, &state).await {
+        // A pinned release_version is the configuration's; else the latest.
+        let pinned = state.release_version.known().cloned();
+        let resolved = match pinned {
+            Some(r) => Ok(Some(r)),
+            None => release_version(aws, &state).await,
+        };
+        let release_version = match resolved {
             Ok(r) => r,
             Err(e) => {
                 diags.push(aws_diag("Cannot resolve the node image release", &e));
@@ -276,6 +282,8 @@ impl Create<'_> {
             tags,
             launch_template_id: lt_id.clone(),
             launch_template_version: lt_version,
+            max_unavailable: state.max_unavailable(),
+            node_repair: state.node_repair(),
             client_request_token: token(instance, &[&lt_id, "create"]),
         };
         let limit = state.timeout("create");

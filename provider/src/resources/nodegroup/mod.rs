@@ -24,6 +24,7 @@ pub mod model;
 mod online;
 mod plan;
 mod read;
+mod rollout;
 pub mod schema;
 mod update;
 pub mod validate;

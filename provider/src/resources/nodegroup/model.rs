@@ -30,6 +30,21 @@ crate::model! {
 }
 
 crate::model! {
+    /// How many nodes a rollout may take down at once.
+    pub struct UpdateConfigModel {
+        max_unavailable: Attr<i64>,
+        max_unavailable_percentage: Attr<i64>,
+    }
+}
+
+crate::model! {
+    /// EKS node auto repair.
+    pub struct NodeRepairModel {
+        enabled: Attr<bool>,
+    }
+}
+
+crate::model! {
     /// How long each operation may wait.
     pub struct TimeoutsModel {
         create: Attr<String>,
@@ -53,6 +68,8 @@ crate::model! {
         instance_types: Attr<List<String>>,
         capacity_type: Attr<String>,
         scaling: Attr<ScalingModel>,
+        update_config: Attr<UpdateConfigModel>,
+        node_repair_config: Attr<NodeRepairModel>,
         manage_desired_size: Attr<bool>,
         labels: Attr<Map<String>>,
         taints: Attr<List<TaintModel>>,
@@ -66,6 +83,7 @@ crate::model! {
         status: Attr<String>,
         ami_type: Attr<String>,
         release_version: Attr<String>,
+        force_update_version: Attr<bool>,
         kernel_version: Attr<String>,
         kernel_floor: Attr<String>,
         launch_template_id: Attr<String>,
@@ -282,6 +300,14 @@ mod tests {
         assert_eq!(have, want);
         assert_eq!(nested("scaling", attrs), ScalingModel::ATTRIBUTES);
         assert_eq!(nested("taints", attrs), TaintModel::ATTRIBUTES);
+        assert_eq!(
+            nested("update_config", attrs),
+            UpdateConfigModel::ATTRIBUTES
+        );
+        assert_eq!(
+            nested("node_repair_config", attrs),
+            NodeRepairModel::ATTRIBUTES
+        );
         assert_eq!(nested("timeouts", attrs), TimeoutsModel::ATTRIBUTES);
         let id = schema::identity_schema();
         assert_eq!(

@@ -4,7 +4,7 @@
 
 use super::model::{NodegroupModel, nodegroup_id, scaling_model};
 use super::online::{aws_diag, runtime};
-use super::{claims, instance, schema, validate};
+use super::{claims, instance, rollout, schema, validate};
 use crate::aws::eks::Scaling;
 use crate::config::ProviderRuntime;
 use crate::framework::model::Field as _;
@@ -91,6 +91,12 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
 
     plan_scaling(&config, prior.as_ref(), &mut planned, &mut diags);
     plan_computed(&config, prior.as_ref(), &mut planned);
+    rollout::plan_release(&config, prior.as_ref(), &mut planned);
+    rollout::plan_eks_defaults(&config, creating, &mut planned);
+    rollout::check_release(&planned, &mut diags);
+    if let Some(p) = &prior {
+        rollout::warn_when_nodes_roll(p, &planned, &mut diags);
+    }
 
     // Replacement where EKS cannot change the value in place.
     let mut requires_replace = Vec::new();
@@ -236,7 +242,6 @@ fn plan_computed(
         planned.arn = Attr::Unknown;
         planned.status = Attr::Unknown;
         planned.launch_template_id = Attr::Unknown;
-        planned.release_version = Attr::Unknown;
         planned.launch_template_version = Attr::Unknown;
         if config.instance_types.is_null() {
             planned.instance_types = Attr::Unknown;
@@ -249,12 +254,8 @@ fn plan_computed(
     if config.instance_types.is_null() {
         planned.instance_types = prior.instance_types.clone();
     }
-    let version_changes = prior.kubernetes_version != planned.kubernetes_version;
-    planned.release_version = if version_changes {
-        Attr::Unknown
-    } else {
-        prior.release_version.clone()
-    };
+    let version_changes = prior.kubernetes_version != planned.kubernetes_version
+        || prior.release_version != planned.release_version;
     let template_changes = prior.user_data != planned.user_data;
     planned.launch_template_version = if template_changes {
         Attr::Unknown

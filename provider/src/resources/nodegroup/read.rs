@@ -54,6 +54,7 @@ pub async fn fold(
     subnets.sort();
     m.subnet_ids = Attr::Known(Set(list_of(subnets)));
     m.scaling = Attr::Known(scaling_model(ng.scaling));
+    m.fold_rollout(ng);
     // Empty and unset read the same: keep what the configuration said.
     m.labels = if ng.labels.is_empty() && m.labels.is_null() {
         Attr::Null

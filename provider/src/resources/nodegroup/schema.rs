@@ -121,6 +121,43 @@ pub fn schema() -> Schema {
         ))
         .description("Node counts. Defaults to 1/1/1. Changes apply in place."),
     )
+    .attribute(
+        Attribute::nested(
+            "update_config",
+            Nesting::Single,
+            vec![
+                Attribute::number("max_unavailable").optional().description(
+                    "Most nodes unavailable at once during a rollout, 1 to 100.",
+                ),
+                Attribute::number("max_unavailable_percentage").optional().description(
+                    "Most nodes unavailable at once during a rollout, as a percentage (1 to 100).",
+                ),
+            ],
+        )
+        .optional()
+        .computed()
+        .description(
+            "How EKS rolls out a new launch template version, `release_version` or \
+             `kubernetes_version`: exactly one of `max_unavailable` and \
+             `max_unavailable_percentage`. Unset, EKS's (one node at a time) and whatever the \
+             node group has. Changes apply in place (UpdateNodegroupConfig).",
+        ),
+    )
+    .attribute(
+        Attribute::nested(
+            "node_repair_config",
+            Nesting::Single,
+            vec![Attribute::bool("enabled").default_value(false).description(
+                "Whether EKS replaces nodes that report unhealthy. Defaults to `false`.",
+            )],
+        )
+        .optional()
+        .computed()
+        .description(
+            "EKS node auto repair. Unset, what the node group has (off unless enabled). \
+             Changes apply in place (UpdateNodegroupConfig).",
+        ),
+    )
     .attribute(Attribute::bool("manage_desired_size").default_value(true).description(
         "When `false`, the provider never changes `desired_size` after create, so it does not \
          fight a cluster autoscaler. Defaults to `true`.",
@@ -194,8 +231,17 @@ pub fn schema() -> Schema {
     .attribute(Attribute::string("arn").computed().description("ARN of the node group."))
     .attribute(Attribute::string("status").computed().description("EKS status, e.g. `ACTIVE`."))
     .attribute(Attribute::string("ami_type").computed().description("The EKS `amiType`."))
-    .attribute(Attribute::string("release_version").computed().description(
-        "Node image release, resolved from the public SSM parameter at create time.",
+    .attribute(Attribute::string("release_version").optional().computed().description(
+        "Node image release, e.g. `\"1.33.0-20250704\"` (Amazon Linux: the Kubernetes version \
+         and the build date) or `\"1.42.0-7c3e9198\"` (Bottlerocket: its own version). Unset, \
+         the latest release of the family's public SSM parameter at create, kept until \
+         `kubernetes_version` changes (then the latest again). Set, the nodes run that \
+         release: changing it rolls the nodes in place (UpdateNodegroupVersion).",
+    ))
+    .attribute(Attribute::bool("force_update_version").optional().description(
+        "When `true`, a rollout (new `release_version`, `kubernetes_version` or launch template \
+         version) evicts pods even where a PodDisruptionBudget forbids it, instead of failing \
+         the update (`force` of UpdateNodegroupVersion). Defaults to `false`.",
     ))
     .attribute(Attribute::string("kernel_version").computed().description("Kernel series of the node image."))
     .attribute(Attribute::string("kernel_floor").computed().description("Lowest kernel the sandbox can run on."))

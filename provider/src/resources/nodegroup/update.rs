@@ -6,9 +6,10 @@ use super::instance::call_token;
 use super::model::NodegroupModel;
 use super::online::{all_tags, aws_diag, release_version};
 use super::read::finish_apply;
+use super::rollout;
 use crate::aws::AwsClients;
 use crate::aws::ec2::TemplateContent;
-use crate::aws::eks::{ConfigUpdate, Taint};
+use crate::aws::eks::{ConfigUpdate, Taint, VersionUpdate};
 use crate::config::ProviderRuntime;
 use crate::framework::{ApplyRequest, ApplyResponse, Attr, Diagnostics};
 
@@ -44,7 +45,8 @@ pub(super) async fn update(
         .to_string();
     let version_changes = prior.kubernetes_version.as_deref() != Some(version.as_str());
     let template_changes = prior.user_data != state.user_data;
-    if version_changes || template_changes {
+    let pinned = rollout::release_to_send(prior, &state, version_changes).map(String::from);
+    if version_changes || template_changes || pinned.is_some() {
         let lt_id = prior
             .launch_template_id
             .as_deref()
@@ -64,7 +66,9 @@ pub(super) async fn update(
                 Err(e) => return fail(diags, &e, "creating a launch template version for"),
             }
         }
-        let release = if version_changes {
+        let release = if pinned.is_some() {
+            pinned
+        } else if version_changes {
             match release_version(aws, &state).await {
                 Ok(r) => r,
                 Err(e) => return fail(diags, &e, "resolving the node image release for"),
@@ -73,17 +77,16 @@ pub(super) async fn update(
             None
         };
         let t = call_token(&[&id, "version", &version, &lt_version.to_string()]);
-        let update_id = match aws
-            .update_nodegroup_version(
-                &cluster,
-                &name,
-                (&lt_id, lt_version),
-                version_changes.then_some(version.as_str()),
-                release.as_deref(),
-                &t,
-            )
-            .await
-        {
+        let change = VersionUpdate {
+            cluster: &cluster,
+            name: &name,
+            launch_template: (&lt_id, lt_version),
+            version: version_changes.then_some(version.as_str()),
+            release_version: release.as_deref(),
+            force: state.force_update(),
+            token: &t,
+        };
+        let update_id = match aws.update_nodegroup_version(&change).await {
             Ok(u) => u,
             Err(e) => return fail(diags, &e, "updating the version of"),
         };
@@ -131,6 +134,12 @@ pub(super) async fn update(
         scaling: state
             .scaling_sizes()
             .filter(|sc| Some(*sc) != prior.scaling_sizes()),
+        max_unavailable: state
+            .max_unavailable()
+            .filter(|m| Some(*m) != prior.max_unavailable()),
+        node_repair: state
+            .node_repair()
+            .filter(|r| Some(*r) != prior.node_repair()),
         token: &token,
     };
     if !diags.has_errors() && !change.is_empty() {

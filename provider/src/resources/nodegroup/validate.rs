@@ -77,6 +77,8 @@ pub fn config(config: &Value, diags: &mut Diagnostics) {
         );
     }
     scaling(config, l, diags);
+    rollout::release_version(config, diags);
+    rollout::update_config(config, diags);
     if let Some(Value::Number(n)) = config.attr("max_user_namespaces") {
         let m = &l.linux.max_user_namespaces;
         let lo = 1;
@@ -422,6 +424,8 @@ pub fn user_data_size(user_data: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+mod rollout;
 
 #[cfg(test)]
 mod tests;

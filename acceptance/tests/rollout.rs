@@ -1,0 +1,187 @@
+//! How changes roll out, through real Terraform against moto:
+//! `release_version` pinning (it used to be ignored), `force_update_version`,
+//! `update_config` and `node_repair_config` in place, and the plan's warning
+//! when a change replaces every node.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use acceptance::nodegroup::{DEFAULT_EXTRA, config, nodegroup, plan_is_empty, workspace};
+use acceptance::{Moto, terraforms};
+
+fn describe(moto: &Moto, field: &str) -> serde_json::Value {
+    let out = moto
+        .boto3(&format!(
+            "n = eks.describe_nodegroup(clusterName='prod', nodegroupName='agents')['nodegroup']\nprint(json.dumps(n.get('{field}')))"
+        ))
+        .unwrap();
+    serde_json::from_str(&out).unwrap()
+}
+
+/// The params of the node group's last update, as moto recorded them.
+fn last_update_params(moto: &Moto) -> String {
+    moto.boto3(
+        "ids = eks.list_updates(name='prod', nodegroupName='agents')['updateIds']\nu = eks.describe_update(name='prod', updateId=ids[-1], nodegroupName='agents')['update']\nprint(json.dumps(u['params']))",
+    )
+    .unwrap()
+}
+
+fn flat(text: &str) -> String {
+    text.replace('│', "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn release_pinning_force_update_config_and_repair() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let al2023 = |extra: &str| {
+        nodegroup(&format!("{DEFAULT_EXTRA}{extra}")).replace("\"bottlerocket\"", "\"al2023\"")
+    };
+
+    // Create with a pinned release, update_config and repair: EKS gets them.
+    let extra = r#"
+  kubernetes_version = "1.33"
+  release_version    = "1.33.0-20240101"
+  update_config      = { max_unavailable_percentage = 50 }
+  node_repair_config = { enabled = true }
+"#;
+    let ws = workspace(tf, &moto, &al2023(extra));
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(
+        describe(&moto, "releaseVersion"),
+        "1.33.0-20240101",
+        "pinned, not the latest"
+    );
+    assert_eq!(
+        describe(&moto, "updateConfig"),
+        serde_json::json!({"maxUnavailablePercentage": 50})
+    );
+    assert_eq!(
+        describe(&moto, "nodeRepairConfig"),
+        serde_json::json!({"enabled": true})
+    );
+    let ng = &ws.outputs().unwrap()["ng"]["value"];
+    assert_eq!(ng["release_version"], "1.33.0-20240101");
+    assert_eq!(ng["update_config"]["max_unavailable_percentage"], 50);
+    plan_is_empty(&ws);
+
+    // update_config and repair change in place, without rolling the nodes.
+    let extra2 = extra
+        .replace("max_unavailable_percentage = 50", "max_unavailable = 2")
+        .replace("enabled = true", "enabled = false");
+    ws.write("main.tf", &config(&moto.endpoint(), &al2023(&extra2)))
+        .unwrap();
+    let plan = ws.must(&["plan", "-no-color"]).unwrap();
+    assert!(plan.stdout.contains("updated in-place"), "{}", plan.text());
+    assert!(
+        !plan.text().contains("will be replaced"),
+        "no rollout: {}",
+        plan.text()
+    );
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(
+        describe(&moto, "updateConfig"),
+        serde_json::json!({"maxUnavailable": 2})
+    );
+    assert_eq!(
+        describe(&moto, "nodeRepairConfig"),
+        serde_json::json!({"enabled": false})
+    );
+    plan_is_empty(&ws);
+
+    // A new pinned release with force: in place, a warning that every node
+    // is replaced (at the release_version line), and `force` sent.
+    let extra3 = format!(
+        "{}  force_update_version = true\n",
+        extra2.replace("1.33.0-20240101", "1.33.0-20240601")
+    );
+    ws.write("main.tf", &config(&moto.endpoint(), &al2023(&extra3)))
+        .unwrap();
+    let plan = ws.must(&["plan", "-no-color"]).unwrap();
+    let text = flat(&plan.text());
+    assert!(plan.stdout.contains("updated in-place"), "{text}");
+    assert!(!plan.stdout.contains("must be replaced"), "{text}");
+    assert!(
+        text.contains("Warning: Every node of EKS Node Group (prod:agents) will be replaced"),
+        "{text}"
+    );
+    assert!(
+        text.contains("release_version (1.33.0-20240101 → 1.33.0-20240601)")
+            && text.contains("up to 2 nodes at a time")
+            && text.contains("(force_update_version)"),
+        "{text}"
+    );
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(describe(&moto, "releaseVersion"), "1.33.0-20240601");
+    let params = last_update_params(&moto);
+    assert!(params.contains("\"Force\""), "{params}");
+    plan_is_empty(&ws);
+
+    // A release for another Kubernetes version is refused at plan.
+    let bad = extra3.replace("1.33.0-20240601", "1.32.0-20240601");
+    ws.write("main.tf", &config(&moto.endpoint(), &al2023(&bad)))
+        .unwrap();
+    let r = ws.run(&["plan", "-no-color"]).unwrap();
+    assert_ne!(r.code, 0);
+    let text = flat(&r.stderr);
+    assert!(
+        text.contains(
+            "al2023 release 1.32.0-20240601 is built for Kubernetes 1.32, but the nodes run 1.33"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("release_version = \"1.32.0-20240601\""),
+        "at the attribute: {text}"
+    );
+
+    // Unpinned again: the state keeps the release the nodes run.
+    let unpinned = extra3.replace("  release_version    = \"1.33.0-20240601\"\n", "");
+    assert_ne!(unpinned, extra3);
+    ws.write("main.tf", &config(&moto.endpoint(), &al2023(&unpinned)))
+        .unwrap();
+    plan_is_empty(&ws);
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+}
+
+#[test]
+fn a_user_data_change_warns_that_every_node_is_replaced() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let ws = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let before = describe(&moto, "releaseVersion");
+
+    // Scaling only: no warning.
+    let scaled = DEFAULT_EXTRA.replace("max_size = 3", "max_size = 4");
+    ws.write("main.tf", &config(&moto.endpoint(), &nodegroup(&scaled)))
+        .unwrap();
+    let plan = ws.must(&["plan", "-no-color"]).unwrap();
+    assert!(!plan.text().contains("will be replaced"), "{}", plan.text());
+
+    // max_user_namespaces changes the user data: a warning, one node at a
+    // time by default, honouring PodDisruptionBudgets.
+    let rolled = format!("{DEFAULT_EXTRA}  max_user_namespaces = 131072\n");
+    ws.write("main.tf", &config(&moto.endpoint(), &nodegroup(&rolled)))
+        .unwrap();
+    let plan = ws.must(&["plan", "-no-color"]).unwrap();
+    let text = flat(&plan.text());
+    assert!(
+        text.contains("Every node of EKS Node Group (prod:agents) will be replaced")
+            && text.contains("the bootstrap settings (user_data)")
+            && text.contains("one node at a time")
+            && text.contains("honouring PodDisruptionBudgets"),
+        "{text}"
+    );
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(
+        describe(&moto, "releaseVersion"),
+        before,
+        "the release stays"
+    );
+    plan_is_empty(&ws);
+}
