@@ -185,3 +185,113 @@ fn a_user_data_change_warns_that_every_node_is_replaced() {
     );
     plan_is_empty(&ws);
 }
+
+/// The launch template's IMDS settings and security groups: the defaults
+/// written and documented, changes as a new launch template version (a
+/// warning that the nodes roll), drift in the template seen by the plan.
+#[test]
+fn metadata_options_and_security_groups_on_the_launch_template() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let ws = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let template = |moto: &Moto| -> serde_json::Value {
+        let ng = eks_launch_template(moto);
+        let out = moto
+            .boto3(&format!(
+                "v = ec2.describe_launch_template_versions(LaunchTemplateId='{}', Versions=['{}'])['LaunchTemplateVersions'][0]['LaunchTemplateData']\nprint(json.dumps({{'m': v.get('MetadataOptions'), 'sg': v.get('SecurityGroupIds')}}))",
+                ng.0, ng.1
+            ))
+            .unwrap();
+        serde_json::from_str(&out).unwrap()
+    };
+    // Defaults: IMDSv2 only, hop limit 2, no security groups of ours.
+    let t = template(&moto);
+    assert_eq!(t["m"]["HttpTokens"], "required", "{t}");
+    assert_eq!(t["m"]["HttpPutResponseHopLimit"], 2, "{t}");
+    assert_eq!(t["m"]["HttpEndpoint"], "enabled", "{t}");
+    assert_eq!(t["sg"], serde_json::Value::Null, "{t}");
+    let ng = &ws.outputs().unwrap()["ng"]["value"];
+    assert_eq!(ng["metadata_options"]["http_put_response_hop_limit"], 2);
+
+    // Hop limit 1 and two security groups: in place, a new template
+    // version, and the warning.
+    let extra = format!(
+        "{DEFAULT_EXTRA}  metadata_options = {{ http_put_response_hop_limit = 1 }}\n  security_group_ids = [\"sg-0a1b2c3d\", \"sg-0a1b2c3d4e5f67890\"]\n"
+    );
+    ws.write("main.tf", &config(&moto.endpoint(), &nodegroup(&extra)))
+        .unwrap();
+    let plan = ws.must(&["plan", "-no-color"]).unwrap();
+    let text = flat(&plan.text());
+    assert!(plan.stdout.contains("updated in-place"), "{text}");
+    assert!(
+        text.contains("Every node of EKS Node Group (prod:agents) will be replaced")
+            && text.contains("metadata_options and security_group_ids"),
+        "{text}"
+    );
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let t = template(&moto);
+    assert_eq!(t["m"]["HttpPutResponseHopLimit"], 1, "{t}");
+    assert_eq!(t["m"]["HttpTokens"], "required", "the default stays: {t}");
+    assert_eq!(
+        t["sg"],
+        serde_json::json!(["sg-0a1b2c3d", "sg-0a1b2c3d4e5f67890"]),
+        "{t}"
+    );
+    assert_eq!(
+        ws.outputs().unwrap()["ng"]["value"]["launch_template_version"],
+        2
+    );
+    plan_is_empty(&ws);
+
+    // Someone points the node group at a template version with IMDSv1
+    // allowed: the plan puts IMDSv2 back.
+    let (lt, _) = eks_launch_template(&moto);
+    moto.boto3(&format!(
+        "v = ec2.create_launch_template_version(LaunchTemplateId='{lt}', SourceVersion='2', LaunchTemplateData={{'MetadataOptions': {{'HttpTokens': 'optional', 'HttpPutResponseHopLimit': 1}}}})['LaunchTemplateVersion']['VersionNumber']\neks.update_nodegroup_version(clusterName='prod', nodegroupName='agents', launchTemplate={{'id': '{lt}', 'version': str(v)}})"
+    ))
+    .unwrap();
+    let plan = ws
+        .run(&["plan", "-detailed-exitcode", "-no-color"])
+        .unwrap();
+    assert_eq!(plan.code, 2, "{}", plan.text());
+    assert!(
+        plan.stdout.contains("http_tokens") && plan.stdout.contains("\"optional\" -> \"required\""),
+        "{}",
+        plan.text()
+    );
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(template(&moto)["m"]["HttpTokens"], "required");
+    plan_is_empty(&ws);
+
+    // Values EC2 refuses are refused at plan.
+    let bad = format!(
+        "{DEFAULT_EXTRA}  metadata_options = {{ http_put_response_hop_limit = 65 }}\n  security_group_ids = [\"sg-nothex\"]\n"
+    );
+    ws.write("main.tf", &config(&moto.endpoint(), &nodegroup(&bad)))
+        .unwrap();
+    let r = ws.run(&["plan", "-no-color"]).unwrap();
+    assert_ne!(r.code, 0);
+    let text = flat(&r.stderr);
+    assert!(
+        text.contains("the IMDS hop limit is a whole number from 1 to 64"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"sg-nothex\" is not a security group ID"),
+        "{text}"
+    );
+    ws.write("main.tf", &config(&moto.endpoint(), &nodegroup(&extra)))
+        .unwrap();
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+}
+
+/// The node group's launch template ID and version, as EKS reports them.
+fn eks_launch_template(moto: &Moto) -> (String, String) {
+    let lt = describe(moto, "launchTemplate");
+    (
+        lt["id"].as_str().unwrap().to_string(),
+        lt["version"].as_str().unwrap().to_string(),
+    )
+}

@@ -3,18 +3,89 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataOptionsRequest,
-    RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
+    LaunchTemplateInstanceMetadataOptions, LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateInstanceMetadataTagsState, RequestLaunchTemplateData, ResourceType, Tag,
+    TagSpecification,
 };
 use base64::Engine;
 
 use super::{AwsClients, AwsError, api_error};
 
 /// A launch template version as the provider writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TemplateContent {
     /// Plain text; base64-encoded on the wire.
     pub user_data: Option<String>,
+    pub metadata: Metadata,
+    /// `vpc_security_group_ids` of the template; empty: EKS's own.
+    pub security_groups: Vec<String>,
+}
+
+/// The instance metadata service settings of the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metadata {
+    pub endpoint_enabled: bool,
+    /// IMDSv2 only (session tokens required).
+    pub tokens_required: bool,
+    pub hop_limit: i32,
+    pub instance_tags: bool,
+}
+
+/// What the provider writes when the configuration says nothing: IMDSv2
+/// only, with a hop limit of 2 so pods reach it through the pod network
+/// (EKS's recommendation for its node groups).
+impl Default for Metadata {
+    fn default() -> Self {
+        Metadata {
+            endpoint_enabled: true,
+            tokens_required: true,
+            hop_limit: 2,
+            instance_tags: false,
+        }
+    }
+}
+
+fn expand_metadata(m: Metadata) -> LaunchTemplateInstanceMetadataOptionsRequest {
+    let on_off = |on: bool| {
+        if on {
+            LaunchTemplateInstanceMetadataEndpointState::Enabled
+        } else {
+            LaunchTemplateInstanceMetadataEndpointState::Disabled
+        }
+    };
+    let tags = if m.instance_tags {
+        LaunchTemplateInstanceMetadataTagsState::Enabled
+    } else {
+        LaunchTemplateInstanceMetadataTagsState::Disabled
+    };
+    LaunchTemplateInstanceMetadataOptionsRequest::builder()
+        .http_endpoint(on_off(m.endpoint_enabled))
+        .http_tokens(if m.tokens_required {
+            LaunchTemplateHttpTokensState::Required
+        } else {
+            LaunchTemplateHttpTokensState::Optional
+        })
+        .http_put_response_hop_limit(m.hop_limit)
+        .instance_metadata_tags(tags)
+        .build()
+}
+
+fn flatten_metadata(m: Option<&LaunchTemplateInstanceMetadataOptions>) -> Metadata {
+    let d = Metadata::default();
+    let Some(m) = m else { return d };
+    Metadata {
+        endpoint_enabled: m.http_endpoint().map_or(d.endpoint_enabled, |e| {
+            *e == LaunchTemplateInstanceMetadataEndpointState::Enabled
+        }),
+        tokens_required: m.http_tokens().map_or(d.tokens_required, |t| {
+            *t == LaunchTemplateHttpTokensState::Required
+        }),
+        hop_limit: m.http_put_response_hop_limit().unwrap_or(d.hop_limit),
+        instance_tags: m.instance_metadata_tags().map_or(d.instance_tags, |t| {
+            *t == LaunchTemplateInstanceMetadataTagsState::Enabled
+        }),
+    }
 }
 
 fn label(id: &str) -> String {
@@ -22,13 +93,11 @@ fn label(id: &str) -> String {
 }
 
 fn expand_data(content: &TemplateContent) -> RequestLaunchTemplateData {
-    // IMDSv2 only, with a hop limit pods can reach (EKS's recommendation).
-    let mut data = RequestLaunchTemplateData::builder().metadata_options(
-        LaunchTemplateInstanceMetadataOptionsRequest::builder()
-            .http_tokens(LaunchTemplateHttpTokensState::Required)
-            .http_put_response_hop_limit(2)
-            .build(),
-    );
+    let mut data =
+        RequestLaunchTemplateData::builder().metadata_options(expand_metadata(content.metadata));
+    if !content.security_groups.is_empty() {
+        data = data.set_security_group_ids(Some(content.security_groups.clone()));
+    }
     if let Some(ud) = &content.user_data {
         data = data.user_data(base64::engine::general_purpose::STANDARD.encode(ud));
     }
@@ -177,12 +246,20 @@ impl AwsClients {
             .launch_template_versions()
             .first()
             .ok_or_else(|| AwsError::NotFound { what: label(id) })?;
-        let user_data = v
-            .launch_template_data()
+        let data = v.launch_template_data();
+        let user_data = data
             .and_then(|d| d.user_data())
             .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
             .and_then(|bytes| String::from_utf8(bytes).ok());
-        Ok(TemplateContent { user_data })
+        let mut security_groups = data
+            .map(|d| d.security_group_ids().to_vec())
+            .unwrap_or_default();
+        security_groups.sort();
+        Ok(TemplateContent {
+            user_data,
+            metadata: flatten_metadata(data.and_then(|d| d.metadata_options())),
+            security_groups,
+        })
     }
 
     /// IDs of the launch templates carrying tag `key` = `value`.

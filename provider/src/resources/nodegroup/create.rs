@@ -15,7 +15,6 @@ use super::model::NodegroupModel;
 use super::online::{all_tags, aws_diag, release_version};
 use super::read::{finish_apply, fold};
 use super::{MANAGED_BY, TAG_MANAGED_BY, TAG_SANDBOX, schema, update};
-use crate::aws::ec2::TemplateContent;
 use crate::aws::eks::{Nodegroup, NodegroupSpec};
 use crate::aws::{AwsClients, AwsError};
 use crate::config::ProviderRuntime;
@@ -203,9 +202,7 @@ impl Create<'_> {
 
         // 1. The launch template this instance owns.
         let lt_name = launch_template_name(&cluster, &name, instance);
-        let content = TemplateContent {
-            user_data: state.user_data.known().cloned(),
-        };
+        let content = state.template_content();
         let (lt_id, lt_version) = match aws
             .create_launch_template(
                 &lt_name,

@@ -38,6 +38,16 @@ crate::model! {
 }
 
 crate::model! {
+    /// The nodes' instance metadata service.
+    pub struct MetadataOptionsModel {
+        http_endpoint: Attr<String>,
+        http_tokens: Attr<String>,
+        http_put_response_hop_limit: Attr<i64>,
+        instance_metadata_tags: Attr<String>,
+    }
+}
+
+crate::model! {
     /// EKS node auto repair.
     pub struct NodeRepairModel {
         enabled: Attr<bool>,
@@ -77,6 +87,8 @@ crate::model! {
         ids_per_pod: Attr<i64>,
         max_user_namespaces: Attr<i64>,
         bootstrap_extra_settings: Attr<String>,
+        metadata_options: Attr<MetadataOptionsModel>,
+        security_group_ids: Attr<Set<String>>,
         tags: Attr<Map<String>>,
         timeouts: Attr<TimeoutsModel>,
         arn: Attr<String>,

@@ -48,6 +48,11 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
         }
     };
     let creating = prior.is_none();
+    // Settings with defaults that AWS can drift from: the configuration's
+    // value or the default, never the drifted one Terraform proposes.
+    if let Ok(with_defaults) = NodegroupModel::from_state(&req.config) {
+        planned.metadata_options = with_defaults.metadata_options;
+    }
 
     // Keep the family chosen at create when the config leaves it open, so a
     // change of preference never replaces a running node group.
@@ -256,7 +261,7 @@ fn plan_computed(
     }
     let version_changes = prior.kubernetes_version != planned.kubernetes_version
         || prior.release_version != planned.release_version;
-    let template_changes = prior.user_data != planned.user_data;
+    let template_changes = !planned.template_changes(prior).is_empty();
     planned.launch_template_version = if template_changes {
         Attr::Unknown
     } else {

@@ -89,12 +89,14 @@ pub async fn fold(
         // group still uses the one in state, its user data is known.
         let same_version = m.launch_template_id.as_deref() == Some(id.as_str())
             && m.launch_template_version.known().copied() == version
-            && !m.user_data.is_unknown();
+            && !m.user_data.is_unknown()
+            // A state written before metadata_options existed reads it.
+            && !m.metadata_options.is_null();
         m.launch_template_id = Attr::Known(id.clone());
         m.launch_template_version = version.into();
         if !same_version {
             let content = aws.find_launch_template_version(id, ver).await?;
-            m.user_data = content.user_data.into();
+            m.fold_template(content);
         }
     }
     Ok(m)

@@ -131,8 +131,12 @@ pub fn warn_when_nodes_roll(
     diags: &mut Diagnostics,
 ) {
     let mut causes: Vec<(&str, String)> = Vec::new();
-    if prior.user_data != planned.user_data {
-        causes.push(("user_data", "the bootstrap settings (user_data)".into()));
+    for attr in planned.template_changes(prior) {
+        let what = match attr {
+            "user_data" => "the bootstrap settings (user_data)".to_string(),
+            other => other.to_string(),
+        };
+        causes.push((attr, what));
     }
     if prior.kubernetes_version != planned.kubernetes_version {
         let to = planned

@@ -208,6 +208,51 @@ pub fn schema() -> Schema {
          first, in order).",
     ))
     .attribute(
+        Attribute::nested(
+            "metadata_options",
+            Nesting::Single,
+            vec![
+                Attribute::string("http_endpoint")
+                    .default_value("enabled")
+                    .one_of(&["enabled", "disabled"])
+                    .description("`enabled` (default) or `disabled`: whether the nodes' IMDS answers."),
+                Attribute::string("http_tokens")
+                    .default_value("required")
+                    .one_of(&["required", "optional"])
+                    .description("`required` (default: IMDSv2 only) or `optional` (IMDSv1 too)."),
+                Attribute::number("http_put_response_hop_limit")
+                    .default_value(2)
+                    .description(
+                        "Network hops an IMDSv2 token travels, 1 to 64. Default 2, so pods reach \
+                         IMDS through the pod network; 1 keeps pods (not host-network ones) out.",
+                    ),
+                Attribute::string("instance_metadata_tags")
+                    .default_value("disabled")
+                    .one_of(&["enabled", "disabled"])
+                    .description("`disabled` (default) or `enabled`: instance tags in IMDS."),
+            ],
+        )
+        .default_value(Value::object([
+            ("http_endpoint", Value::string("enabled")),
+            ("http_tokens", Value::string("required")),
+            ("http_put_response_hop_limit", Value::int(2)),
+            ("instance_metadata_tags", Value::string("disabled")),
+        ]))
+        .description(
+            "Instance metadata service (IMDS) of the nodes, in the launch template. Defaults: \
+             IMDSv2 only (`http_tokens = \"required\"`), hop limit 2, endpoint enabled, no \
+             instance tags. A change is a new launch template version: it rolls the nodes.",
+        ),
+    )
+    .attribute(Attribute::string_set("security_group_ids").optional().description(
+        "Security groups of the nodes, in the launch template (`sg-…`, at most 16). Unset, EKS \
+         gives the nodes the cluster security group. Set, the nodes get exactly these and EKS \
+         adds no other: include the cluster security group \
+         (`aws_eks_cluster.this.vpc_config[0].cluster_security_group_id`) unless yours allow \
+         the traffic between nodes and control plane. A change is a new launch template \
+         version: it rolls the nodes.",
+    ))
+    .attribute(
         Attribute::string_map("tags")
             .optional()
             .description("Tags for the node group and its launch template (on top of the provider's `default_tags`)."),

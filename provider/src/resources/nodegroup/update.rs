@@ -8,7 +8,6 @@ use super::online::{all_tags, aws_diag, release_version};
 use super::read::finish_apply;
 use super::rollout;
 use crate::aws::AwsClients;
-use crate::aws::ec2::TemplateContent;
 use crate::aws::eks::{ConfigUpdate, Taint, VersionUpdate};
 use crate::config::ProviderRuntime;
 use crate::framework::{ApplyRequest, ApplyResponse, Attr, Diagnostics};
@@ -44,7 +43,7 @@ pub(super) async fn update(
         .unwrap_or_default()
         .to_string();
     let version_changes = prior.kubernetes_version.as_deref() != Some(version.as_str());
-    let template_changes = prior.user_data != state.user_data;
+    let template_changes = !state.template_changes(prior).is_empty();
     let pinned = rollout::release_to_send(prior, &state, version_changes).map(String::from);
     if version_changes || template_changes || pinned.is_some() {
         let lt_id = prior
@@ -54,9 +53,7 @@ pub(super) async fn update(
             .to_string();
         let mut lt_version = prior.launch_template_version.known().copied().unwrap_or(1);
         if template_changes {
-            let content = TemplateContent {
-                user_data: state.user_data.known().cloned(),
-            };
+            let content = state.template_content();
             let t = call_token(&[&id, &lt_id, "template-version"]);
             match aws
                 .create_launch_template_version(&lt_id, &t, &content)
