@@ -295,3 +295,107 @@ fn eks_launch_template(moto: &Moto) -> (String, String) {
         lt["version"].as_str().unwrap().to_string(),
     )
 }
+
+/// `block_device` sizes the volume that holds images and pods: Bottlerocket's
+/// data volume, Amazon Linux's root, unless `device_name` says otherwise.
+#[test]
+fn block_device_on_each_familys_container_volume() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let mappings = |moto: &Moto| -> serde_json::Value {
+        let (lt, v) = eks_launch_template(moto);
+        let out = moto
+            .boto3(&format!(
+                "d = ec2.describe_launch_template_versions(LaunchTemplateId='{lt}', Versions=['{v}'])['LaunchTemplateVersions'][0]['LaunchTemplateData']\nprint(json.dumps(d.get('BlockDeviceMappings')))"
+            ))
+            .unwrap();
+        serde_json::from_str(&out).unwrap()
+    };
+    let volume = r#"
+  block_device = {
+    volume_size = 100
+    volume_type = "gp3"
+    throughput  = 250
+    encrypted   = true
+    kms_key_id  = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+"#;
+    let ws = workspace(tf, &moto, &nodegroup(&format!("{DEFAULT_EXTRA}{volume}")));
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let m = mappings(&moto);
+    assert_eq!(
+        m[0]["DeviceName"], "/dev/xvdb",
+        "Bottlerocket's data volume: {m}"
+    );
+    assert_eq!(m[0]["Ebs"]["VolumeSize"], 100, "{m}");
+    assert_eq!(m[0]["Ebs"]["VolumeType"], "gp3", "{m}");
+    assert_eq!(m[0]["Ebs"]["Throughput"], 250, "{m}");
+    assert_eq!(m[0]["Ebs"]["Encrypted"], true, "{m}");
+    let ng = &ws.outputs().unwrap()["ng"]["value"];
+    assert_eq!(ng["block_device"]["device_name"], "/dev/xvdb");
+    plan_is_empty(&ws);
+
+    // A bigger volume: a new template version, and the warning.
+    let bigger = volume.replace("volume_size = 100", "volume_size = 200");
+    ws.write(
+        "main.tf",
+        &config(
+            &moto.endpoint(),
+            &nodegroup(&format!("{DEFAULT_EXTRA}{bigger}")),
+        ),
+    )
+    .unwrap();
+    let plan = ws.must(&["plan", "-no-color"]).unwrap();
+    let text = flat(&plan.text());
+    assert!(plan.stdout.contains("updated in-place"), "{text}");
+    assert!(text.contains("The change of block_device"), "{text}");
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(mappings(&moto)[0]["Ebs"]["VolumeSize"], 200);
+    plan_is_empty(&ws);
+
+    // Throughput on gp2 is refused at plan, at the attribute.
+    let bad = volume.replace("\"gp3\"", "\"gp2\"");
+    ws.write(
+        "main.tf",
+        &config(
+            &moto.endpoint(),
+            &nodegroup(&format!("{DEFAULT_EXTRA}{bad}")),
+        ),
+    )
+    .unwrap();
+    let r = ws.run(&["plan", "-no-color"]).unwrap();
+    assert_ne!(r.code, 0);
+    let text = flat(&r.stderr);
+    assert!(
+        text.contains("EC2 takes throughput only for volume_type gp3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("throughput = 250"),
+        "at the attribute: {text}"
+    );
+    ws.write(
+        "main.tf",
+        &config(
+            &moto.endpoint(),
+            &nodegroup(&format!("{DEFAULT_EXTRA}{bigger}")),
+        ),
+    )
+    .unwrap();
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+
+    // Amazon Linux: the root volume.
+    let al = nodegroup(&format!(
+        "{DEFAULT_EXTRA}  block_device = {{ volume_size = 80 }}\n"
+    ))
+    .replace("\"bottlerocket\"", "\"al2023\"");
+    ws.write("main.tf", &config(&moto.endpoint(), &al)).unwrap();
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let m = mappings(&moto);
+    assert_eq!(m[0]["DeviceName"], "/dev/xvda", "{m}");
+    assert_eq!(m[0]["Ebs"]["VolumeSize"], 80, "{m}");
+    assert_eq!(m[0]["Ebs"].get("VolumeType"), None, "the AMI's type: {m}");
+    plan_is_empty(&ws);
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+}

@@ -12,6 +12,9 @@ use base64::Engine;
 
 use super::{AwsClients, AwsError, api_error};
 
+mod volume;
+pub use volume::Volume;
+
 /// A launch template version as the provider writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TemplateContent {
@@ -20,6 +23,8 @@ pub struct TemplateContent {
     pub metadata: Metadata,
     /// `vpc_security_group_ids` of the template; empty: EKS's own.
     pub security_groups: Vec<String>,
+    /// The container volume's settings; `None`: the AMI's.
+    pub volume: Option<Volume>,
 }
 
 /// The instance metadata service settings of the nodes.
@@ -95,6 +100,9 @@ fn label(id: &str) -> String {
 fn expand_data(content: &TemplateContent) -> RequestLaunchTemplateData {
     let mut data =
         RequestLaunchTemplateData::builder().metadata_options(expand_metadata(content.metadata));
+    if let Some(v) = &content.volume {
+        data = data.block_device_mappings(volume::expand(v));
+    }
     if !content.security_groups.is_empty() {
         data = data.set_security_group_ids(Some(content.security_groups.clone()));
     }
@@ -259,6 +267,7 @@ impl AwsClients {
             user_data,
             metadata: flatten_metadata(data.and_then(|d| d.metadata_options())),
             security_groups,
+            volume: data.and_then(|d| volume::flatten(d.block_device_mappings())),
         })
     }
 

@@ -13,6 +13,13 @@ impl NodeFamily for Al2 {
         AmiFamily::Al2
     }
 
+    /// Amazon Linux has one volume, the root `/dev/xvda`
+    /// (aws/karpenter-provider-aws:pkg/providers/amifamily/al2023.go,
+    /// `EphemeralBlockDevice`).
+    fn container_volume(&self) -> &'static str {
+        "/dev/xvda"
+    }
+
     fn release_parameter(&self, _kubernetes: &str, _arch: Architecture) -> Option<String> {
         None
     }

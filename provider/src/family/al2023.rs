@@ -42,6 +42,13 @@ impl NodeFamily for Al2023 {
         AmiFamily::Al2023
     }
 
+    /// Amazon Linux has one volume, the root `/dev/xvda`
+    /// (aws/karpenter-provider-aws:pkg/providers/amifamily/al2023.go,
+    /// `EphemeralBlockDevice`).
+    fn container_volume(&self) -> &'static str {
+        "/dev/xvda"
+    }
+
     /// `/aws/service/eks/optimized-ami/<version>/amazon-linux-2023/<x86_64|arm64>/standard/recommended/release_version`
     /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id.adoc`).
     fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String> {

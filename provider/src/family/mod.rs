@@ -23,6 +23,11 @@ pub trait NodeFamily: Send + Sync {
     /// publishes none the provider reads.
     fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String>;
 
+    /// The device of the volume that holds container images and pod data,
+    /// which `block_device` sizes: the root volume where the image has one
+    /// volume, the data volume where it has two.
+    fn container_volume(&self) -> &'static str;
+
     /// The Kubernetes version a node image release is built for, where the
     /// release names it (Amazon Linux: `1.33.0-20250704` is for 1.33);
     /// `None` where releases have their own numbering (Bottlerocket).

@@ -208,3 +208,10 @@ fn amazon_linux_releases_name_their_kubernetes_version_bottlerocket_ones_do_not(
         "Bottlerocket numbers its own releases"
     );
 }
+
+#[test]
+fn the_container_volume_is_bottlerockets_data_volume_and_amazon_linuxs_root() {
+    assert_eq!(of(AmiFamily::Bottlerocket).container_volume(), "/dev/xvdb");
+    assert_eq!(of(AmiFamily::Al2023).container_volume(), "/dev/xvda");
+    assert_eq!(of(AmiFamily::Al2).container_volume(), "/dev/xvda");
+}

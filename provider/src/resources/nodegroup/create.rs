@@ -141,6 +141,8 @@ pub(super) async fn create(
             None => return failed(diags),
         }
     }
+    // The family is known now: so is the container volume's device.
+    state.plan_device_name();
 
     let journal = Journal::for_process();
     let leftovers = journal.find(&aws.region, &cluster, &name);

@@ -48,6 +48,19 @@ crate::model! {
 }
 
 crate::model! {
+    /// The container volume in the launch template.
+    pub struct BlockDeviceModel {
+        device_name: Attr<String>,
+        volume_size: Attr<i64>,
+        volume_type: Attr<String>,
+        iops: Attr<i64>,
+        throughput: Attr<i64>,
+        encrypted: Attr<bool>,
+        kms_key_id: Attr<String>,
+    }
+}
+
+crate::model! {
     /// EKS node auto repair.
     pub struct NodeRepairModel {
         enabled: Attr<bool>,
@@ -88,6 +101,7 @@ crate::model! {
         max_user_namespaces: Attr<i64>,
         bootstrap_extra_settings: Attr<String>,
         metadata_options: Attr<MetadataOptionsModel>,
+        block_device: Attr<BlockDeviceModel>,
         security_group_ids: Attr<Set<String>>,
         tags: Attr<Map<String>>,
         timeouts: Attr<TimeoutsModel>,

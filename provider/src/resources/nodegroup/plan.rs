@@ -94,6 +94,7 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
         (_, false) => planned.unknown_derived(),
     }
 
+    planned.plan_device_name();
     plan_scaling(&config, prior.as_ref(), &mut planned, &mut diags);
     plan_computed(&config, prior.as_ref(), &mut planned);
     rollout::plan_release(&config, prior.as_ref(), &mut planned);

@@ -19,6 +19,9 @@ pub const REPLACE_ON_CHANGE: [&str; 8] = [
 
 pub const DEFAULT_TIMEOUT: &str = "60m";
 
+/// EBS volume types (EC2 `VolumeType`).
+pub const VOLUME_TYPES: &[&str] = &["gp3", "gp2", "io1", "io2", "st1", "sc1", "standard"];
+
 pub fn schema() -> Schema {
     Schema::new(
         "An EKS managed node group prepared for a nested sandbox: the provider decides the \
@@ -242,6 +245,39 @@ pub fn schema() -> Schema {
             "Instance metadata service (IMDS) of the nodes, in the launch template. Defaults: \
              IMDSv2 only (`http_tokens = \"required\"`), hop limit 2, endpoint enabled, no \
              instance tags. A change is a new launch template version: it rolls the nodes.",
+        ),
+    )
+    .attribute(
+        Attribute::nested(
+            "block_device",
+            Nesting::Single,
+            vec![
+                Attribute::string("device_name").optional().computed().description(
+                    "Defaults to the volume that holds images and pods: `/dev/xvdb` (the data \
+                     volume) on Bottlerocket, `/dev/xvda` (the root volume) on Amazon Linux.",
+                ),
+                Attribute::number("volume_size").optional().description("Size in GiB."),
+                Attribute::string("volume_type")
+                    .optional()
+                    .one_of(VOLUME_TYPES)
+                    .description("`gp3`, `gp2`, `io1`, `io2`, `st1`, `sc1` or `standard`."),
+                Attribute::number("iops")
+                    .optional()
+                    .description("Provisioned IOPS (`gp3`, `io1`, `io2` only)."),
+                Attribute::number("throughput")
+                    .optional()
+                    .description("Throughput in MiB/s, 125 to 1000 (`gp3` only)."),
+                Attribute::bool("encrypted").optional().description("Encrypt the volume."),
+                Attribute::string("kms_key_id").optional().description(
+                    "ARN of the KMS key that encrypts the volume (needs `encrypted = true`).",
+                ),
+            ],
+        )
+        .optional()
+        .description(
+            "The EBS volume for container images and pod data, in the launch template (what \
+             `disk_size` is to `aws_eks_node_group`). Settings left out are the AMI's. A \
+             change is a new launch template version: it rolls the nodes.",
         ),
     )
     .attribute(Attribute::string_set("security_group_ids").optional().description(

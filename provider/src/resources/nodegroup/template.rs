@@ -3,8 +3,8 @@
 //! needs a new version, and what a read finds in one. A new version rolls
 //! every node, so "changes" means any of these differ.
 
-use super::model::{MetadataOptionsModel, NodegroupModel};
-use crate::aws::ec2::{Metadata, TemplateContent};
+use super::model::{BlockDeviceModel, MetadataOptionsModel, NodegroupModel};
+use crate::aws::ec2::{Metadata, TemplateContent, Volume};
 use crate::framework::Attr;
 use crate::framework::model::{Set, list_of};
 
@@ -37,12 +37,46 @@ impl NodegroupModel {
         groups
     }
 
+    /// The container volume's settings (validated at plan), on the
+    /// planned device.
+    pub fn volume(&self) -> Option<Volume> {
+        let b = self.block_device.known()?;
+        let int = |a: &Attr<i64>| a.known().and_then(|n| i32::try_from(*n).ok());
+        Some(Volume {
+            device_name: b.device_name.as_deref().unwrap_or_default().to_string(),
+            size: int(&b.volume_size),
+            volume_type: b.volume_type.known().cloned(),
+            iops: int(&b.iops),
+            throughput: int(&b.throughput),
+            encrypted: b.encrypted.known().copied(),
+            kms_key_id: b.kms_key_id.known().cloned(),
+        })
+    }
+
+    /// Plan: the family's container volume where `device_name` is left out
+    /// (unknown while the family is).
+    pub fn plan_device_name(&mut self) {
+        let family = self.family();
+        let family_unknown = self.ami_family.is_unknown();
+        let Attr::Known(b) = &mut self.block_device else {
+            return;
+        };
+        if b.device_name.is_null() || b.device_name.is_unknown() {
+            b.device_name = match family {
+                Some(f) => Attr::Known(crate::family::of(f).container_volume().to_string()),
+                None if family_unknown => Attr::Unknown,
+                None => Attr::Null,
+            };
+        }
+    }
+
     /// A launch template version for this (planned) state.
     pub fn template_content(&self) -> TemplateContent {
         TemplateContent {
             user_data: self.user_data.known().cloned(),
             metadata: self.metadata(),
             security_groups: self.security_group_list(),
+            volume: self.volume(),
         }
     }
 
@@ -55,6 +89,9 @@ impl NodegroupModel {
         }
         if self.metadata_options != prior.metadata_options {
             changed.push("metadata_options");
+        }
+        if self.block_device != prior.block_device {
+            changed.push("block_device");
         }
         if self.security_group_list() != prior.security_group_list()
             || self.security_group_ids.is_unknown()
@@ -82,6 +119,18 @@ impl NodegroupModel {
             http_put_response_hop_limit: Attr::Known(i64::from(m.hop_limit)),
             instance_metadata_tags: on_off(m.instance_tags),
         });
+        self.block_device = match content.volume {
+            Some(v) => Attr::Known(BlockDeviceModel {
+                device_name: Attr::Known(v.device_name),
+                volume_size: v.size.map(i64::from).into(),
+                volume_type: v.volume_type.into(),
+                iops: v.iops.map(i64::from).into(),
+                throughput: v.throughput.map(i64::from).into(),
+                encrypted: v.encrypted.into(),
+                kms_key_id: v.kms_key_id.into(),
+            }),
+            None => Attr::Null,
+        };
         // Empty and unset read the same: keep what the configuration said.
         self.security_group_ids =
             if content.security_groups.is_empty() && self.security_group_ids.is_null() {

@@ -24,6 +24,71 @@ pub fn metadata_options(config: &Value, diags: &mut Diagnostics) {
     }
 }
 
+/// `block_device`: whole numbers in EC2's ranges, IOPS and throughput only
+/// for the volume types that take them, a KMS key only with encryption.
+pub fn block_device(config: &Value, diags: &mut Diagnostics) {
+    let Some(b) = config
+        .attr("block_device")
+        .filter(|v| !v.is_null() && !v.is_unknown())
+    else {
+        return;
+    };
+    let at = |k: &str| AttributePath::attr("block_device").then_attr(k);
+    let volume_type = b.attr("volume_type").and_then(Value::as_str);
+    let type_unknown = b.attr("volume_type").is_some_and(Value::is_unknown);
+    for (k, lo, hi, unit) in [
+        ("volume_size", 1, 65536, "GiB"),
+        ("iops", 100, 256_000, "IOPS"),
+        ("throughput", 125, 1000, "MiB/s"),
+    ] {
+        let Some(Value::Number(n)) = b.attr(k) else {
+            continue;
+        };
+        if let Err(e) = number::whole_in_range(n, lo, hi) {
+            diags.error_at(
+                at(k),
+                format!("Invalid {k}"),
+                format!("{e}: {k} is a whole number of {unit} from {lo} to {hi}."),
+            );
+        }
+        let takes: &[&str] = match k {
+            "iops" => &["gp3", "io1", "io2"],
+            "throughput" => &["gp3"],
+            _ => continue,
+        };
+        if !type_unknown && !volume_type.is_some_and(|t| takes.contains(&t)) {
+            diags.error_at(
+                at(k),
+                format!("{k} needs another volume_type"),
+                format!(
+                    "EC2 takes {k} only for volume_type {}; this volume is {}. Set volume_type = \"gp3\" or remove {k}.",
+                    takes.join(", "),
+                    volume_type.map_or("the AMI's type (unset)".to_string(), |t| format!("{t:?}"))
+                ),
+            );
+        }
+    }
+    if let Some(key) = b.attr("kms_key_id").and_then(Value::as_str) {
+        if !key.starts_with("arn:") {
+            diags.error_at(
+                at("kms_key_id"),
+                "Invalid kms_key_id",
+                format!(
+                    "{} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>).",
+                    crate::validate::quoted(key)
+                ),
+            );
+        }
+        if b.attr("encrypted") != Some(&Value::Bool(true)) {
+            diags.error_at(
+                at("kms_key_id"),
+                "kms_key_id needs encrypted = true",
+                "EC2 encrypts with a KMS key only when the volume is encrypted: add encrypted = true.",
+            );
+        }
+    }
+}
+
 /// `sg-` and 8 or 17 hexadecimal digits.
 fn security_group_id(s: &str) -> bool {
     s.strip_prefix("sg-").is_some_and(|hex| {
@@ -87,6 +152,41 @@ mod tests {
                 ["Invalid http_put_response_hop_limit"]
             );
         }
+    }
+
+    #[test]
+    fn block_device_settings_follow_ec2s_rules() {
+        let b = |pairs: Vec<(&str, Value)>| Value::object(pairs);
+        let ok = b(vec![
+            ("volume_size", Value::int(100)),
+            ("volume_type", Value::string("gp3")),
+            ("iops", Value::int(4000)),
+            ("throughput", Value::int(250)),
+            ("encrypted", Value::Bool(true)),
+            (
+                "kms_key_id",
+                Value::string("arn:aws:kms:us-east-1:123456789012:key/abc"),
+            ),
+        ]);
+        assert!(summaries(block_device, "block_device", ok).is_empty());
+        let bad = b(vec![
+            ("volume_size", Value::int(0)),
+            ("volume_type", Value::string("gp2")),
+            ("iops", Value::int(4000)),
+            ("throughput", Value::int(2000)),
+            ("kms_key_id", Value::string("alias/ebs")),
+        ]);
+        assert_eq!(
+            summaries(block_device, "block_device", bad),
+            [
+                "Invalid volume_size",
+                "iops needs another volume_type",
+                "Invalid throughput",
+                "throughput needs another volume_type",
+                "Invalid kms_key_id",
+                "kms_key_id needs encrypted = true",
+            ]
+        );
     }
 
     #[test]
