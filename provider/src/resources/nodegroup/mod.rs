@@ -26,6 +26,7 @@ mod plan;
 mod read;
 mod rollout;
 pub mod schema;
+mod tags;
 mod template;
 mod update;
 pub mod validate;

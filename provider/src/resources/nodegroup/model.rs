@@ -104,6 +104,7 @@ crate::model! {
         block_device: Attr<BlockDeviceModel>,
         security_group_ids: Attr<Set<String>>,
         tags: Attr<Map<String>>,
+        tags_all: Attr<Map<String>>,
         timeouts: Attr<TimeoutsModel>,
         arn: Attr<String>,
         status: Attr<String>,

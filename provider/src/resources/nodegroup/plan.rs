@@ -95,6 +95,10 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
     }
 
     planned.plan_device_name();
+    match &rt {
+        Some(rt) => planned.plan_tags_all(&rt.config.default_tags),
+        None => planned.tags_all = Attr::Unknown,
+    }
     plan_scaling(&config, prior.as_ref(), &mut planned, &mut diags);
     plan_computed(&config, prior.as_ref(), &mut planned);
     rollout::plan_release(&config, prior.as_ref(), &mut planned);

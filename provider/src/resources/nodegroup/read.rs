@@ -55,6 +55,7 @@ pub async fn fold(
     m.subnet_ids = Attr::Known(Set(list_of(subnets)));
     m.scaling = Attr::Known(scaling_model(ng.scaling));
     m.fold_rollout(ng);
+    m.fold_tags_all(ng);
     // Empty and unset read the same: keep what the configuration said.
     m.labels = if ng.labels.is_empty() && m.labels.is_null() {
         Attr::Null
@@ -73,7 +74,7 @@ pub async fn fold(
         .tags
         .iter()
         .filter(|(k, v)| {
-            !k.starts_with("nested.dev/")
+            !super::tags::is_bookkeeping(k)
                 && (configured.contains_key(*k) || rt.config.default_tags.get(*k) != Some(*v))
         })
         .map(|(k, v)| (k.clone(), v.clone()))

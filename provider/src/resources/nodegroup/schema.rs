@@ -293,6 +293,10 @@ pub fn schema() -> Schema {
             .optional()
             .description("Tags for the node group and its launch template (on top of the provider's `default_tags`)."),
     )
+    .attribute(Attribute::string_map("tags_all").computed().description(
+        "Every tag of the node group: the provider's `default_tags` with `tags` on top. A tag \
+         added outside Terraform shows here and is removed by the next apply.",
+    ))
     .attribute(
         Attribute::nested(
             "timeouts",

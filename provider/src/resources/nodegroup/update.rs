@@ -161,7 +161,12 @@ pub(super) async fn update(
 
     // Tags.
     let arn = prior.arn.as_deref().unwrap_or_default();
-    let (set, unset) = map_changes(&all_tags(rt, prior), &all_tags(rt, &state));
+    // From the tags the node group has (tags_all, as read) to the planned
+    // ones: out-of-band tags go, default_tags changes arrive.
+    let (set, unset) = map_changes(
+        &prior.current_tags(&rt.config.default_tags),
+        &all_tags(rt, &state),
+    );
     if let Err(e) = aws.tag_resource(arn, &set).await {
         diags.push(aws_diag("tagging the node group", &e));
     }
