@@ -399,3 +399,61 @@ fn block_device_on_each_familys_container_volume() {
     plan_is_empty(&ws);
     ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
 }
+
+/// `tag_specifications` tag what EC2 launches for the nodes; a change is a
+/// new template version, and the template's tags read back.
+#[test]
+fn tag_specifications_on_the_launch_template() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let specs = |moto: &Moto| -> serde_json::Value {
+        let (lt, v) = eks_launch_template(moto);
+        let out = moto
+            .boto3(&format!(
+                "d = ec2.describe_launch_template_versions(LaunchTemplateId='{lt}', Versions=['{v}'])['LaunchTemplateVersions'][0]['LaunchTemplateData']\nprint(json.dumps({{s['ResourceType']: {{t['Key']: t['Value'] for t in s['Tags']}} for s in d.get('TagSpecifications', []) if s['ResourceType'] != 'launch-template'}}))"
+            ))
+            .unwrap();
+        serde_json::from_str(&out).unwrap()
+    };
+    let extra = format!(
+        "{DEFAULT_EXTRA}  tag_specifications = {{\n    instance          = {{ Name = \"agents\" }}\n    network_interface = {{ pool = \"agents\" }}\n  }}\n"
+    );
+    let ws = workspace(tf, &moto, &nodegroup(&extra));
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(
+        specs(&moto),
+        serde_json::json!({"instance": {"Name": "agents"}, "network-interface": {"pool": "agents"}})
+    );
+    plan_is_empty(&ws);
+
+    let changed = extra.replace(
+        "network_interface = { pool = \"agents\" }",
+        "volume = { backup = \"daily\" }",
+    );
+    ws.write("main.tf", &config(&moto.endpoint(), &nodegroup(&changed)))
+        .unwrap();
+    let plan = ws.must(&["plan", "-no-color"]).unwrap();
+    let text = flat(&plan.text());
+    assert!(text.contains("The change of tag_specifications"), "{text}");
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(
+        specs(&moto),
+        serde_json::json!({"instance": {"Name": "agents"}, "volume": {"backup": "daily"}})
+    );
+    assert_eq!(
+        ws.outputs().unwrap()["ng"]["value"]["launch_template_version"],
+        2
+    );
+    plan_is_empty(&ws);
+
+    let bad = extra.replace("Name = \"agents\"", "\"aws:cloudformation\" = \"x\"");
+    ws.write("main.tf", &config(&moto.endpoint(), &nodegroup(&bad)))
+        .unwrap();
+    let r = ws.run(&["plan", "-no-color"]).unwrap();
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(r.stderr.contains("Invalid tag key"), "{}", r.text());
+    ws.write("main.tf", &config(&moto.endpoint(), &nodegroup(&changed)))
+        .unwrap();
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+}

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::types::{
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
     LaunchTemplateInstanceMetadataOptions, LaunchTemplateInstanceMetadataOptionsRequest,
-    LaunchTemplateInstanceMetadataTagsState, RequestLaunchTemplateData, ResourceType, Tag,
-    TagSpecification,
+    LaunchTemplateInstanceMetadataTagsState, LaunchTemplateTagSpecificationRequest,
+    RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
 };
 use base64::Engine;
 
@@ -25,6 +25,9 @@ pub struct TemplateContent {
     pub security_groups: Vec<String>,
     /// The container volume's settings; `None`: the AMI's.
     pub volume: Option<Volume>,
+    /// Tags EC2 puts on what it launches from the template, by resource
+    /// type (`instance`, `volume`, `network-interface`); empty types left out.
+    pub tag_specifications: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The instance metadata service settings of the nodes.
@@ -100,6 +103,18 @@ fn label(id: &str) -> String {
 fn expand_data(content: &TemplateContent) -> RequestLaunchTemplateData {
     let mut data =
         RequestLaunchTemplateData::builder().metadata_options(expand_metadata(content.metadata));
+    for (resource_type, tags) in content
+        .tag_specifications
+        .iter()
+        .filter(|(_, t)| !t.is_empty())
+    {
+        let mut spec = LaunchTemplateTagSpecificationRequest::builder()
+            .resource_type(ResourceType::from(resource_type.as_str()));
+        for (k, v) in tags {
+            spec = spec.tags(Tag::builder().key(k).value(v).build());
+        }
+        data = data.tag_specifications(spec.build());
+    }
     if let Some(v) = &content.volume {
         data = data.block_device_mappings(volume::expand(v));
     }
@@ -268,6 +283,23 @@ impl AwsClients {
             metadata: flatten_metadata(data.and_then(|d| d.metadata_options())),
             security_groups,
             volume: data.and_then(|d| volume::flatten(d.block_device_mappings())),
+            tag_specifications: data
+                .map(|d| {
+                    d.tag_specifications()
+                        .iter()
+                        .filter_map(|s| {
+                            let tags: BTreeMap<String, String> = s
+                                .tags()
+                                .iter()
+                                .filter_map(|t| {
+                                    Some((t.key()?.to_string(), t.value()?.to_string()))
+                                })
+                                .collect();
+                            Some((s.resource_type()?.as_str().to_string(), tags))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 

@@ -61,6 +61,15 @@ crate::model! {
 }
 
 crate::model! {
+    /// Tags for what EC2 launches from the template.
+    pub struct TagSpecificationsModel {
+        instance: Attr<Map<String>>,
+        volume: Attr<Map<String>>,
+        network_interface: Attr<Map<String>>,
+    }
+}
+
+crate::model! {
     /// EKS node auto repair.
     pub struct NodeRepairModel {
         enabled: Attr<bool>,
@@ -102,6 +111,7 @@ crate::model! {
         bootstrap_extra_settings: Attr<String>,
         metadata_options: Attr<MetadataOptionsModel>,
         block_device: Attr<BlockDeviceModel>,
+        tag_specifications: Attr<TagSpecificationsModel>,
         security_group_ids: Attr<Set<String>>,
         tags: Attr<Map<String>>,
         tags_all: Attr<Map<String>>,
@@ -336,6 +346,15 @@ mod tests {
             NodeRepairModel::ATTRIBUTES
         );
         assert_eq!(nested("timeouts", attrs), TimeoutsModel::ATTRIBUTES);
+        assert_eq!(
+            nested("metadata_options", attrs),
+            MetadataOptionsModel::ATTRIBUTES
+        );
+        assert_eq!(nested("block_device", attrs), BlockDeviceModel::ATTRIBUTES);
+        assert_eq!(
+            nested("tag_specifications", attrs),
+            TagSpecificationsModel::ATTRIBUTES
+        );
         let id = schema::identity_schema();
         assert_eq!(
             attribute_names(&id.block.attributes),

@@ -19,6 +19,13 @@ pub const REPLACE_ON_CHANGE: [&str; 8] = [
 
 pub const DEFAULT_TIMEOUT: &str = "60m";
 
+/// `tag_specifications` attributes and the EC2 resource type each tags.
+pub const TAG_SPECIFICATION_TYPES: [(&str, &str); 3] = [
+    ("instance", "instance"),
+    ("volume", "volume"),
+    ("network_interface", "network-interface"),
+];
+
 /// EBS volume types (EC2 `VolumeType`).
 pub const VOLUME_TYPES: &[&str] = &["gp3", "gp2", "io1", "io2", "st1", "sc1", "standard"];
 
@@ -278,6 +285,27 @@ pub fn schema() -> Schema {
             "The EBS volume for container images and pod data, in the launch template (what \
              `disk_size` is to `aws_eks_node_group`). Settings left out are the AMI's. A \
              change is a new launch template version: it rolls the nodes.",
+        ),
+    )
+    .attribute(
+        Attribute::nested(
+            "tag_specifications",
+            Nesting::Single,
+            TAG_SPECIFICATION_TYPES
+                .iter()
+                .map(|(attr, ec2)| {
+                    Attribute::string_map(attr).optional().description(&format!(
+                        "Tags for each `{ec2}` EC2 launches for the nodes."
+                    ))
+                })
+                .collect(),
+        )
+        .optional()
+        .description(
+            "Tags EC2 puts on the nodes' instances, volumes and network interfaces, in the \
+             launch template (as `aws_launch_template`'s `tag_specifications`; the provider's \
+             `default_tags` are not added to them). A change is a new launch template \
+             version: it rolls the nodes.",
         ),
     )
     .attribute(Attribute::string_set("security_group_ids").optional().description(

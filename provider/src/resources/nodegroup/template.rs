@@ -3,9 +3,15 @@
 //! needs a new version, and what a read finds in one. A new version rolls
 //! every node, so "changes" means any of these differ.
 
-use super::model::{BlockDeviceModel, MetadataOptionsModel, NodegroupModel};
+use std::collections::BTreeMap;
+
+use super::model::{
+    BlockDeviceModel, MetadataOptionsModel, NodegroupModel, TagSpecificationsModel, string_map,
+};
+use super::schema::TAG_SPECIFICATION_TYPES;
 use crate::aws::ec2::{Metadata, TemplateContent, Volume};
 use crate::framework::Attr;
+use crate::framework::model::Field as _;
 use crate::framework::model::{Set, list_of};
 
 impl NodegroupModel {
@@ -70,6 +76,25 @@ impl NodegroupModel {
         }
     }
 
+    /// `tag_specifications` by EC2 resource type, empty ones left out.
+    pub fn tag_specification_map(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        let Some(t) = self.tag_specifications.known() else {
+            return BTreeMap::new();
+        };
+        TAG_SPECIFICATION_TYPES
+            .iter()
+            .zip([&t.instance, &t.volume, &t.network_interface])
+            .filter_map(|((_, ec2), tags)| {
+                let tags: BTreeMap<String, String> = tags
+                    .known()?
+                    .iter()
+                    .filter_map(|(k, v)| v.known().map(|v| (k.clone(), v.clone())))
+                    .collect();
+                (!tags.is_empty()).then(|| (ec2.to_string(), tags))
+            })
+            .collect()
+    }
+
     /// A launch template version for this (planned) state.
     pub fn template_content(&self) -> TemplateContent {
         TemplateContent {
@@ -77,6 +102,7 @@ impl NodegroupModel {
             metadata: self.metadata(),
             security_groups: self.security_group_list(),
             volume: self.volume(),
+            tag_specifications: self.tag_specification_map(),
         }
     }
 
@@ -92,6 +118,11 @@ impl NodegroupModel {
         }
         if self.block_device != prior.block_device {
             changed.push("block_device");
+        }
+        if self.tag_specification_map() != prior.tag_specification_map()
+            || !self.tag_specifications.wholly_known()
+        {
+            changed.push("tag_specifications");
         }
         if self.security_group_list() != prior.security_group_list()
             || self.security_group_ids.is_unknown()
@@ -130,6 +161,34 @@ impl NodegroupModel {
                 kms_key_id: v.kms_key_id.into(),
             }),
             None => Attr::Null,
+        };
+        // Only the types this resource sets (a template's own tags are not
+        // launch data, though moto reports them there). An empty map and
+        // none read the same: keep the state's.
+        let specs: BTreeMap<&str, &BTreeMap<String, String>> = content
+            .tag_specifications
+            .iter()
+            .filter(|(t, _)| TAG_SPECIFICATION_TYPES.iter().any(|(_, ec2)| ec2 == t))
+            .map(|(t, tags)| (t.as_str(), tags))
+            .collect();
+        let current = self.tag_specifications.known().cloned();
+        let of = |ec2: &str, cur: Option<&Attr<crate::framework::model::Map<String>>>| match (
+            specs.get(ec2),
+            cur,
+        ) {
+            (Some(t), _) => Attr::Known(string_map(t)),
+            (None, Some(c)) if c.known().is_some_and(|m| m.is_empty()) => c.clone(),
+            (None, _) => Attr::Null,
+        };
+        self.tag_specifications = if specs.is_empty() && current.is_none() {
+            Attr::Null
+        } else {
+            let c = current.as_ref();
+            Attr::Known(TagSpecificationsModel {
+                instance: of("instance", c.map(|c| &c.instance)),
+                volume: of("volume", c.map(|c| &c.volume)),
+                network_interface: of("network-interface", c.map(|c| &c.network_interface)),
+            })
         };
         // Empty and unset read the same: keep what the configuration said.
         self.security_group_ids =

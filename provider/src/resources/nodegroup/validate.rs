@@ -82,6 +82,7 @@ pub fn config(config: &Value, diags: &mut Diagnostics) {
     template::metadata_options(config, diags);
     template::security_group_ids(config, diags);
     template::block_device(config, diags);
+    template::tag_specifications(config, l, diags);
     if let Some(Value::Number(n)) = config.attr("max_user_namespaces") {
         let m = &l.linux.max_user_namespaces;
         let lo = 1;

@@ -2,8 +2,9 @@
 //! hashicorp/aws `aws_launch_template` enforces:
 //! `internal/service/ec2/ec2_launch_template.go`).
 
+use super::super::schema::TAG_SPECIFICATION_TYPES;
 use crate::framework::{AttributePath, Diagnostics, Value};
-use crate::validate::number;
+use crate::validate::{Limits, aws, number};
 
 /// The most security groups EC2 allows on a network interface.
 const MAX_SECURITY_GROUPS: usize = 16;
@@ -85,6 +86,48 @@ pub fn block_device(config: &Value, diags: &mut Diagnostics) {
                 "kms_key_id needs encrypted = true",
                 "EC2 encrypts with a KMS key only when the volume is encrypted: add encrypted = true.",
             );
+        }
+    }
+}
+
+/// `tag_specifications`: tag keys and values EC2 accepts, at most 50 per
+/// resource type.
+pub fn tag_specifications(config: &Value, l: &Limits, diags: &mut Diagnostics) {
+    let Some(specs) = config
+        .attr("tag_specifications")
+        .filter(|v| !v.is_null() && !v.is_unknown())
+    else {
+        return;
+    };
+    for (attr, _) in TAG_SPECIFICATION_TYPES {
+        let Some(entries) = specs.attr(attr).and_then(Value::as_entries) else {
+            continue;
+        };
+        let path = AttributePath::attr("tag_specifications").then_attr(attr);
+        let max = l.eks.tags_per_resource.max as usize;
+        if entries.len() > max {
+            diags.error_at(
+                path.clone(),
+                "Too many tags",
+                format!(
+                    "{} tags given; EC2 allows at most {max} per resource.",
+                    entries.len()
+                ),
+            );
+        }
+        for (k, v) in entries {
+            if let Err(e) = aws::tag_key(k, l) {
+                diags.error_at(path.clone().then_key(k), "Invalid tag key", format!("{e}."));
+            }
+            if let Some(value) = v.as_str()
+                && let Err(e) = aws::tag_value(value, l)
+            {
+                diags.error_at(
+                    path.clone().then_key(k),
+                    "Invalid tag value",
+                    format!("{e}."),
+                );
+            }
         }
     }
 }
@@ -187,6 +230,31 @@ mod tests {
                 "kms_key_id needs encrypted = true",
             ]
         );
+    }
+
+    #[test]
+    fn tag_specifications_take_tags_ec2_accepts() {
+        let l = Limits::embedded().unwrap();
+        let specs = Value::object([(
+            "tag_specifications",
+            Value::object([(
+                "volume",
+                Value::Map(
+                    [
+                        ("ok".to_string(), Value::string("v")),
+                        ("aws:reserved".to_string(), Value::string("v")),
+                    ]
+                    .into(),
+                ),
+            )]),
+        )]);
+        let mut d = Diagnostics::new();
+        tag_specifications(&specs, l, &mut d);
+        let paths: Vec<String> = d
+            .iter()
+            .map(|x| x.path.clone().unwrap().to_string())
+            .collect();
+        assert_eq!(paths, ["tag_specifications.volume[\"aws:reserved\"]"]);
     }
 
     #[test]
