@@ -225,3 +225,63 @@ data "nested_capability" "x" {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("1 to 65535"), "{}", r.text());
 }
+
+/// A value on a read-only attribute (resources and data sources) is refused
+/// by `terraform validate`, at that attribute's line; before, it validated,
+/// applied and showed "No changes".
+#[test]
+fn a_value_on_a_read_only_attribute_is_refused_at_validate() {
+    let tf = &terraforms().unwrap()[0];
+    let capability = |attr: &str| {
+        format!(
+            r#"
+terraform {{
+  required_providers {{
+    nested = {{ source = "nested-sandbox/nested" }}
+  }}
+}}
+provider "nested" {{
+  offline = true
+}}
+data "nested_capability" "x" {{
+  sandbox            = "nsjail"
+  platform           = "eks"
+  kubernetes_version = "1.33"
+  {attr}
+}}
+"#
+        )
+    };
+    let ws = Workspace::new(tf, &config("arn", "\"x\"")).unwrap();
+    let cases = [
+        (config("arn", "\"x\""), "arn"),
+        (config("status", "\"ACTIVE\""), "status"),
+        (config("user_data", "\"x\""), "user_data"),
+        (
+            config("launch_template_id", "timestamp()"),
+            "launch_template_id",
+        ),
+        (capability("user_data = \"x\""), "user_data"),
+        (capability("sysctls = {}"), "sysctls"),
+    ];
+    for (body, attr) in &cases {
+        ws.write("main.tf", body).unwrap();
+        let r = ws.run(&["validate", "-no-color"]).unwrap();
+        assert_ne!(r.code, 0, "{attr} was accepted:\n{}", r.text());
+        assert!(
+            r.stderr.contains(&format!("`{attr}` is read-only")),
+            "{attr}: {}",
+            r.text()
+        );
+        let at_line = r.stderr.lines().any(|l| {
+            l.trim_start().split_once(':').is_some_and(|(n, rest)| {
+                n.trim().parse::<u32>().is_ok() && rest.trim_start().starts_with(attr)
+            })
+        });
+        assert!(at_line, "{attr}: error not at the attribute:\n{}", r.text());
+    }
+    // The base configuration (no read-only attribute set) still validates.
+    ws.write("main.tf", &capability("")).unwrap();
+    let r = ws.run(&["validate", "-no-color"]).unwrap();
+    assert!(r.ok(), "{}", r.text());
+}

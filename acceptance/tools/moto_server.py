@@ -15,6 +15,8 @@ classes before its own server main runs, never faked inside the provider:
 - Node group defaults as EKS sets them: the cluster's Kubernetes version
   when none is given, a release version matching the SSM parameters below,
   and the launch template's default version when none is given.
+- CreateNodegroup keeps updateConfig and nodeRepairConfig (moto drops
+  them); a forced UpdateNodegroupVersion records a "Force" update param.
 - TagResource, UntagResource and ListTagsForResource on node group ARNs
   (moto tags clusters only).
 - No remoteAccess unless the request has one (moto invents an SSH key),
@@ -439,6 +441,9 @@ def update_nodegroup_version(
             ng.release_version = default_release_version(ng.ami_type, ng.version) or ng.release_version
         params.append({"type": "Version", "value": ng.version})
         params.append({"type": "ReleaseVersion", "value": ng.release_version})
+        # So tests can see that a forced rollout was asked for.
+        if force:
+            params.append({"type": "Force", "value": "true"})
         ng.modified_at = utcnow()
         update = {
             "id": str(mock_random.uuid4()),
@@ -613,6 +618,22 @@ def _resp_list_updates(self):
     return ActionResult({"updateIds": ids})
 
 
+_orig_resp_create_nodegroup = Response.create_nodegroup
+
+
+def _resp_create_nodegroup(self):
+    """moto's CreateNodegroup drops updateConfig and nodeRepairConfig."""
+    result = _orig_resp_create_nodegroup(self)
+    with EKS_LOCK:
+        _, ng = _lookup(self.eks_backend, self._get_param("name"), self._get_param("nodegroupName"))
+        if self._get_param("updateConfig"):
+            ng.update_config = self._get_param("updateConfig")
+        if self._get_param("nodeRepairConfig"):
+            ng.node_repair_config = self._get_param("nodeRepairConfig")
+    return result
+
+
+Response.create_nodegroup = _resp_create_nodegroup
 Response.describe_nodegroup = _resp_describe_nodegroup
 Response.update_nodegroup_version = _resp_update_nodegroup_version
 Response.describe_update = _resp_describe_update

@@ -3,18 +3,97 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
+    LaunchTemplateInstanceMetadataOptions, LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateInstanceMetadataTagsState, LaunchTemplateTagSpecificationRequest,
     RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
 };
 use base64::Engine;
 
 use super::{AwsClients, AwsError, api_error};
 
+mod volume;
+pub use volume::Volume;
+
 /// A launch template version as the provider writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TemplateContent {
     /// Plain text; base64-encoded on the wire.
     pub user_data: Option<String>,
+    pub metadata: Metadata,
+    /// `vpc_security_group_ids` of the template; empty: EKS's own.
+    pub security_groups: Vec<String>,
+    /// The container volume's settings; `None`: the AMI's.
+    pub volume: Option<Volume>,
+    /// Tags EC2 puts on what it launches from the template, by resource
+    /// type (`instance`, `volume`, `network-interface`); empty types left out.
+    pub tag_specifications: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The instance metadata service settings of the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metadata {
+    pub endpoint_enabled: bool,
+    /// IMDSv2 only (session tokens required).
+    pub tokens_required: bool,
+    pub hop_limit: i32,
+    pub instance_tags: bool,
+}
+
+/// What the provider writes when the configuration says nothing: IMDSv2
+/// only, with a hop limit of 2 so pods reach it through the pod network
+/// (EKS's recommendation for its node groups).
+impl Default for Metadata {
+    fn default() -> Self {
+        Metadata {
+            endpoint_enabled: true,
+            tokens_required: true,
+            hop_limit: 2,
+            instance_tags: false,
+        }
+    }
+}
+
+fn expand_metadata(m: Metadata) -> LaunchTemplateInstanceMetadataOptionsRequest {
+    let on_off = |on: bool| {
+        if on {
+            LaunchTemplateInstanceMetadataEndpointState::Enabled
+        } else {
+            LaunchTemplateInstanceMetadataEndpointState::Disabled
+        }
+    };
+    let tags = if m.instance_tags {
+        LaunchTemplateInstanceMetadataTagsState::Enabled
+    } else {
+        LaunchTemplateInstanceMetadataTagsState::Disabled
+    };
+    LaunchTemplateInstanceMetadataOptionsRequest::builder()
+        .http_endpoint(on_off(m.endpoint_enabled))
+        .http_tokens(if m.tokens_required {
+            LaunchTemplateHttpTokensState::Required
+        } else {
+            LaunchTemplateHttpTokensState::Optional
+        })
+        .http_put_response_hop_limit(m.hop_limit)
+        .instance_metadata_tags(tags)
+        .build()
+}
+
+fn flatten_metadata(m: Option<&LaunchTemplateInstanceMetadataOptions>) -> Metadata {
+    let d = Metadata::default();
+    let Some(m) = m else { return d };
+    Metadata {
+        endpoint_enabled: m.http_endpoint().map_or(d.endpoint_enabled, |e| {
+            *e == LaunchTemplateInstanceMetadataEndpointState::Enabled
+        }),
+        tokens_required: m.http_tokens().map_or(d.tokens_required, |t| {
+            *t == LaunchTemplateHttpTokensState::Required
+        }),
+        hop_limit: m.http_put_response_hop_limit().unwrap_or(d.hop_limit),
+        instance_tags: m.instance_metadata_tags().map_or(d.instance_tags, |t| {
+            *t == LaunchTemplateInstanceMetadataTagsState::Enabled
+        }),
+    }
 }
 
 fn label(id: &str) -> String {
@@ -22,13 +101,26 @@ fn label(id: &str) -> String {
 }
 
 fn expand_data(content: &TemplateContent) -> RequestLaunchTemplateData {
-    // IMDSv2 only, with a hop limit pods can reach (EKS's recommendation).
-    let mut data = RequestLaunchTemplateData::builder().metadata_options(
-        LaunchTemplateInstanceMetadataOptionsRequest::builder()
-            .http_tokens(LaunchTemplateHttpTokensState::Required)
-            .http_put_response_hop_limit(2)
-            .build(),
-    );
+    let mut data =
+        RequestLaunchTemplateData::builder().metadata_options(expand_metadata(content.metadata));
+    for (resource_type, tags) in content
+        .tag_specifications
+        .iter()
+        .filter(|(_, t)| !t.is_empty())
+    {
+        let mut spec = LaunchTemplateTagSpecificationRequest::builder()
+            .resource_type(ResourceType::from(resource_type.as_str()));
+        for (k, v) in tags {
+            spec = spec.tags(Tag::builder().key(k).value(v).build());
+        }
+        data = data.tag_specifications(spec.build());
+    }
+    if let Some(v) = &content.volume {
+        data = data.block_device_mappings(volume::expand(v));
+    }
+    if !content.security_groups.is_empty() {
+        data = data.set_security_group_ids(Some(content.security_groups.clone()));
+    }
     if let Some(ud) = &content.user_data {
         data = data.user_data(base64::engine::general_purpose::STANDARD.encode(ud));
     }
@@ -73,7 +165,7 @@ impl AwsClients {
                 Ok((id.to_string(), version))
             }
             Err(e) => {
-                let err = api_error("CreateLaunchTemplate", label(name), e);
+                let err = api_error(self.call("ec2", "CreateLaunchTemplate"), label(name), e);
                 if err.code() == Some("InvalidLaunchTemplateName.AlreadyExistsException") {
                     return self.adopt_launch_template(name, owner).await;
                 }
@@ -93,7 +185,7 @@ impl AwsClients {
             .launch_template_names(name)
             .send()
             .await
-            .map_err(|e| api_error("DescribeLaunchTemplates", label(name), e))?;
+            .map_err(|e| api_error(self.call("ec2", "DescribeLaunchTemplates"), label(name), e))?;
         let lt = out
             .launch_templates()
             .first()
@@ -141,7 +233,13 @@ impl AwsClients {
             .launch_template_data(expand_data(content))
             .send()
             .await
-            .map_err(|e| api_error("CreateLaunchTemplateVersion", label(id), e))?;
+            .map_err(|e| {
+                api_error(
+                    self.call("ec2", "CreateLaunchTemplateVersion"),
+                    label(id),
+                    e,
+                )
+            })?;
         out.launch_template_version()
             .and_then(|v| v.version_number())
             .ok_or_else(|| AwsError::Api {
@@ -164,17 +262,49 @@ impl AwsClients {
             .versions(version)
             .send()
             .await
-            .map_err(|e| api_error("DescribeLaunchTemplateVersions", label(id), e))?;
+            .map_err(|e| {
+                api_error(
+                    self.call("ec2", "DescribeLaunchTemplateVersions"),
+                    label(id),
+                    e,
+                )
+            })?;
         let v = out
             .launch_template_versions()
             .first()
             .ok_or_else(|| AwsError::NotFound { what: label(id) })?;
-        let user_data = v
-            .launch_template_data()
+        let data = v.launch_template_data();
+        let user_data = data
             .and_then(|d| d.user_data())
             .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
             .and_then(|bytes| String::from_utf8(bytes).ok());
-        Ok(TemplateContent { user_data })
+        let mut security_groups = data
+            .map(|d| d.security_group_ids().to_vec())
+            .unwrap_or_default();
+        security_groups.sort();
+        Ok(TemplateContent {
+            user_data,
+            metadata: flatten_metadata(data.and_then(|d| d.metadata_options())),
+            security_groups,
+            volume: data.and_then(|d| volume::flatten(d.block_device_mappings())),
+            tag_specifications: data
+                .map(|d| {
+                    d.tag_specifications()
+                        .iter()
+                        .filter_map(|s| {
+                            let tags: BTreeMap<String, String> = s
+                                .tags()
+                                .iter()
+                                .filter_map(|t| {
+                                    Some((t.key()?.to_string(), t.value()?.to_string()))
+                                })
+                                .collect();
+                            Some((s.resource_type()?.as_str().to_string(), tags))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
     }
 
     /// IDs of the launch templates carrying tag `key` = `value`.
@@ -200,7 +330,7 @@ impl AwsClients {
                 .await
                 .map_err(|e| {
                     api_error(
-                        "DescribeLaunchTemplates",
+                        self.call("ec2", "DescribeLaunchTemplates"),
                         format!("launch templates tagged {key}={value}"),
                         e,
                     )
@@ -234,7 +364,7 @@ impl AwsClients {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match api_error("DeleteLaunchTemplate", label(id), e) {
+            Err(e) => match api_error(self.call("ec2", "DeleteLaunchTemplate"), label(id), e) {
                 AwsError::NotFound { .. } => Ok(()),
                 other => Err(other),
             },

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_eks::types::{
-    AmiTypes, CapacityTypes, LaunchTemplateSpecification, NodegroupScalingConfig, NodegroupStatus,
-    UpdateLabelsPayload, UpdateStatus, UpdateTaintsPayload,
+    AmiTypes, CapacityTypes, LaunchTemplateSpecification, NodeRepairConfig, NodegroupScalingConfig,
+    NodegroupStatus, NodegroupUpdateConfig, UpdateLabelsPayload, UpdateStatus, UpdateTaintsPayload,
 };
 
 mod flatten;
@@ -42,6 +42,29 @@ pub struct Taint {
     pub effect: String,
 }
 
+/// How many nodes an update may take down at once (EKS `updateConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxUnavailable {
+    Nodes(i32),
+    Percent(i32),
+}
+
+impl MaxUnavailable {
+    fn expand(self) -> NodegroupUpdateConfig {
+        match self {
+            MaxUnavailable::Nodes(n) => NodegroupUpdateConfig::builder().max_unavailable(n),
+            MaxUnavailable::Percent(p) => {
+                NodegroupUpdateConfig::builder().max_unavailable_percentage(p)
+            }
+        }
+        .build()
+    }
+}
+
+fn repair(enabled: bool) -> NodeRepairConfig {
+    NodeRepairConfig::builder().enabled(enabled).build()
+}
+
 /// What a node group should be created with.
 #[derive(Debug, Clone)]
 pub struct NodegroupSpec {
@@ -60,6 +83,9 @@ pub struct NodegroupSpec {
     pub tags: BTreeMap<String, String>,
     pub launch_template_id: String,
     pub launch_template_version: i64,
+    pub max_unavailable: Option<MaxUnavailable>,
+    /// Node auto repair (`nodeRepairConfig.enabled`).
+    pub node_repair: Option<bool>,
     /// Idempotency token: a retry of the same create returns the same group.
     pub client_request_token: String,
 }
@@ -82,8 +108,24 @@ pub struct Nodegroup {
     pub tags: BTreeMap<String, String>,
     pub launch_template_id: Option<String>,
     pub launch_template_version: Option<String>,
+    pub max_unavailable: Option<MaxUnavailable>,
+    pub node_repair: Option<bool>,
     /// EKS health issues, as "CODE: message".
     pub health_issues: Vec<String>,
+}
+
+/// What UpdateNodegroupVersion changes: the launch template version, the
+/// Kubernetes version, the release; `force` evicts past PodDisruptionBudgets.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionUpdate<'a> {
+    pub cluster: &'a str,
+    pub name: &'a str,
+    pub launch_template: (&'a str, i64),
+    pub version: Option<&'a str>,
+    pub release_version: Option<&'a str>,
+    pub force: bool,
+    /// Idempotency token.
+    pub token: &'a str,
 }
 
 /// What UpdateNodegroupConfig changes: labels, taints, scaling.
@@ -96,6 +138,8 @@ pub struct ConfigUpdate<'a> {
     pub add_taints: &'a [Taint],
     pub remove_taints: &'a [Taint],
     pub scaling: Option<Scaling>,
+    pub max_unavailable: Option<MaxUnavailable>,
+    pub node_repair: Option<bool>,
     /// Idempotency token.
     pub token: &'a str,
 }
@@ -107,6 +151,8 @@ impl ConfigUpdate<'_> {
             && self.add_taints.is_empty()
             && self.remove_taints.is_empty()
             && self.scaling.is_none()
+            && self.max_unavailable.is_none()
+            && self.node_repair.is_none()
     }
 }
 
@@ -134,7 +180,13 @@ impl AwsClients {
             .name(name)
             .send()
             .await
-            .map_err(|e| api_error("DescribeCluster", format!("EKS Cluster ({name})"), e))?;
+            .map_err(|e| {
+                api_error(
+                    self.call("eks", "DescribeCluster"),
+                    format!("EKS Cluster ({name})"),
+                    e,
+                )
+            })?;
         let c = out.cluster().ok_or_else(|| AwsError::NotFound {
             what: format!("EKS Cluster ({name})"),
         })?;
@@ -163,7 +215,7 @@ impl AwsClients {
             .nodegroup_name(name)
             .send()
             .await
-            .map_err(|e| api_error("DescribeNodegroup", label(&id), e))?;
+            .map_err(|e| api_error(self.call("eks", "DescribeNodegroup"), label(&id), e))?;
         out.nodegroup()
             .map(flatten_nodegroup)
             .ok_or(AwsError::NotFound { what: label(&id) })
@@ -183,7 +235,13 @@ impl AwsClients {
             .set_next_token(next_token)
             .send()
             .await
-            .map_err(|e| api_error("ListNodegroups", format!("EKS Cluster ({cluster})"), e))?;
+            .map_err(|e| {
+                api_error(
+                    self.call("eks", "ListNodegroups"),
+                    format!("EKS Cluster ({cluster})"),
+                    e,
+                )
+            })?;
         let next = out.next_token().filter(|t| !t.is_empty()).map(String::from);
         Ok((out.nodegroups().to_vec(), next))
     }
@@ -220,13 +278,19 @@ impl AwsClients {
         if let Some(r) = &spec.release_version {
             req = req.release_version(r);
         }
+        if let Some(m) = spec.max_unavailable {
+            req = req.update_config(m.expand());
+        }
+        if let Some(enabled) = spec.node_repair {
+            req = req.node_repair_config(repair(enabled));
+        }
         for t in &spec.taints {
             req = req.taints(expand_taint(t)?);
         }
         let out = req
             .send()
             .await
-            .map_err(|e| api_error("CreateNodegroup", label(&id), e))?;
+            .map_err(|e| api_error(self.call("eks", "CreateNodegroup"), label(&id), e))?;
         out.nodegroup()
             .map(flatten_nodegroup)
             .ok_or(AwsError::NotFound { what: label(&id) })
@@ -286,7 +350,7 @@ impl AwsClients {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match api_error("DeleteNodegroup", label(&id), e) {
+            Err(e) => match api_error(self.call("eks", "DeleteNodegroup"), label(&id), e) {
                 AwsError::NotFound { .. } => Ok(()),
                 other => Err(other),
             },
@@ -333,16 +397,21 @@ impl AwsClients {
         .await
     }
 
-    /// New launch template version and/or Kubernetes version; returns the update ID.
+    /// New launch template version and/or Kubernetes version and/or
+    /// release; returns the update ID.
     pub async fn update_nodegroup_version(
         &self,
-        cluster: &str,
-        name: &str,
-        launch_template: (&str, i64),
-        version: Option<&str>,
-        release_version: Option<&str>,
-        token: &str,
+        u: &VersionUpdate<'_>,
     ) -> Result<String, AwsError> {
+        let VersionUpdate {
+            cluster,
+            name,
+            launch_template,
+            version,
+            release_version,
+            force,
+            token,
+        } = *u;
         let id = format!("{cluster}:{name}");
         let mut req = self
             .eks
@@ -362,10 +431,13 @@ impl AwsClients {
         if let Some(r) = release_version {
             req = req.release_version(r);
         }
+        if force {
+            req = req.force(true);
+        }
         let out = req
             .send()
             .await
-            .map_err(|e| api_error("UpdateNodegroupVersion", label(&id), e))?;
+            .map_err(|e| api_error(self.call("eks", "UpdateNodegroupVersion"), label(&id), e))?;
         update_id("UpdateNodegroupVersion", out.update())
     }
 
@@ -379,6 +451,8 @@ impl AwsClients {
             add_taints,
             remove_taints,
             scaling,
+            max_unavailable,
+            node_repair,
             token,
         } = *u;
         let id = format!("{cluster}:{name}");
@@ -423,10 +497,16 @@ impl AwsClients {
                     .build(),
             );
         }
+        if let Some(m) = max_unavailable {
+            req = req.update_config(m.expand());
+        }
+        if let Some(enabled) = node_repair {
+            req = req.node_repair_config(repair(enabled));
+        }
         let out = req
             .send()
             .await
-            .map_err(|e| api_error("UpdateNodegroupConfig", label(&id), e))?;
+            .map_err(|e| api_error(self.call("eks", "UpdateNodegroupConfig"), label(&id), e))?;
         update_id("UpdateNodegroupConfig", out.update())
     }
 
@@ -458,7 +538,7 @@ impl AwsClients {
                 .update_id(update_id)
                 .send()
                 .await
-                .map_err(|e| api_error("DescribeUpdate", what.clone(), e))?;
+                .map_err(|e| api_error(self.call("eks", "DescribeUpdate"), what.clone(), e))?;
             let update = out.update();
             let status = update.and_then(|u| u.status()).cloned();
             if let Some(UpdateStatus::Failed | UpdateStatus::Cancelled) = status {
@@ -504,7 +584,7 @@ impl AwsClients {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| api_error("TagResource", arn.to_string(), e))
+            .map_err(|e| api_error(self.call("eks", "TagResource"), arn.to_string(), e))
     }
 
     pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
@@ -518,6 +598,6 @@ impl AwsClients {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| api_error("UntagResource", arn.to_string(), e))
+            .map_err(|e| api_error(self.call("eks", "UntagResource"), arn.to_string(), e))
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod ec2;
 pub mod eks;
+pub mod failure;
 pub mod ssm;
 pub mod wait;
 
@@ -16,7 +17,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::OnceCell;
 
@@ -36,7 +36,15 @@ pub enum AwsError {
     /// The object does not exist (any service's not-found error).
     #[error("{what} not found")]
     NotFound { what: String },
-    /// An API call failed.
+    /// A call failed for a reason [`failure::classify`] knows (credentials,
+    /// network, permissions, throttling): one sentence with the fix.
+    #[error("{operation} for {what} {failure}")]
+    Call {
+        operation: &'static str,
+        what: String,
+        failure: failure::Failure,
+    },
+    /// AWS refused a call and said why (its code and message).
     #[error("{operation}: {message}")]
     Api {
         operation: &'static str,
@@ -58,7 +66,9 @@ pub enum AwsError {
     #[error("stopped by Terraform while waiting for {what}")]
     Stopped { what: String },
     /// No region could be determined.
-    #[error("no AWS region is configured")]
+    #[error(
+        "no AWS region is configured: set `region` in the provider block or AWS_REGION, or set offline = true in the provider block to plan without AWS"
+    )]
     NoRegion,
 }
 
@@ -70,6 +80,7 @@ impl AwsError {
     pub fn code(&self) -> Option<&str> {
         match self {
             AwsError::Api { code, .. } => code.as_deref(),
+            AwsError::Call { failure, .. } => failure.code(),
             _ => None,
         }
     }
@@ -83,11 +94,15 @@ const NOT_FOUND_CODES: [&str; 5] = [
     "ParameterNotFound",
 ];
 
-/// Convert an SDK error, recognising not-found codes.
+/// Convert an SDK error of a call to `service` (`eks`, `ec2`, `ssm`, `sts`):
+/// not-found codes become [`AwsError::NotFound`], the causes
+/// [`failure::classify`] knows one sentence with the fix, and what AWS
+/// explained itself its code and message. `retries` and `endpoint` go into
+/// the sentence.
 pub(crate) fn api_error<E>(
-    operation: &'static str,
+    call: Call,
     what: impl Into<String>,
-    e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+    e: SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -102,21 +117,36 @@ where
     {
         return AwsError::NotFound { what: what.into() };
     }
-    let message = match (&e, e.as_service_error().and_then(|s| s.message())) {
-        (_, Some(message)) => message.to_string(),
-        // An answer the SDK could not read as an AWS error (a proxy, a load
-        // balancer): name the HTTP status rather than dumping the response.
-        (SdkError::ServiceError(service), None) => format!(
-            "the endpoint answered HTTP {} without an AWS error code",
-            service.raw().status().as_u16()
-        ),
-        (_, None) => DisplayErrorContext(&e).to_string(),
-    };
-    AwsError::Api {
-        operation,
-        code,
-        message,
+    if let Some(cause) = failure::classify(&e) {
+        return AwsError::Call {
+            operation: call.operation,
+            what: what.into(),
+            failure: failure::Failure {
+                cause,
+                endpoint: call.endpoint,
+                retries: call.retries,
+            },
+        };
     }
+    AwsError::Api {
+        operation: call.operation,
+        code,
+        message: e
+            .as_service_error()
+            .and_then(|s| s.message())
+            .unwrap_or("no message")
+            .to_string(),
+    }
+}
+
+/// What an error sentence says about a call beyond its object.
+pub(crate) struct Call {
+    pub operation: &'static str,
+    /// The endpoint in words: the configured URL or `the EKS endpoint of
+    /// us-east-1`.
+    pub endpoint: String,
+    /// Retries after the first attempt.
+    pub retries: u32,
 }
 
 /// Retries after the first attempt when the provider sets none (as
@@ -153,6 +183,9 @@ pub struct AwsClients {
     /// DescribeCluster answers, one per cluster per provider process: every
     /// node group of a plan asks for its cluster's version.
     clusters: tokio::sync::Mutex<std::collections::HashMap<String, eks::Cluster>>,
+    /// The provider's `endpoints` and retries, for error sentences.
+    endpoints: BTreeMap<String, String>,
+    retries: u32,
 }
 
 impl AwsClients {
@@ -225,7 +258,26 @@ impl AwsClients {
             account_id: OnceCell::new(),
             release_versions: ssm::ReleaseVersionCache::default(),
             clusters: tokio::sync::Mutex::default(),
+            endpoints: settings.endpoints.clone(),
+            retries,
         })
+    }
+
+    /// `operation` of `service` (`eks`, `ec2`, `ssm`, `sts`), for
+    /// [`api_error`].
+    pub(crate) fn call(&self, service: &str, operation: &'static str) -> Call {
+        let endpoint = self.endpoints.get(service).cloned().unwrap_or_else(|| {
+            format!(
+                "the {} endpoint of {}",
+                service.to_ascii_uppercase(),
+                self.region
+            )
+        });
+        Call {
+            operation,
+            endpoint,
+            retries: self.retries,
+        }
     }
 
     /// The account in an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:…`).
@@ -239,12 +291,9 @@ impl AwsClients {
     pub async fn account_id(&self) -> Result<String, AwsError> {
         self.account_id
             .get_or_try_init(|| async {
-                let out = self
-                    .sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| api_error("GetCallerIdentity", "caller identity", e))?;
+                let out = self.sts.get_caller_identity().send().await.map_err(|e| {
+                    api_error(self.call("sts", "GetCallerIdentity"), "caller identity", e)
+                })?;
                 out.account()
                     .map(String::from)
                     .ok_or_else(|| AwsError::Api {

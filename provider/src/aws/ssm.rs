@@ -27,7 +27,13 @@ impl AwsClients {
             .name(name)
             .send()
             .await
-            .map_err(|e| api_error("GetParameter", format!("SSM Parameter ({name})"), e))?;
+            .map_err(|e| {
+                api_error(
+                    self.call("ssm", "GetParameter"),
+                    format!("SSM Parameter ({name})"),
+                    e,
+                )
+            })?;
         let value = out
             .parameter()
             .and_then(|p| p.value())

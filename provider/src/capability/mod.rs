@@ -4,6 +4,7 @@
 //! `schemas/capabilities.toml` ([`data`]); the engine ([`engine`]) evaluates
 //! them as a list of checks. Pure: no I/O.
 
+pub mod any_version;
 mod consistency;
 pub mod data;
 pub mod engine;

@@ -3,7 +3,7 @@
 
 use super::NodeFamily;
 use super::al2023::amazon_linux;
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
 use crate::render::{RenderError, UserDataOptions};
 
 pub struct Al2;
@@ -13,8 +13,20 @@ impl NodeFamily for Al2 {
         AmiFamily::Al2
     }
 
+    /// Amazon Linux has one volume, the root `/dev/xvda`
+    /// (aws/karpenter-provider-aws:pkg/providers/amifamily/al2023.go,
+    /// `EphemeralBlockDevice`).
+    fn container_volume(&self) -> &'static str {
+        "/dev/xvda"
+    }
+
     fn release_parameter(&self, _kubernetes: &str, _arch: Architecture) -> Option<String> {
         None
+    }
+
+    /// `1.33.0-20250704` is built for Kubernetes 1.33.
+    fn release_kubernetes(&self, release: &str) -> Option<Version> {
+        super::kubernetes_of_release(release)
     }
 
     fn user_data(

@@ -2,7 +2,7 @@
 //! releases under `/aws/service/eks/optimized-ami`.
 
 use super::NodeFamily;
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
 use crate::render::{self, RenderError, UserDataOptions};
 
 pub struct Al2023;
@@ -17,9 +17,24 @@ pub(super) fn amazon_linux(
     let parts = render::amazon_linux_parts(d, al2, opts.custom_ami)?;
     match opts.user {
         Some(user) if !user.trim().is_empty() => {
-            let theirs = render::al2023::parse(user)?;
+            let family = if al2 {
+                AmiFamily::Al2
+            } else {
+                AmiFamily::Al2023
+            };
+            let toml_refused = |e: render::al2023::MimeError| -> RenderError {
+                match e {
+                    render::al2023::MimeError::Toml => RenderError::Unsupported(format!(
+                        "this is TOML (Bottlerocket settings), but ami_family {family} takes an Amazon Linux MIME multipart document (Content-Type: multipart/mixed, e.g. with a nodeadm NodeConfig part) or a #! shell script; set ami_family = \"bottlerocket\" to pass TOML settings, or write them as MIME parts"
+                    )),
+                    e => e.into(),
+                }
+            };
+            let theirs = render::al2023::parse(user).map_err(toml_refused)?;
             render::al2023_conflicts::check(&theirs, &d.sysctls, &d.kubelet_settings)?;
-            Ok(Some(render::al2023::render_merged(user, &parts)?))
+            Ok(Some(
+                render::al2023::render_merged(user, &parts).map_err(toml_refused)?,
+            ))
         }
         _ if parts.is_empty() => Ok(None),
         _ => Ok(Some(render::al2023::render(&parts))),
@@ -31,6 +46,13 @@ impl NodeFamily for Al2023 {
         AmiFamily::Al2023
     }
 
+    /// Amazon Linux has one volume, the root `/dev/xvda`
+    /// (aws/karpenter-provider-aws:pkg/providers/amifamily/al2023.go,
+    /// `EphemeralBlockDevice`).
+    fn container_volume(&self) -> &'static str {
+        "/dev/xvda"
+    }
+
     /// `/aws/service/eks/optimized-ami/<version>/amazon-linux-2023/<x86_64|arm64>/standard/recommended/release_version`
     /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id.adoc`).
     fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String> {
@@ -38,6 +60,11 @@ impl NodeFamily for Al2023 {
             "/aws/service/eks/optimized-ami/{kubernetes}/amazon-linux-2023/{}/standard/recommended/release_version",
             arch.as_str()
         ))
+    }
+
+    /// `1.33.0-20250704` is built for Kubernetes 1.33.
+    fn release_kubernetes(&self, release: &str) -> Option<Version> {
+        super::kubernetes_of_release(release)
     }
 
     fn user_data(

@@ -11,6 +11,14 @@ impl NodeFamily for Bottlerocket {
         AmiFamily::Bottlerocket
     }
 
+    /// Bottlerocket boots from a small OS volume (`/dev/xvda`) and keeps
+    /// images and pods on its data volume, `/dev/xvdb`
+    /// (aws/karpenter-provider-aws:pkg/providers/amifamily/bottlerocket.go,
+    /// `EphemeralBlockDevice`).
+    fn container_volume(&self) -> &'static str {
+        "/dev/xvdb"
+    }
+
     /// `/aws/service/bottlerocket/aws-k8s-<version>/<x86_64|arm64>/latest/image_version`
     /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id-bottlerocket.adoc`,
     /// `bottlerocket-os/bottlerocket:QUICKSTART-EKS.md`).

@@ -151,3 +151,67 @@ fn auto_mode_owns_the_bootstrap() {
     let d = decide(data, &i).unwrap();
     assert_eq!(user_data(data, &d, &UserDataOptions::default()), Ok(None));
 }
+
+#[test]
+fn bottlerocket_toml_given_to_amazon_linux_says_it_is_toml_and_names_the_family() {
+    let data = CapabilityData::embedded().unwrap();
+    let opts = UserDataOptions {
+        user: Some("[settings.kubernetes]\nmax-pods = 58\n"),
+        custom_ami: None,
+    };
+    for (family, k8s) in [("al2023", "1.34"), ("al2", "1.32")] {
+        let e = user_data(data, &decision("podman", family, k8s), &opts).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "this is TOML (Bottlerocket settings), but ami_family {family} takes an Amazon Linux MIME multipart document"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("ami_family = \"bottlerocket\""), "{text}");
+    }
+    // A shell script and a MIME document are still taken as they are.
+    for user in ["#!/bin/bash\necho hi\n", "echo = hi"] {
+        let opts = UserDataOptions {
+            user: Some(user),
+            custom_ami: None,
+        };
+        let r = user_data(data, &decision("podman", "al2023", "1.34"), &opts);
+        if user.starts_with("#!") {
+            assert!(r.is_ok(), "{r:?}");
+        } else {
+            // `echo = hi` is not TOML (a bare value): still "not MIME".
+            assert!(
+                r.unwrap_err()
+                    .to_string()
+                    .contains("not a MIME multipart document")
+            );
+        }
+    }
+}
+
+#[test]
+fn amazon_linux_releases_name_their_kubernetes_version_bottlerocket_ones_do_not() {
+    let v = |s: &str| s.parse::<crate::capability::Version>().unwrap();
+    assert_eq!(
+        of(AmiFamily::Al2023).release_kubernetes("1.33.0-20250704"),
+        Some(v("1.33"))
+    );
+    assert_eq!(
+        of(AmiFamily::Al2).release_kubernetes("1.29.3-20240202"),
+        Some(v("1.29"))
+    );
+    assert_eq!(of(AmiFamily::Al2023).release_kubernetes("latest"), None);
+    assert_eq!(
+        of(AmiFamily::Bottlerocket).release_kubernetes("1.42.0-7c3e9198"),
+        None,
+        "Bottlerocket numbers its own releases"
+    );
+}
+
+#[test]
+fn the_container_volume_is_bottlerockets_data_volume_and_amazon_linuxs_root() {
+    assert_eq!(of(AmiFamily::Bottlerocket).container_volume(), "/dev/xvdb");
+    assert_eq!(of(AmiFamily::Al2023).container_volume(), "/dev/xvda");
+    assert_eq!(of(AmiFamily::Al2).container_volume(), "/dev/xvda");
+}

@@ -151,6 +151,11 @@ impl Attribute {
         self
     }
 
+    /// Set by the provider only: computed, neither required nor optional.
+    pub fn is_read_only(&self) -> bool {
+        self.computed && !self.optional && !self.required
+    }
+
     /// The type of the attribute's value.
     pub fn value_type(&self) -> Type {
         match &self.kind {
@@ -286,9 +291,16 @@ impl Schema {
     }
 }
 
-/// Check what the schema itself declares (allowed values) against a
-/// configuration, reporting each failure at its attribute path. Unknown
-/// values are skipped: they are checked again when known.
+/// Check what the schema itself declares against a configuration, reporting
+/// each failure at its attribute path: no value on a read-only (computed,
+/// not optional) attribute, even an unknown one; allowed values and
+/// deprecations. Unknown values are otherwise skipped: they are checked
+/// again when known.
+///
+/// Terraform does not refuse a value on a read-only attribute itself; the
+/// provider must (as terraform-plugin-framework does in
+/// `internal/fwserver/attribute_validation.go`, "Invalid Configuration for
+/// Read-Only Attribute", hashicorp/terraform#30669).
 pub fn validate_declared(block: &Block, config: &Value, diags: &mut Diagnostics) {
     validate_attributes(&block.attributes, config, &AttributePath::root(), diags);
 }
@@ -302,7 +314,21 @@ fn validate_attributes(
     for a in attributes {
         let Some(v) = obj.attr(&a.name) else { continue };
         let p = path.clone().then_attr(&a.name);
-        if v.is_null() || v.is_unknown() {
+        if v.is_null() {
+            continue;
+        }
+        if a.is_read_only() {
+            diags.error_at(
+                p,
+                format!("`{}` is read-only", a.name),
+                format!(
+                    "The provider sets `{}`; a configuration cannot. Remove `{} = …` from this block, and read the value as an attribute of the resource or data source instead.",
+                    a.name, a.name
+                ),
+            );
+            continue;
+        }
+        if v.is_unknown() {
             continue;
         }
         if let Some(msg) = &a.deprecation {
@@ -316,10 +342,12 @@ fn validate_attributes(
             && let Some(s) = v.as_str()
             && !a.allowed_values.iter().any(|x| x == s)
         {
-            diags.error_at(
-                p.clone(),
-                format!("Invalid value for `{}`", a.name),
-                format!(
+            let detail = match a.allowed_values.iter().find(|x| x.eq_ignore_ascii_case(s)) {
+                Some(x) => format!(
+                    "{s:?} is not a valid value for `{}`: values are case-sensitive; write {x:?}.",
+                    a.name
+                ),
+                None => format!(
                     "{s:?} is not a valid value for `{}`. Use one of: {}.",
                     a.name,
                     a.allowed_values
@@ -328,7 +356,8 @@ fn validate_attributes(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            );
+            };
+            diags.error_at(p.clone(), format!("Invalid value for `{}`", a.name), detail);
         }
         if let AttributeKind::Nested {
             nesting,
@@ -414,6 +443,73 @@ mod tests {
             .collect();
         assert_eq!(paths, ["sandbox", "endpoints.eks"]);
         assert!(d.0[0].detail.contains("\"nsjail\", \"podman\""));
+    }
+
+    #[test]
+    fn a_value_on_a_read_only_attribute_is_refused_at_its_path() {
+        let s = schema()
+            .attribute(Attribute::string("arn").computed())
+            .attribute(Attribute::string("region").optional().computed());
+        for arn in [Value::string("x"), Value::unknown()] {
+            let cfg = Value::object([
+                ("sandbox", Value::string("nsjail")),
+                ("arn", arn),
+                ("region", Value::string("us-east-1")),
+            ]);
+            let mut d = Diagnostics::new();
+            validate_declared(&s.block, &cfg, &mut d);
+            let paths: Vec<_> = d
+                .iter()
+                .map(|x| x.path.clone().unwrap().to_string())
+                .collect();
+            assert_eq!(paths, ["arn"], "optional + computed `region` may be set");
+            assert_eq!(d.0[0].summary, "`arn` is read-only");
+        }
+        let cfg = Value::object([("sandbox", Value::string("nsjail")), ("arn", Value::Null)]);
+        let mut d = Diagnostics::new();
+        validate_declared(&s.block, &cfg, &mut d);
+        assert!(d.is_empty(), "a null read-only attribute is fine");
+    }
+
+    #[test]
+    fn a_read_only_attribute_inside_a_nested_attribute_is_refused() {
+        let s = Schema::new("t").attribute(
+            Attribute::nested(
+                "items",
+                Nesting::List,
+                vec![
+                    Attribute::string("name").required(),
+                    Attribute::string("id").computed(),
+                ],
+            )
+            .optional(),
+        );
+        let cfg = Value::object([(
+            "items",
+            Value::List(vec![Value::object([
+                ("name", Value::string("a")),
+                ("id", Value::string("i-1")),
+            ])]),
+        )]);
+        let mut d = Diagnostics::new();
+        validate_declared(&s.block, &cfg, &mut d);
+        let paths: Vec<_> = d
+            .iter()
+            .map(|x| x.path.clone().unwrap().to_string())
+            .collect();
+        assert_eq!(paths, ["items[0].id"]);
+    }
+
+    #[test]
+    fn a_wrongly_cased_value_is_told_the_right_spelling() {
+        let s = schema();
+        let cfg = Value::object([("sandbox", Value::string("NSJail"))]);
+        let mut d = Diagnostics::new();
+        validate_declared(&s.block, &cfg, &mut d);
+        assert_eq!(
+            d.0[0].detail,
+            "\"NSJail\" is not a valid value for `sandbox`: values are case-sensitive; write \"nsjail\"."
+        );
     }
 
     #[test]

@@ -203,7 +203,27 @@ mod tests {
             ])
             .unwrap_err();
         assert_eq!(e.argument, Some(1));
-        assert!(e.text.contains("a.b"), "{}", e.text);
+        assert_eq!(
+            e.text,
+            "a.b is a value in base but a table in overlay, and one key cannot be both; make it a value in overlay too, or use another key"
+        );
+        assert!(
+            !e.text.contains("sandbox"),
+            "a generic function: {}",
+            e.text
+        );
+        let e = MergeBottlerocketTomlFunction
+            .call(&[
+                Value::string("[a.b]\nc = 1\n"),
+                Value::string("[a]\nb = 1\n"),
+            ])
+            .unwrap_err();
+        assert!(
+            e.text
+                .starts_with("a.b is a table in base but a value in overlay"),
+            "{}",
+            e.text
+        );
         let e = MergeBottlerocketTomlFunction
             .call(&[Value::string("[x.\"y.z\"]\nk = 1\n"), Value::string("")])
             .unwrap_err();

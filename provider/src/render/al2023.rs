@@ -38,6 +38,23 @@ pub enum MimeError {
     NotMultipart(String),
     #[error("part {index}: {problem}")]
     Part { index: usize, problem: String },
+    /// A TOML document (Bottlerocket settings) where Amazon Linux user
+    /// data belongs.
+    #[error(
+        "this is TOML (Bottlerocket settings), but Amazon Linux user data is a MIME multipart document (Content-Type: multipart/mixed) or a #! shell script"
+    )]
+    Toml,
+}
+
+/// Text that parses as a TOML document with at least one key, and has no
+/// MIME headers: Bottlerocket settings.
+fn is_toml(text: &str) -> bool {
+    header(
+        text.split("\n\n").next().unwrap_or_default(),
+        "content-type",
+    )
+    .is_none()
+        && text.parse::<toml::Table>().is_ok_and(|t| !t.is_empty())
 }
 
 /// The sysctl shell part.
@@ -167,6 +184,9 @@ pub fn parse(text: &str) -> Result<Vec<Part>, MimeError> {
             content_type: NODECONFIG_CONTENT_TYPE.into(),
             body: text,
         }]);
+    }
+    if is_toml(&text) {
+        return Err(MimeError::Toml);
     }
     let Some((headers, body)) = text.split_once("\n\n") else {
         return Err(MimeError::NotMultipart(

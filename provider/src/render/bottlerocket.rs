@@ -109,6 +109,16 @@ pub enum BottlerocketError {
     /// A key the provider must not take from the user.
     #[error("{key}: {problem}")]
     Forbidden { key: String, problem: String },
+    /// Two documents merged into one give one key a table in one and a
+    /// value in the other.
+    #[error(
+        "{key} is {in_base} in base but {in_overlay} in overlay, and one key cannot be both; make it {in_base} in overlay too, or use another key"
+    )]
+    Shape {
+        key: String,
+        in_base: &'static str,
+        in_overlay: &'static str,
+    },
 }
 
 impl BottlerocketError {
@@ -116,9 +126,10 @@ impl BottlerocketError {
     pub fn key(&self) -> Option<&str> {
         match self {
             Self::Syntax(_) => None,
-            Self::Unsafe { key, .. } | Self::Conflict { key, .. } | Self::Forbidden { key, .. } => {
-                Some(key)
-            }
+            Self::Unsafe { key, .. }
+            | Self::Conflict { key, .. }
+            | Self::Forbidden { key, .. }
+            | Self::Shape { key, .. } => Some(key),
         }
     }
 }
@@ -356,15 +367,11 @@ fn merge_tables(
                 }
             }
             Some(existing) if existing.is_table_like() != over_is_table => {
-                return Err(BottlerocketError::Conflict {
+                let shape = |table: bool| if table { "a table" } else { "a value" };
+                return Err(BottlerocketError::Shape {
                     key: dotted(path),
-                    theirs: if existing.is_table_like() {
-                        "a table"
-                    } else {
-                        "a value"
-                    }
-                    .into(),
-                    ours: if over_is_table { "a table" } else { "a value" }.into(),
+                    in_base: shape(existing.is_table_like()),
+                    in_overlay: shape(over_is_table),
                 });
             }
             Some(existing) => {

@@ -83,6 +83,14 @@ pub(super) fn flatten_nodegroup(ng: &aws_sdk_eks::types::Nodegroup) -> Nodegroup
             .launch_template()
             .and_then(|l| l.version())
             .map(String::from),
+        max_unavailable: ng.update_config().and_then(|u| {
+            match (u.max_unavailable(), u.max_unavailable_percentage()) {
+                (Some(n), _) => Some(super::MaxUnavailable::Nodes(n)),
+                (None, Some(p)) => Some(super::MaxUnavailable::Percent(p)),
+                (None, None) => None,
+            }
+        }),
+        node_repair: ng.node_repair_config().and_then(|r| r.enabled()),
         health_issues: ng
             .health()
             .map(|h| {

@@ -354,15 +354,30 @@ impl Contribution {
     }
 }
 
+/// "a" or "an" before `word` (by its first letter: "an AMI family").
+fn article(word: &str) -> &'static str {
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}
+
 fn unknown_name(field: Field, kind: &str, name: &str, known: &[&str]) -> Finding {
     Finding {
         error: true,
         field,
         summary: format!("Unknown {kind}"),
-        detail: format!(
-            "{name:?} is not a {kind} this provider knows. Use one of: {}.",
-            known.join(", ")
-        ),
+        detail: match known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+            Some(k) => format!(
+                "{name:?} is not {} {kind} this provider knows: names are lower case; write {k:?}.",
+                article(kind)
+            ),
+            None => format!(
+                "{name:?} is not {} {kind} this provider knows. Use one of: {}.",
+                article(kind),
+                known.join(", ")
+            ),
+        },
     }
 }
 

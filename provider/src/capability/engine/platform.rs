@@ -155,7 +155,11 @@ pub(super) fn check_family_and_image(f: &Facts<'_>) -> Contribution {
             } else {
                 Field::KubernetesVersion
             };
-            let detail = if k8s > hi {
+            let detail = if f.input.ami_family.is_none() {
+                // The provider chose the family: say what the versions are,
+                // not what its first choice lacks.
+                newest_with_images(f, k8s)
+            } else if k8s > hi {
                 format!(
                     "There are no {family} node images for Kubernetes {k8s}: {hi} is the last version with them. {}",
                     other_families(f, family, k8s)
@@ -170,6 +174,46 @@ pub(super) fn check_family_and_image(f: &Facts<'_>) -> Contribution {
         }
     }
     c
+}
+
+/// For a version without images when `ami_family` is left to the provider:
+/// which families have images for it, or the newest version any has.
+fn newest_with_images(f: &Facts<'_>, k8s: Version) -> String {
+    let with: Vec<String> = f
+        .platform
+        .families
+        .iter()
+        .filter(|x| f.data.image(**x, k8s).is_some())
+        .map(|x| format!("\"{x}\""))
+        .collect();
+    if !with.is_empty() {
+        return format!(
+            "The provider's default AMI family has no node images for Kubernetes {k8s}; set ami_family to {}.",
+            with.join(" or ")
+        );
+    }
+    let ranges: Vec<(AmiFamily, Version, Version)> = f
+        .platform
+        .families
+        .iter()
+        .filter_map(|x| f.data.family_range(*x).map(|(lo, hi)| (*x, lo, hi)))
+        .collect();
+    let listed = ranges
+        .iter()
+        .map(|(x, lo, hi)| format!("{x} {lo} to {hi}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let nearest = if ranges.iter().all(|(_, _, hi)| k8s > *hi) {
+        ranges.iter().map(|(_, _, hi)| *hi).max()
+    } else {
+        ranges.iter().map(|(_, lo, _)| *lo).min()
+    };
+    match nearest {
+        Some(v) => format!(
+            "No AMI family this provider knows has node images for Kubernetes {k8s} ({listed}); set kubernetes_version to \"{v}\"."
+        ),
+        None => format!("No AMI family this provider knows has node images for Kubernetes {k8s}."),
+    }
 }
 
 /// Where else `k8s` has images: "Use ami_family \"bottlerocket\"", or

@@ -481,3 +481,50 @@ fn decisions_are_deterministic() {
         b.container_security_context.to_string()
     );
 }
+
+#[test]
+fn a_wrongly_cased_family_names_the_right_spelling_with_an_article() {
+    let mut i = Input::new("nsjail", "eks");
+    i.kubernetes_version = Some(v("1.33"));
+    i.ami_family = Some("Bottlerocket".into());
+    let d = decide(data(), &i).unwrap();
+    let e = errors(&d);
+    assert_eq!(
+        e[0].detail,
+        "\"Bottlerocket\" is not an AMI family this provider knows: names are lower case; write \"bottlerocket\"."
+    );
+    i.ami_family = Some("ubuntu".into());
+    let d = decide(data(), &i).unwrap();
+    assert!(
+        errors(&d)[0]
+            .detail
+            .starts_with("\"ubuntu\" is not an AMI family this provider knows. Use one of:"),
+        "{:?}",
+        errors(&d)
+    );
+}
+
+#[test]
+fn a_version_without_images_and_no_family_suggests_a_version_not_the_failed_family() {
+    let mut i = Input::new("nsjail", "eks");
+    i.kubernetes_version = Some(v("1.38"));
+    let d = decide(data(), &i).unwrap();
+    let e = errors(&d);
+    assert_eq!(e[0].field, Field::KubernetesVersion);
+    assert!(
+        e[0].detail
+            .starts_with("No AMI family this provider knows has node images for Kubernetes 1.38 ("),
+        "{}",
+        e[0].detail
+    );
+    assert!(
+        e[0].detail.ends_with("set kubernetes_version to \"1.37\"."),
+        "{}",
+        e[0].detail
+    );
+    assert!(
+        !e[0].detail.contains("There are no al2023"),
+        "{}",
+        e[0].detail
+    );
+}

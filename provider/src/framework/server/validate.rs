@@ -7,7 +7,7 @@ use super::Server;
 use super::codec::DynamicValue;
 use super::panics::answer;
 use super::registry::Typed;
-use crate::framework::diag::Diagnostics;
+use crate::framework::diag::{Diagnostics, Severity};
 use crate::framework::schema::validate_declared;
 use crate::framework::value::Value;
 
@@ -80,7 +80,23 @@ impl Server {
         let config = self.decode(what, config, &schema.ty)?;
         let mut diags = Diagnostics::new();
         validate_declared(&schema.schema.block, &config, &mut diags);
-        diags.extend(checks(&config));
+        // An attribute the schema's own rules already refused gets no
+        // second error from the implementation's checks.
+        let refused: Vec<_> = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .filter_map(|d| d.path.clone())
+            .collect();
+        diags.extend(Diagnostics(
+            checks(&config)
+                .0
+                .into_iter()
+                .filter(|d| {
+                    d.severity != Severity::Error
+                        || d.path.as_ref().is_none_or(|p| !refused.contains(p))
+                })
+                .collect(),
+        ));
         Ok(diags)
     }
 }

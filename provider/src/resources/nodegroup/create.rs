@@ -15,7 +15,6 @@ use super::model::NodegroupModel;
 use super::online::{all_tags, aws_diag, release_version};
 use super::read::{finish_apply, fold};
 use super::{MANAGED_BY, TAG_MANAGED_BY, TAG_SANDBOX, schema, update};
-use crate::aws::ec2::TemplateContent;
 use crate::aws::eks::{Nodegroup, NodegroupSpec};
 use crate::aws::{AwsClients, AwsError};
 use crate::config::ProviderRuntime;
@@ -142,6 +141,8 @@ pub(super) async fn create(
             None => return failed(diags),
         }
     }
+    // The family is known now: so is the container volume's device.
+    state.plan_device_name();
 
     let journal = Journal::for_process();
     let leftovers = journal.find(&aws.region, &cluster, &name);
@@ -203,9 +204,7 @@ impl Create<'_> {
 
         // 1. The launch template this instance owns.
         let lt_name = launch_template_name(&cluster, &name, instance);
-        let content = TemplateContent {
-            user_data: state.user_data.known().cloned(),
-        };
+        let content = state.template_content();
         let (lt_id, lt_version) = match aws
             .create_launch_template(
                 &lt_name,
@@ -229,7 +228,13 @@ impl Create<'_> {
         flight.record.launch_template_id = Some(lt_id.clone());
         flight.save();
         // 2. The node group.
-        let release_version = match release_version(aws, &state).await {
+        // A pinned release_version is the configuration's; else the latest.
+        let pinned = state.release_version.known().cloned();
+        let resolved = match pinned {
+            Some(r) => Ok(Some(r)),
+            None => release_version(aws, &state).await,
+        };
+        let release_version = match resolved {
             Ok(r) => r,
             Err(e) => {
                 diags.push(aws_diag("Cannot resolve the node image release", &e));
@@ -276,6 +281,8 @@ impl Create<'_> {
             tags,
             launch_template_id: lt_id.clone(),
             launch_template_version: lt_version,
+            max_unavailable: state.max_unavailable(),
+            node_repair: state.node_repair(),
             client_request_token: token(instance, &[&lt_id, "create"]),
         };
         let limit = state.timeout("create");

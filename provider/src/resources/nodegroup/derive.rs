@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::model::NodegroupModel;
 use super::validate;
-use crate::capability::{CapabilityData, Decision, Field, Input, decide};
-use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics, Model};
+use crate::capability::{CapabilityData, Decision, Field, Input, any_version, decide};
+use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics, Model, Severity};
 use crate::outputs;
 use crate::render::{UserDataOptions, probe};
 
@@ -36,11 +36,11 @@ pub struct Derived {
 
 /// The engine's input for the node group: platform `eks`, the resource's
 /// inputs (validated at plan: whole numbers in range).
-fn input(m: &NodegroupModel, kubernetes: crate::capability::Version) -> Input {
+fn input(m: &NodegroupModel, kubernetes: Option<crate::capability::Version>) -> Input {
     let mut input = Input::new(m.sandbox.as_deref().unwrap_or_default(), "eks");
     input.ami_family = m.ami_family.known().cloned();
     input.architecture = m.arch();
-    input.kubernetes_version = Some(kubernetes);
+    input.kubernetes_version = kubernetes;
     if let Some(n) = m
         .max_user_namespaces
         .known()
@@ -79,7 +79,7 @@ pub fn derive(
             return None;
         }
     };
-    let decision = match decide(data, &input(m, version)) {
+    let decision = match decide(data, &input(m, Some(version))) {
         Ok(d) => d,
         Err(e) => {
             diags.push(Diagnostic::error(
@@ -118,6 +118,36 @@ pub fn derive(
             None
         }
     }
+}
+
+/// The checks plan can run while the Kubernetes version is unknown (the
+/// cluster is created in the same apply, or its version is not known yet):
+/// the engine and the renderers at every version the capability data has
+/// node images for; an error every version finds does not depend on the
+/// version and is reported now. The rest run at apply, once the cluster's
+/// version is known, before anything is created.
+pub fn check_without_version(m: &NodegroupModel, diags: &mut Diagnostics) {
+    let data = match CapabilityData::embedded() {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Provider capability data is invalid",
+                e.to_string(),
+            ));
+            return;
+        }
+    };
+    let family = m.family();
+    let errors = any_version::common_to_every_version(data, family, |v| {
+        let mut found = Diagnostics::new();
+        derive(m, &v.to_string(), &mut found);
+        found
+            .0
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect()
+    });
+    diags.extend(Diagnostics(errors));
 }
 
 impl NodegroupModel {

@@ -26,8 +26,11 @@ pub mod online;
 mod plan;
 pub mod read;
 mod recover;
+mod rollout;
 pub mod sandbox_check;
 pub mod schema;
+mod tags;
+mod template;
 mod update;
 pub mod validate;
 

@@ -30,6 +30,53 @@ crate::model! {
 }
 
 crate::model! {
+    /// How many nodes a rollout may take down at once.
+    pub struct UpdateConfigModel {
+        max_unavailable: Attr<i64>,
+        max_unavailable_percentage: Attr<i64>,
+    }
+}
+
+crate::model! {
+    /// The nodes' instance metadata service.
+    pub struct MetadataOptionsModel {
+        http_endpoint: Attr<String>,
+        http_tokens: Attr<String>,
+        http_put_response_hop_limit: Attr<i64>,
+        instance_metadata_tags: Attr<String>,
+    }
+}
+
+crate::model! {
+    /// The container volume in the launch template.
+    pub struct BlockDeviceModel {
+        device_name: Attr<String>,
+        volume_size: Attr<i64>,
+        volume_type: Attr<String>,
+        iops: Attr<i64>,
+        throughput: Attr<i64>,
+        encrypted: Attr<bool>,
+        kms_key_id: Attr<String>,
+    }
+}
+
+crate::model! {
+    /// Tags for what EC2 launches from the template.
+    pub struct TagSpecificationsModel {
+        instance: Attr<Map<String>>,
+        volume: Attr<Map<String>>,
+        network_interface: Attr<Map<String>>,
+    }
+}
+
+crate::model! {
+    /// EKS node auto repair.
+    pub struct NodeRepairModel {
+        enabled: Attr<bool>,
+    }
+}
+
+crate::model! {
     /// How long each operation may wait.
     pub struct TimeoutsModel {
         create: Attr<String>,
@@ -62,6 +109,8 @@ crate::model! {
         instance_types: Attr<List<String>>,
         capacity_type: Attr<String>,
         scaling: Attr<ScalingModel>,
+        update_config: Attr<UpdateConfigModel>,
+        node_repair_config: Attr<NodeRepairModel>,
         manage_desired_size: Attr<bool>,
         labels: Attr<Map<String>>,
         taints: Attr<List<TaintModel>>,
@@ -69,12 +118,18 @@ crate::model! {
         ids_per_pod: Attr<i64>,
         max_user_namespaces: Attr<i64>,
         bootstrap_extra_settings: Attr<String>,
+        metadata_options: Attr<MetadataOptionsModel>,
+        block_device: Attr<BlockDeviceModel>,
+        tag_specifications: Attr<TagSpecificationsModel>,
+        security_group_ids: Attr<Set<String>>,
         tags: Attr<Map<String>>,
+        tags_all: Attr<Map<String>>,
         timeouts: Attr<TimeoutsModel>,
         arn: Attr<String>,
         status: Attr<String>,
         ami_type: Attr<String>,
         release_version: Attr<String>,
+        force_update_version: Attr<bool>,
         kernel_version: Attr<String>,
         kernel_floor: Attr<String>,
         launch_template_id: Attr<String>,
@@ -292,7 +347,24 @@ mod tests {
         assert_eq!(have, want);
         assert_eq!(nested("scaling", attrs), ScalingModel::ATTRIBUTES);
         assert_eq!(nested("taints", attrs), TaintModel::ATTRIBUTES);
+        assert_eq!(
+            nested("update_config", attrs),
+            UpdateConfigModel::ATTRIBUTES
+        );
+        assert_eq!(
+            nested("node_repair_config", attrs),
+            NodeRepairModel::ATTRIBUTES
+        );
         assert_eq!(nested("timeouts", attrs), TimeoutsModel::ATTRIBUTES);
+        assert_eq!(
+            nested("metadata_options", attrs),
+            MetadataOptionsModel::ATTRIBUTES
+        );
+        assert_eq!(nested("block_device", attrs), BlockDeviceModel::ATTRIBUTES);
+        assert_eq!(
+            nested("tag_specifications", attrs),
+            TagSpecificationsModel::ATTRIBUTES
+        );
         assert_eq!(
             nested("sandbox_check", attrs),
             SandboxCheckModel::ATTRIBUTES

@@ -4,7 +4,7 @@
 
 use super::model::{NodegroupModel, nodegroup_id, scaling_model};
 use super::online::{aws_diag, runtime};
-use super::{claims, instance, schema, validate};
+use super::{claims, instance, rollout, schema, validate};
 use crate::aws::eks::Scaling;
 use crate::config::ProviderRuntime;
 use crate::framework::model::Field as _;
@@ -48,6 +48,11 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
         }
     };
     let creating = prior.is_none();
+    // Settings with defaults that AWS can drift from: the configuration's
+    // value or the default, never the drifted one Terraform proposes.
+    if let Ok(with_defaults) = NodegroupModel::from_state(&req.config) {
+        planned.metadata_options = with_defaults.metadata_options;
+    }
 
     // Keep the family chosen at create when the config leaves it open, so a
     // change of preference never replaces a running node group.
@@ -76,17 +81,32 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
         && planned.run_as_root.wholly_known()
         && planned.ids_per_pod.wholly_known()
         && planned.probe_namespace.wholly_known();
-    match version.as_deref().filter(|_| inputs_known) {
-        Some(v) => {
+    match (version.as_deref(), inputs_known) {
+        (Some(v), true) => {
             if let Some(d) = super::derive::derive(&planned, v, &mut diags) {
                 planned.set_derived(&d);
             }
         }
-        None => planned.unknown_derived(),
+        (None, true) => {
+            super::derive::check_without_version(&planned, &mut diags);
+            planned.unknown_derived();
+        }
+        (_, false) => planned.unknown_derived(),
     }
 
+    planned.plan_device_name();
+    match &rt {
+        Some(rt) => planned.plan_tags_all(&rt.config.default_tags),
+        None => planned.tags_all = Attr::Unknown,
+    }
     plan_scaling(&config, prior.as_ref(), &mut planned, &mut diags);
     plan_computed(&config, prior.as_ref(), &mut planned);
+    rollout::plan_release(&config, prior.as_ref(), &mut planned);
+    rollout::plan_eks_defaults(&config, creating, &mut planned);
+    rollout::check_release(&planned, &mut diags);
+    if let Some(p) = &prior {
+        rollout::warn_when_nodes_roll(p, &planned, &mut diags);
+    }
 
     // Replacement where EKS cannot change the value in place.
     let mut requires_replace = Vec::new();
@@ -130,7 +150,8 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
 
 /// The nodes' Kubernetes version: the configuration's (checked against the
 /// cluster's), else the prior state's, else the cluster's. `None` while
-/// unknown.
+/// unknown: the configuration's is unknown, `cluster_name` is, or the
+/// cluster does not exist yet (created in the same apply).
 async fn kubernetes_version(
     config: &NodegroupModel,
     prior: Option<&NodegroupModel>,
@@ -156,6 +177,16 @@ async fn kubernetes_version(
             match rt.aws().await {
                 Ok(aws) => match aws.find_cluster(c).await {
                     Ok(cl) => Some(cl.version),
+                    // Created in the same apply (cluster_name =
+                    // aws_eks_cluster.this.name): its version is read at
+                    // apply, before the node group is created.
+                    Err(e) if e.is_not_found() => {
+                        tracing::debug!(
+                            cluster = c,
+                            "cluster not found at plan; its version is read at apply"
+                        );
+                        None
+                    }
                     Err(e) => {
                         diags.push(
                             aws_diag("Cannot read the cluster's Kubernetes version", &e)
@@ -226,7 +257,6 @@ fn plan_computed(
         planned.arn = Attr::Unknown;
         planned.status = Attr::Unknown;
         planned.launch_template_id = Attr::Unknown;
-        planned.release_version = Attr::Unknown;
         planned.launch_template_version = Attr::Unknown;
         if config.instance_types.is_null() {
             planned.instance_types = Attr::Unknown;
@@ -239,13 +269,9 @@ fn plan_computed(
     if config.instance_types.is_null() {
         planned.instance_types = prior.instance_types.clone();
     }
-    let version_changes = prior.kubernetes_version != planned.kubernetes_version;
-    planned.release_version = if version_changes {
-        Attr::Unknown
-    } else {
-        prior.release_version.clone()
-    };
-    let template_changes = prior.user_data != planned.user_data;
+    let version_changes = prior.kubernetes_version != planned.kubernetes_version
+        || prior.release_version != planned.release_version;
+    let template_changes = !planned.template_changes(prior).is_empty();
     planned.launch_template_version = if template_changes {
         Attr::Unknown
     } else {

@@ -54,6 +54,8 @@ pub async fn fold(
     subnets.sort();
     m.subnet_ids = Attr::Known(Set(list_of(subnets)));
     m.scaling = Attr::Known(scaling_model(ng.scaling));
+    m.fold_rollout(ng);
+    m.fold_tags_all(ng);
     // Empty and unset read the same: keep what the configuration said.
     m.labels = if ng.labels.is_empty() && m.labels.is_null() {
         Attr::Null
@@ -72,7 +74,7 @@ pub async fn fold(
         .tags
         .iter()
         .filter(|(k, v)| {
-            !k.starts_with("nested.dev/")
+            !super::tags::is_bookkeeping(k)
                 && (configured.contains_key(*k) || rt.config.default_tags.get(*k) != Some(*v))
         })
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -88,12 +90,14 @@ pub async fn fold(
         // group still uses the one in state, its user data is known.
         let same_version = m.launch_template_id.as_deref() == Some(id.as_str())
             && m.launch_template_version.known().copied() == version
-            && !m.user_data.is_unknown();
+            && !m.user_data.is_unknown()
+            // A state written before metadata_options existed reads it.
+            && !m.metadata_options.is_null();
         m.launch_template_id = Attr::Known(id.clone());
         m.launch_template_version = version.into();
         if !same_version {
             let content = aws.find_launch_template_version(id, ver).await?;
-            m.user_data = content.user_data.into();
+            m.fold_template(content);
         }
     }
     Ok(m)

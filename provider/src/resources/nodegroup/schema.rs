@@ -19,6 +19,16 @@ pub const REPLACE_ON_CHANGE: [&str; 8] = [
 
 pub const DEFAULT_TIMEOUT: &str = "60m";
 
+/// `tag_specifications` attributes and the EC2 resource type each tags.
+pub const TAG_SPECIFICATION_TYPES: [(&str, &str); 3] = [
+    ("instance", "instance"),
+    ("volume", "volume"),
+    ("network_interface", "network-interface"),
+];
+
+/// EBS volume types (EC2 `VolumeType`).
+pub const VOLUME_TYPES: &[&str] = &["gp3", "gp2", "io1", "io2", "st1", "sc1", "standard"];
+
 pub fn schema() -> Schema {
     Schema::new(
         "An EKS managed node group prepared for a nested sandbox: the provider decides the \
@@ -77,8 +87,10 @@ pub fn schema() -> Schema {
             ),
     )
     .attribute(Attribute::string("kubernetes_version").optional().computed().description(
-        "Kubernetes version of the nodes, e.g. `\"1.33\"`. Defaults to the cluster's. \
-         Changing it upgrades the node group in place.",
+        "Kubernetes version of the nodes, e.g. `\"1.33\"`. Defaults to the cluster's, read \
+         at apply when the same apply creates the cluster; \
+         `aws_eks_cluster.this.version` lets every check run at plan. Changing it upgrades \
+         the node group in place.",
     ))
     .attribute(
         Attribute::string("architecture")
@@ -118,6 +130,43 @@ pub fn schema() -> Schema {
             ["min_size", "max_size", "desired_size"].map(|k| (k, Value::int(1))),
         ))
         .description("Node counts. Defaults to 1/1/1. Changes apply in place."),
+    )
+    .attribute(
+        Attribute::nested(
+            "update_config",
+            Nesting::Single,
+            vec![
+                Attribute::number("max_unavailable").optional().description(
+                    "Most nodes unavailable at once during a rollout, 1 to 100.",
+                ),
+                Attribute::number("max_unavailable_percentage").optional().description(
+                    "Most nodes unavailable at once during a rollout, as a percentage (1 to 100).",
+                ),
+            ],
+        )
+        .optional()
+        .computed()
+        .description(
+            "How EKS rolls out a new launch template version, `release_version` or \
+             `kubernetes_version`: exactly one of `max_unavailable` and \
+             `max_unavailable_percentage`. Unset, EKS's (one node at a time) and whatever the \
+             node group has. Changes apply in place (UpdateNodegroupConfig).",
+        ),
+    )
+    .attribute(
+        Attribute::nested(
+            "node_repair_config",
+            Nesting::Single,
+            vec![Attribute::bool("enabled").default_value(false).description(
+                "Whether EKS replaces nodes that report unhealthy. Defaults to `false`.",
+            )],
+        )
+        .optional()
+        .computed()
+        .description(
+            "EKS node auto repair. Unset, what the node group has (off unless enabled). \
+             Changes apply in place (UpdateNodegroupConfig).",
+        ),
     )
     .attribute(Attribute::bool("manage_desired_size").default_value(true).description(
         "When `false`, the provider never changes `desired_size` after create, so it does not \
@@ -169,10 +218,113 @@ pub fn schema() -> Schema {
          first, in order).",
     ))
     .attribute(
+        Attribute::nested(
+            "metadata_options",
+            Nesting::Single,
+            vec![
+                Attribute::string("http_endpoint")
+                    .default_value("enabled")
+                    .one_of(&["enabled", "disabled"])
+                    .description("`enabled` (default) or `disabled`: whether the nodes' IMDS answers."),
+                Attribute::string("http_tokens")
+                    .default_value("required")
+                    .one_of(&["required", "optional"])
+                    .description("`required` (default: IMDSv2 only) or `optional` (IMDSv1 too)."),
+                Attribute::number("http_put_response_hop_limit")
+                    .default_value(2)
+                    .description(
+                        "Network hops an IMDSv2 token travels, 1 to 64. Default 2, so pods reach \
+                         IMDS through the pod network; 1 keeps pods (not host-network ones) out.",
+                    ),
+                Attribute::string("instance_metadata_tags")
+                    .default_value("disabled")
+                    .one_of(&["enabled", "disabled"])
+                    .description("`disabled` (default) or `enabled`: instance tags in IMDS."),
+            ],
+        )
+        .default_value(Value::object([
+            ("http_endpoint", Value::string("enabled")),
+            ("http_tokens", Value::string("required")),
+            ("http_put_response_hop_limit", Value::int(2)),
+            ("instance_metadata_tags", Value::string("disabled")),
+        ]))
+        .description(
+            "Instance metadata service (IMDS) of the nodes, in the launch template. Defaults: \
+             IMDSv2 only (`http_tokens = \"required\"`), hop limit 2, endpoint enabled, no \
+             instance tags. A change is a new launch template version: it rolls the nodes.",
+        ),
+    )
+    .attribute(
+        Attribute::nested(
+            "block_device",
+            Nesting::Single,
+            vec![
+                Attribute::string("device_name").optional().computed().description(
+                    "Defaults to the volume that holds images and pods: `/dev/xvdb` (the data \
+                     volume) on Bottlerocket, `/dev/xvda` (the root volume) on Amazon Linux.",
+                ),
+                Attribute::number("volume_size").optional().description("Size in GiB."),
+                Attribute::string("volume_type")
+                    .optional()
+                    .one_of(VOLUME_TYPES)
+                    .description("`gp3`, `gp2`, `io1`, `io2`, `st1`, `sc1` or `standard`."),
+                Attribute::number("iops")
+                    .optional()
+                    .description("Provisioned IOPS (`gp3`, `io1`, `io2` only)."),
+                Attribute::number("throughput")
+                    .optional()
+                    .description("Throughput in MiB/s, 125 to 1000 (`gp3` only)."),
+                Attribute::bool("encrypted").optional().description("Encrypt the volume."),
+                Attribute::string("kms_key_id").optional().description(
+                    "ARN of the KMS key that encrypts the volume (needs `encrypted = true`).",
+                ),
+            ],
+        )
+        .optional()
+        .description(
+            "The EBS volume for container images and pod data, in the launch template (what \
+             `disk_size` is to `aws_eks_node_group`). Settings left out are the AMI's. A \
+             change is a new launch template version: it rolls the nodes.",
+        ),
+    )
+    .attribute(
+        Attribute::nested(
+            "tag_specifications",
+            Nesting::Single,
+            TAG_SPECIFICATION_TYPES
+                .iter()
+                .map(|(attr, ec2)| {
+                    Attribute::string_map(attr).optional().description(&format!(
+                        "Tags for each `{ec2}` EC2 launches for the nodes."
+                    ))
+                })
+                .collect(),
+        )
+        .optional()
+        .description(
+            "Tags EC2 puts on the nodes' instances, volumes and network interfaces, in the \
+             launch template (as `aws_launch_template`'s `tag_specifications`; the provider's \
+             `default_tags` are not added to them). A change is a new launch template \
+             version: it rolls the nodes.",
+        ),
+    )
+    .attribute(Attribute::string_set("security_group_ids").optional().description(
+        "Security groups of the nodes, in the launch template (`sg-…`, at most 16). Unset, EKS \
+         gives the nodes the cluster security group. Set, the nodes get exactly these and EKS \
+         adds no other: include the cluster security group \
+         (`aws_eks_cluster.this.vpc_config[0].cluster_security_group_id`) unless yours allow \
+         the traffic between nodes and control plane. A change is a new launch template \
+         version: it rolls the nodes.",
+    ))
+    .attribute(
         Attribute::string_map("tags")
             .optional()
             .description("Tags for the node group and its launch template (on top of the provider's `default_tags`)."),
     )
+    .attribute(Attribute::string_map("tags_all").computed().description(
+        "Every tag of the node group: the provider's `default_tags` with `tags` on top. A tag \
+         added outside Terraform shows here and is removed by the next apply.",
+    ))
     .attribute(
         Attribute::nested(
             "timeouts",
@@ -192,8 +344,17 @@ pub fn schema() -> Schema {
     .attribute(Attribute::string("arn").computed().description("ARN of the node group."))
     .attribute(Attribute::string("status").computed().description("EKS status, e.g. `ACTIVE`."))
     .attribute(Attribute::string("ami_type").computed().description("The EKS `amiType`."))
-    .attribute(Attribute::string("release_version").computed().description(
-        "Node image release, resolved from the public SSM parameter at create time.",
+    .attribute(Attribute::string("release_version").optional().computed().description(
+        "Node image release, e.g. `\"1.33.0-20250704\"` (Amazon Linux: the Kubernetes version \
+         and the build date) or `\"1.42.0-7c3e9198\"` (Bottlerocket: its own version). Unset, \
+         the latest release of the family's public SSM parameter at create, kept until \
+         `kubernetes_version` changes (then the latest again). Set, the nodes run that \
+         release: changing it rolls the nodes in place (UpdateNodegroupVersion).",
+    ))
+    .attribute(Attribute::bool("force_update_version").optional().description(
+        "When `true`, a rollout (new `release_version`, `kubernetes_version` or launch template \
+         version) evicts pods even where a PodDisruptionBudget forbids it, instead of failing \
+         the update (`force` of UpdateNodegroupVersion). Defaults to `false`.",
     ))
     .attribute(Attribute::string("kernel_version").computed().description("Kernel series of the node image."))
     .attribute(Attribute::string("kernel_floor").computed().description("Lowest kernel the sandbox can run on."))

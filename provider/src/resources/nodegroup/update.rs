@@ -6,10 +6,10 @@ use super::instance::{Private, TAG_INSTANCE, call_token};
 use super::model::NodegroupModel;
 use super::online::{all_tags, aws_diag, release_version};
 use super::read::finish_apply;
+use super::rollout;
 use super::{MANAGED_BY, TAG_MANAGED_BY, TAG_SANDBOX};
 use crate::aws::AwsClients;
-use crate::aws::ec2::TemplateContent;
-use crate::aws::eks::{ConfigUpdate, Taint};
+use crate::aws::eks::{ConfigUpdate, Taint, VersionUpdate};
 use crate::config::ProviderRuntime;
 use crate::framework::{ApplyRequest, ApplyResponse, Attr, Diagnostics};
 
@@ -46,8 +46,9 @@ pub(super) async fn update(
         .unwrap_or_default()
         .to_string();
     let version_changes = prior.kubernetes_version.as_deref() != Some(version.as_str());
-    let template_changes = prior.user_data != state.user_data;
-    if version_changes || template_changes {
+    let template_changes = !state.template_changes(prior).is_empty();
+    let pinned = rollout::release_to_send(prior, &state, version_changes).map(String::from);
+    if version_changes || template_changes || pinned.is_some() {
         let lt_id = prior
             .launch_template_id
             .as_deref()
@@ -55,9 +56,7 @@ pub(super) async fn update(
             .to_string();
         let mut lt_version = prior.launch_template_version.known().copied().unwrap_or(1);
         if template_changes {
-            let content = TemplateContent {
-                user_data: state.user_data.known().cloned(),
-            };
+            let content = state.template_content();
             let t = call_token(&[&id, &lt_id, "template-version"]);
             // An adopted template keeps what its owner put in it.
             let source = adopted.then_some(lt_version);
@@ -69,7 +68,9 @@ pub(super) async fn update(
                 Err(e) => return fail(diags, &e, "creating a launch template version for"),
             }
         }
-        let release = if version_changes {
+        let release = if pinned.is_some() {
+            pinned
+        } else if version_changes {
             match release_version(aws, &state).await {
                 Ok(r) => r,
                 Err(e) => return fail(diags, &e, "resolving the node image release for"),
@@ -78,17 +79,16 @@ pub(super) async fn update(
             None
         };
         let t = call_token(&[&id, "version", &version, &lt_version.to_string()]);
-        let update_id = match aws
-            .update_nodegroup_version(
-                &cluster,
-                &name,
-                (&lt_id, lt_version),
-                version_changes.then_some(version.as_str()),
-                release.as_deref(),
-                &t,
-            )
-            .await
-        {
+        let change = VersionUpdate {
+            cluster: &cluster,
+            name: &name,
+            launch_template: (&lt_id, lt_version),
+            version: version_changes.then_some(version.as_str()),
+            release_version: release.as_deref(),
+            force: state.force_update(),
+            token: &t,
+        };
+        let update_id = match aws.update_nodegroup_version(&change).await {
             Ok(u) => u,
             Err(e) => return fail(diags, &e, "updating the version of"),
         };
@@ -136,6 +136,12 @@ pub(super) async fn update(
         scaling: state
             .scaling_sizes()
             .filter(|sc| Some(*sc) != prior.scaling_sizes()),
+        max_unavailable: state
+            .max_unavailable()
+            .filter(|m| Some(*m) != prior.max_unavailable()),
+        node_repair: state
+            .node_repair()
+            .filter(|r| Some(*r) != prior.node_repair()),
         token: &token,
     };
     if !diags.has_errors() && !change.is_empty() {
@@ -160,7 +166,12 @@ pub(super) async fn update(
 
     // Tags.
     let arn = prior.arn.as_deref().unwrap_or_default();
-    let (mut set, unset) = map_changes(&all_tags(rt, prior), &all_tags(rt, &state));
+    // From the tags the node group has (tags_all, as read) to the planned
+    // ones: out-of-band tags go, default_tags changes arrive.
+    let (mut set, unset) = map_changes(
+        &prior.current_tags(&rt.config.default_tags),
+        &all_tags(rt, &state),
+    );
     if adopted && !diags.has_errors() {
         // Adopted: from now on the node group is this instance's.
         set.extend(owner_tags(&state, private.instance.as_deref()));

@@ -77,6 +77,12 @@ pub fn config(config: &Value, diags: &mut Diagnostics) {
         );
     }
     scaling(config, l, diags);
+    rollout::release_version(config, diags);
+    rollout::update_config(config, diags);
+    template::metadata_options(config, diags);
+    template::security_group_ids(config, diags);
+    template::block_device(config, diags);
+    template::tag_specifications(config, l, diags);
     if let Some(Value::Number(n)) = config.attr("max_user_namespaces") {
         let m = &l.linux.max_user_namespaces;
         let lo = 1;
@@ -422,6 +428,9 @@ pub fn user_data_size(user_data: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+mod rollout;
+mod template;
 
 #[cfg(test)]
 mod tests;
