@@ -36,7 +36,7 @@ def pool(name, ami, lt=None):
     eks.create_nodegroup(**kw)
 
 import base64
-bare = ec2.create_launch_template(LaunchTemplateName='legacy', LaunchTemplateData={'SecurityGroupIds': ['sg-0123']})['LaunchTemplate']['LaunchTemplateId']
+bare = ec2.create_launch_template(LaunchTemplateName='legacy', LaunchTemplateData={'SecurityGroupIds': ['sg-0a1b2c3d']})['LaunchTemplate']['LaunchTemplateId']
 toml = '[settings.kernel.sysctl]\n"user.max_user_namespaces" = "16384"\n'
 ready = ec2.create_launch_template(LaunchTemplateName='ready', LaunchTemplateData={'UserData': base64.b64encode(toml.encode()).decode()})['LaunchTemplate']['LaunchTemplateId']
 pool('legacy-br', 'BOTTLEROCKET_x86_64', bare)
@@ -295,7 +295,7 @@ print(json.dumps({'version': lt['version'], 'sg': v.get('SecurityGroupIds'), 'us
         .unwrap();
     let got: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(got["version"], "2", "{got}");
-    assert_eq!(got["sg"][0], "sg-0123", "{got}");
+    assert_eq!(got["sg"][0], "sg-0a1b2c3d", "{got}");
     assert!(
         got["user_data"]
             .as_str()
