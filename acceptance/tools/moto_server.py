@@ -28,7 +28,7 @@ classes before its own server main runs, never faked inside the provider:
   MOTO_NODEGROUP_DELETING_POLLS=N: a deleted node group reports DELETING
   for N DescribeNodegroup calls, then is gone (ResourceNotFoundException).
   Updates are refused (ResourceInUseException) while CREATING or DELETING.
-- The SSM public parameters EKS users read, in every region, for
+- The SSM public parameters EKS users read (moto_images.py), in every region, for
   Kubernetes 1.28-1.37 and x86_64/arm64:
   /aws/service/bottlerocket/aws-k8s-<v>/<arch>/latest/{image_id,image_version}
   /aws/service/eks/optimized-ami/<v>/amazon-linux-2023/<arch>/standard/recommended/{image_id,release_version}
@@ -38,7 +38,7 @@ classes before its own server main runs, never faked inside the provider:
 - MOTO_LIST_NODEGROUPS_PAGE=N: ListNodegroups answers at most N names
   per page (EKS allows up to 100), so paging is exercised with a few
   node groups.
-- A call counter per service:Action: GET /nested-test/calls answers
+- A call counter per service:Action (moto_calls.py): GET /nested-test/calls answers
   {"eks:DescribeNodegroup": 3, ...}; POST /nested-test/calls/reset zeroes it
   (and the timing). GET /nested-test/timing answers {"busy_s": ..., "sum_s": ...}:
   the time at least one AWS call was being answered, and the sum of every
@@ -49,16 +49,10 @@ classes before its own server main runs, never faked inside the provider:
 """
 
 import argparse
-import hashlib
 import inspect
-import io
-import json
 import os
 import sys
 import threading
-import time
-from collections import defaultdict
-from urllib.parse import parse_qs
 
 import moto.server as moto_server
 from moto.core.responses import ActionResult
@@ -74,7 +68,6 @@ from moto.eks.exceptions import (
 )
 from moto.moto_api._internal import mock_random
 from moto.ec2.responses import launch_templates as ec2_lt_responses
-from moto.ssm import models as ssm_models
 
 HOST = "127.0.0.1"
 
@@ -90,95 +83,7 @@ def _polls(var):
         return 0
 
 
-# ---------------------------------------------------------------------------
-# SSM public parameters for EKS node images
-# ---------------------------------------------------------------------------
-
-K8S_VERSIONS = [f"1.{minor}" for minor in range(28, 38)]
-ARCHES = ("x86_64", "arm64")
-AL2023_RELEASE_DATE = "20261012"
-BOTTLEROCKET_RELEASE = "1.51.0"
-PUBLIC_PREFIXES = ("/aws/service/bottlerocket", "/aws/service/eks")
-
-
-def _fake_ami(name):
-    return "ami-" + hashlib.sha256(name.encode()).hexdigest()[:17]
-
-
-def _bottlerocket_prefix(version, arch):
-    return f"/aws/service/bottlerocket/aws-k8s-{version}/{arch}/latest"
-
-
-def _al2023_prefix(version, arch):
-    return f"/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{arch}/standard/recommended"
-
-
-def bottlerocket_image_version(version, arch):
-    name = f"{_bottlerocket_prefix(version, arch)}/image_version"
-    return f"{BOTTLEROCKET_RELEASE}-" + hashlib.sha256(name.encode()).hexdigest()[:8]
-
-
-def al2023_release_version(version):
-    return f"{version}.0-{AL2023_RELEASE_DATE}"
-
-
-def _public_parameters():
-    out = {}
-    for version in K8S_VERSIONS:
-        for arch in ARCHES:
-            br = _bottlerocket_prefix(version, arch)
-            out[f"{br}/image_id"] = _fake_ami(f"{br}/image_id")
-            out[f"{br}/image_version"] = bottlerocket_image_version(version, arch)
-            al = _al2023_prefix(version, arch)
-            out[f"{al}/image_id"] = _fake_ami(f"{al}/image_id")
-            out[f"{al}/release_version"] = al2023_release_version(version)
-    return out
-
-
-PUBLIC_PARAMETERS = _public_parameters()
-_orig_check_loading_status = ssm_models.ParameterDict._check_loading_status
-
-
-def _check_loading_status(self, key):
-    # moto loads its own /aws/service/... trees lazily, per region, the first
-    # time a name under them is looked up (GetParameter, GetParameters,
-    # GetParametersByPath all go through here); ours join in the same way.
-    _orig_check_loading_status(self, key)
-    key = str(key or "")
-    if key.startswith(PUBLIC_PREFIXES) and not getattr(self, "_nested_eks_public_loaded", False):
-        self._nested_eks_public_loaded = True
-        for name, value in PUBLIC_PARAMETERS.items():
-            versions = defaultdict.__getitem__(self, name)
-            if versions:
-                continue
-            versions.append(
-                ssm_models.Parameter(
-                    account_id=self.account_id,
-                    name=name,
-                    value=value,
-                    parameter_type="String",
-                    description=None,
-                    allowed_pattern=None,
-                    keyid=None,
-                    last_modified_date=utcnow(),
-                    version=1,
-                    data_type="text",
-                )
-            )
-
-
-ssm_models.ParameterDict._check_loading_status = _check_loading_status
-
-
-def default_release_version(ami_type, version):
-    """The release version EKS would pick: the newest AMI for `version`."""
-    kind = (ami_type or "").upper()
-    if kind.startswith("BOTTLEROCKET"):
-        return bottlerocket_image_version(version, "arm64" if "ARM" in kind else "x86_64")
-    if kind.startswith("AL2"):
-        return al2023_release_version(version)
-    return None
-
+from moto_images import default_release_version  # noqa: E402 - script dir on sys.path; installs the SSM hook
 
 # ---------------------------------------------------------------------------
 # EKS
@@ -649,147 +554,7 @@ eks_urls.url_paths.update(
 )
 
 
-# ---------------------------------------------------------------------------
-# Call counter (WSGI middleware around moto's app)
-# ---------------------------------------------------------------------------
-
-TARGET_SERVICES = {"AmazonSSM": "ssm"}
-
-
-def _service(environ):
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    try:
-        # AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
-        scope = auth.split(",")[0].split()[1].split("=", 1)[1]
-        return scope.split("/")[3].lower()
-    except (IndexError, ValueError):
-        pass
-    target = environ.get("HTTP_X_AMZ_TARGET")
-    if target:
-        prefix = target.split(".")[0]
-        return TARGET_SERVICES.get(prefix, prefix.lower())
-    host = environ.get("HTTP_HOST", "")
-    if host.endswith("amazonaws.com"):
-        return host.split(".")[0]
-    return "unknown"
-
-
-def _rest_action(service, environ, body):
-    from moto.core.request import Request
-    from moto.core.routing import get_service_router
-
-    env = dict(environ)
-    env["wsgi.input"] = io.BytesIO(body)
-    try:
-        operation, _ = get_service_router(service).match(Request(env))
-        return operation.name
-    except Exception:  # noqa: BLE001 - unknown service or path: fall through
-        return None
-
-
-def request_action(environ, body):
-    service = _service(environ)
-    target = environ.get("HTTP_X_AMZ_TARGET")
-    if target:
-        return f"{service}:{target.split('.')[-1]}"
-    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
-    if not action and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") and body:
-        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
-    if action:
-        return f"{service}:{action[0]}"
-    name = _rest_action(service, environ, body)
-    if name:
-        return f"{service}:{name}"
-    return f"{service}:{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
-
-
-def resource_counts(cluster_name, account="123456789012", region="us-east-1"):
-    from moto.ec2.models import ec2_backends
-    from moto.eks.models import eks_backends
-
-    cluster = eks_backends[account][region].clusters.get(cluster_name)
-    return {
-        "nodegroups": len(cluster.nodegroups) if cluster is not None else 0,
-        "launch_templates": len(ec2_backends[account][region].launch_templates),
-    }
-
-
-class CallCounter:
-    """Counts API calls by service:Action and answers /nested-test/*."""
-
-    def __init__(self, app):
-        self.app = app
-        self.calls = {}
-        self.lock = threading.Lock()
-        self.in_flight = 0
-        self.busy_since = 0.0
-        self.busy_s = 0.0
-        self.sum_s = 0.0
-
-    def _json(self, start_response, status, payload):
-        body = json.dumps(payload, sort_keys=True).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
-
-    def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "")
-        if path.startswith("/nested-test/"):
-            if path.rstrip("/") == "/nested-test/calls" and method == "GET":
-                with self.lock:
-                    return self._json(start_response, "200 OK", dict(self.calls))
-            if path.rstrip("/") == "/nested-test/calls/reset" and method == "POST":
-                with self.lock:
-                    self.calls.clear()
-                    self.busy_s = self.sum_s = 0.0
-                return self._json(start_response, "200 OK", {})
-            if path.rstrip("/") == "/nested-test/timing" and method == "GET":
-                with self.lock:
-                    busy = self.busy_s + (time.monotonic() - self.busy_since if self.in_flight else 0.0)
-                    return self._json(start_response, "200 OK", {"busy_s": busy, "sum_s": self.sum_s})
-            if path.rstrip("/") == "/nested-test/counts" and method == "GET":
-                cluster = parse_qs(environ.get("QUERY_STRING", "")).get("cluster", [""])[0]
-                return self._json(start_response, "200 OK", resource_counts(cluster))
-            return self._json(start_response, "404 Not Found", {"message": f"no {method} {path}"})
-        if path.startswith("/moto-api") or path == "/favicon.ico":
-            return self.app(environ, start_response)
-        body = self._buffer_body(environ)
-        try:
-            name = request_action(environ, body)
-        except Exception:  # noqa: BLE001 - counting must never break a call
-            name = "unknown:unknown"
-        started = time.monotonic()
-        with self.lock:
-            self.calls[name] = self.calls.get(name, 0) + 1
-            if self.in_flight == 0:
-                self.busy_since = started
-            self.in_flight += 1
-        try:
-            # moto answers with a list: the work is done by the time it returns.
-            return self.app(environ, start_response)
-        finally:
-            ended = time.monotonic()
-            with self.lock:
-                self.in_flight -= 1
-                self.sum_s += ended - started
-                if self.in_flight == 0:
-                    self.busy_s += ended - self.busy_since
-
-    @staticmethod
-    def _buffer_body(environ):
-        stream = environ["wsgi.input"]
-        length = environ.get("CONTENT_LENGTH")
-        if length:
-            body = stream.read(int(length))
-        elif environ.get("wsgi.input_terminated"):
-            body = stream.read()
-        else:
-            body = b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        if body and not length:
-            environ["CONTENT_LENGTH"] = str(len(body))
-        return body
-
+from moto_calls import CallCounter  # noqa: E402 - the script's directory is on sys.path
 
 # ---------------------------------------------------------------------------
 # Server
