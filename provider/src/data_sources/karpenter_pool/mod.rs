@@ -1,6 +1,8 @@
 //! `data "nested_karpenter_pool"`: a Karpenter (or EKS Auto Mode) NodePool
 //! that can run a nested sandbox. Pure: answered from the embedded data.
 
+mod alias;
+mod inputs;
 mod karpenter_rules;
 mod model;
 mod plan;

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use crate::capability::{
-    AmiFamily, Architecture, CapabilityData, Decision, Field, Input, Version, decide,
+    AmiFamily, Architecture, CapabilityData, Decision, Input, Version, decide,
 };
-use crate::framework::{AttributePath, Diagnostic, Diagnostics};
+use crate::framework::{Diagnostic, Diagnostics};
 use crate::outputs;
 use crate::render::karpenter::KarpenterData;
 use crate::render::karpenter::bottlerocket_merge::KarpenterSide;
@@ -16,6 +16,8 @@ use crate::render::karpenter::manifests::{self, Pool};
 use crate::render::probe::Toleration;
 use crate::render::{Taint, UserDataOptions};
 
+use super::alias::{AliasCheck, check_alias};
+use super::inputs::{ami_release, at, auto_mode_inputs, field_attr, sourced, taints_of};
 use super::karpenter_rules::{BottlerocketCheck, check_bottlerocket};
 use super::model::{PoolModel, string_map, strings};
 
@@ -37,97 +39,6 @@ pub(super) struct Answer {
     pub probe: String,
     pub warnings: Vec<String>,
     pub reasons: Vec<String>,
-}
-
-fn at(name: &str) -> AttributePath {
-    AttributePath::attr(name)
-}
-
-/// The attribute of this schema for an input the engine names.
-fn field_attr(f: Field) -> AttributePath {
-    at(match f {
-        Field::Platform | Field::UserNamespaces => "mode",
-        Field::KubernetesVersion => "kubernetes_version",
-        Field::AmiFamily => "ami_family",
-        Field::Architecture => "requirements",
-        Field::RunAsRoot => "run_as_root",
-        Field::IdsPerPod => "ids_per_pod",
-        _ => "sandbox",
-    })
-}
-
-fn sourced(text: &str, sources: &[String]) -> String {
-    format!("{text} [{}]", sources.join("; "))
-}
-
-/// `v1.52.0` (Bottlerocket) or `v20251120` (AL2023), checked.
-fn ami_release(family: AmiFamily, text: &str) -> Result<Option<String>, String> {
-    if text == "latest" {
-        return Ok(None);
-    }
-    let body = text.strip_prefix('v').unwrap_or("");
-    let ok = match family {
-        AmiFamily::Bottlerocket => body.parse::<Version>().is_ok() && body.split('.').count() == 3,
-        _ => body.len() == 8 && body.bytes().all(|b| b.is_ascii_digit()),
-    };
-    if ok {
-        Ok(Some(body.to_string()))
-    } else {
-        let example = if family == AmiFamily::Bottlerocket {
-            "v1.52.0"
-        } else {
-            "v20251120"
-        };
-        Err(format!(
-            "{text:?} is not a {family} AMI release; use \"latest\" or a release such as {example:?}."
-        ))
-    }
-}
-
-fn duration_hours(text: &str) -> Result<f64, String> {
-    crate::validate::duration::parse(text).map(|d| d.as_secs_f64() / 3600.0)
-}
-
-fn taints_of(m: &PoolModel, sandbox: &str) -> Vec<Taint> {
-    match m.taints.known() {
-        None => vec![Taint {
-            key: SANDBOX_TAINT_KEY.into(),
-            value: sandbox.into(),
-            effect: "NoSchedule".into(),
-        }],
-        Some(list) => list
-            .iter()
-            .filter_map(|t| t.known())
-            .map(|t| Taint {
-                key: t.key.as_deref().unwrap_or_default().into(),
-                value: t.value.as_deref().unwrap_or_default().into(),
-                effect: t.effect.as_deref().unwrap_or_default().into(),
-            })
-            .collect(),
-    }
-}
-
-/// Auto Mode refuses what its nodes cannot take.
-fn auto_mode_inputs(m: &PoolModel, diags: &mut Diagnostics) {
-    let why = "EKS Auto Mode's NodeClass has no user data, no AMI choice and no kubelet block";
-    for (name, set) in [
-        ("ami_family", m.ami_family.known().is_some()),
-        ("ami_version", m.ami_version.known().is_some()),
-        ("karpenter_version", m.karpenter_version.known().is_some()),
-        (
-            "bootstrap_extra_settings",
-            m.bootstrap_extra_settings.known().is_some(),
-        ),
-        ("ids_per_pod", m.ids_per_pod.known().is_some()),
-    ] {
-        if set {
-            diags.error_at(
-                at(name),
-                "Not settable on EKS Auto Mode",
-                format!("{why}, so {name} has nothing to set. Remove {name}, or use mode = \"karpenter\"."),
-            );
-        }
-    }
 }
 
 /// The whole answer; `None` with diagnostics at the attribute at fault.
@@ -297,81 +208,25 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     }
 
     // The alias and its kernel.
-    let alias = (!auto).then(|| {
-        let fam = kd
-            .alias
-            .families
-            .get(family.as_str())
-            .cloned()
-            .unwrap_or_default();
-        format!(
-            "{fam}@{}",
-            release
-                .as_deref()
-                .map_or("latest".to_string(), |r| format!("v{r}"))
-        )
-    });
-    let mut kernel = decision.kernel_version;
-    if let (Some(alias), Some(k8s)) = (&alias, input.kubernetes_version) {
-        if release.is_none() {
-            warnings.push(kd.alias.latest_warning.clone());
-        } else {
-            warnings.push(kd.alias.upgrade_warning.clone());
-        }
-        reasons.push(sourced(
-            &format!("amiSelectorTerms is the one alias {alias}."),
-            &kd.alias.sources,
-        ));
-        for row in &kd.alias_kernel {
-            let in_range = row.kubernetes[0]
-                .parse::<Version>()
-                .is_ok_and(|lo| lo <= k8s)
-                && row.kubernetes[1]
-                    .parse::<Version>()
-                    .is_ok_and(|hi| k8s <= hi);
-            if row.family == family.as_str()
-                && in_range
-                && release.as_deref().is_some_and(|r| r < row.before.as_str())
-            {
-                kernel = row.kernel.parse().ok();
-                reasons.push(sourced(
-                    &format!(
-                        "{alias} ships kernel {} (releases before v{}).",
-                        row.kernel, row.before
-                    ),
-                    &row.sources,
-                ));
-            }
-        }
-        if let (Some(k), Some(floor)) = (kernel, decision.kernel_floor)
-            && k < floor
-        {
-            diags.error_at(
-                at("ami_version"),
-                "AMI release below the sandbox's kernel floor",
-                format!("{alias} ships Linux {k}, below {floor}, the lowest on which {sandbox} works in a pod. Pin a newer release or use \"latest\"."),
-            );
-        }
-        let ids_row = decision
-            .kubelet_settings
-            .keys()
-            .find_map(|k| cd.kubelet_setting(k));
-        if let (AmiFamily::Bottlerocket, Some(r), Some(row)) = (family, &release, ids_row)
-            && r.parse::<Version>()
-                .is_ok_and(|v| v < row.bottlerocket_since)
-        {
-            diags.error_at(
-                at("ami_version"),
-                "AMI release without a setting the sandbox needs",
-                format!(
-                    "{} first ships in Bottlerocket v{}; {alias} would ignore it. {}",
-                    row.bottlerocket,
-                    row.bottlerocket_since,
-                    sourced("", &row.sources).trim()
-                ),
-            );
-        }
-    }
+    let (alias, kernel) = if auto {
+        (None, decision.kernel_version)
+    } else {
+        let a = check_alias(
+            &AliasCheck {
+                kd,
+                cd,
+                decision: &decision,
+                family,
+                release: release.as_deref(),
+                kubernetes: input.kubernetes_version,
+                sandbox: &sandbox,
+            },
+            diags,
+            &mut warnings,
+            &mut reasons,
+        );
+        (Some(a.0), a.1)
+    };
 
     // The NodePool.
     let name = m
@@ -412,15 +267,38 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
         },
         str::to_string,
     );
-    if !(expire_after == "Never" && !auto) {
-        match duration_hours(&expire_after) {
-            Ok(h) if auto && h > f64::from(am.max_expire_after_hours) => diags.error_at(
-                at("expire_after"),
-                "Node lifetime beyond EKS Auto Mode's",
-                format!("EKS Auto Mode replaces nodes after at most {}h (21 days); expire_after {expire_after:?} is longer. {}", am.max_expire_after_hours, sourced("", &am.sources).trim()),
+    let max_seconds = u64::from(am.max_expire_after_hours) * 3600;
+    match crate::validate::karpenter::duration_seconds(&expire_after) {
+        Ok(life) if auto && life.is_none_or(|s| s > max_seconds) => diags.error_at(
+            at("expire_after"),
+            "Node lifetime beyond EKS Auto Mode's",
+            format!(
+                "EKS Auto Mode replaces nodes after at most {}h (21 days); expire_after {expire_after:?} is longer. {}",
+                am.max_expire_after_hours,
+                sourced("", &am.sources).trim()
             ),
-            Ok(_) => {}
-            Err(e) => diags.error_at(at("expire_after"), "Invalid expire_after", format!("{e}{}", if auto { "" } else { ", or \"Never\"" })),
+        ),
+        Ok(_) => {}
+        Err(e) => diags.error_at(at("expire_after"), "Invalid expire_after", format!("{e}.")),
+    }
+    if let Some(d) = m.disruption.known() {
+        if let Some(t) = d.consolidate_after.as_deref()
+            && let Err(e) = crate::validate::karpenter::duration_seconds(t)
+        {
+            diags.error_at(
+                at("disruption").then_attr("consolidate_after"),
+                "Invalid consolidate_after",
+                format!("{e}."),
+            );
+        }
+        if let Some(t) = d.budget_nodes.as_deref()
+            && let Err(e) = crate::validate::karpenter::budget_nodes(t)
+        {
+            diags.error_at(
+                at("disruption").then_attr("budget_nodes"),
+                "Invalid budget_nodes",
+                format!("{e}."),
+            );
         }
     }
     for (attr, tags) in [

@@ -213,3 +213,42 @@ async fn auto_mode_expire_after_is_capped_at_21_days() {
     let e = error_at(&r, "expire_after");
     assert!(e.contains("504h"), "{e}");
 }
+
+#[tokio::test]
+async fn durations_and_budgets_karpenter_refuses_are_refused_at_their_attribute() {
+    let r = read(&[
+        ("sandbox", s("nsjail")),
+        ("mode", s("karpenter")),
+        ("expire_after", s("1.5h")),
+    ])
+    .await;
+    assert!(error_at(&r, "expire_after").contains("Karpenter duration"));
+    let never = read(&[
+        ("sandbox", s("nsjail")),
+        ("mode", s("karpenter")),
+        ("expire_after", s("Never")),
+    ])
+    .await;
+    assert!(!never.diagnostics.has_errors(), "{:?}", never.diagnostics);
+    let d = Value::object([
+        ("consolidation_policy", Value::Null),
+        ("consolidate_after", Value::Null),
+        ("budget_nodes", s("150%")),
+    ]);
+    let r = read(&[
+        ("sandbox", s("nsjail")),
+        ("mode", s("karpenter")),
+        ("disruption", d),
+    ])
+    .await;
+    let e = r
+        .diagnostics
+        .0
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+        .unwrap();
+    assert_eq!(
+        e.path,
+        Some(crate::framework::AttributePath::attr("disruption").then_attr("budget_nodes"))
+    );
+}
