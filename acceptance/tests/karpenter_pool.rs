@@ -197,3 +197,60 @@ fn the_examples_plan_and_show_their_answers() {
         );
     }
 }
+
+/// The node lab ran each sandbox in the container containerd would build
+/// on an Auto Mode node profile (`user.max_user_namespaces = 0`, the
+/// provider's pod settings) and recorded the outputs it proved
+/// (`schemas/lab-results.json`): the Auto Mode pool hands out exactly
+/// those, so nsjail's `--no-user-namespace` path is the lab-proven one.
+#[test]
+fn auto_mode_pod_settings_are_the_ones_the_node_lab_proved() {
+    let lab: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("schemas/lab-results.json")).unwrap(),
+    )
+    .unwrap();
+    let runs: Vec<&Value> = lab["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["platform"] == "eks_auto_mode" && r["decision"] == "runs")
+        .collect();
+    assert!(
+        runs.iter()
+            .any(|r| r["sandbox"] == "nsjail" && r["proven"] == true),
+        "the lab has no proven Auto Mode nsjail run"
+    );
+    let tf = terraforms().unwrap().into_iter().next().unwrap();
+    let mut config = HEADER.to_string();
+    for (i, r) in runs.iter().enumerate() {
+        let inputs = json!({
+            "sandbox": r["sandbox"], "mode": "auto_mode", "cluster_name": "demo",
+            "run_as_root": r["agent"] == "root",
+        });
+        config.push_str(
+            &data_block(&format!("r{i}"), &inputs)
+                .replace("\"1.33\"", &r["node"]["kubernetes"].to_string()),
+        );
+        config.push_str(&format!(
+            "output \"r{i}\" {{\n  value = {{\n    pod_spec = jsondecode(data.nested_karpenter_pool.r{i}.pod_spec)\n    container_security_context = jsondecode(data.nested_karpenter_pool.r{i}.container_security_context)\n    sysctls = data.nested_karpenter_pool.r{i}.sysctls\n    runtime_args = data.nested_karpenter_pool.r{i}.runtime_args\n  }}\n}}\n"
+        ));
+    }
+    let ws = Workspace::new(&tf, &config).unwrap();
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let out = ws.outputs().unwrap();
+    for (i, r) in runs.iter().enumerate() {
+        let got = &out[format!("r{i}")]["value"];
+        for key in [
+            "pod_spec",
+            "container_security_context",
+            "sysctls",
+            "runtime_args",
+        ] {
+            assert_eq!(
+                got[key], r["outputs"][key],
+                "{} ({}) {key}: the pool's differs from the lab-proven",
+                r["sandbox"], r["agent"]
+            );
+        }
+    }
+}
