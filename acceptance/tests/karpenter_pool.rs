@@ -30,7 +30,9 @@ fn cases() -> Vec<(String, Value)> {
                 "karpenter_version": "1.9.0", "cluster_name": "demo",
             });
             c["bootstrap_extra_settings"] = if family == "bottlerocket" {
-                json!("[settings.kubernetes]\nmax-pods = 58\nnot-a-karpenter-key = \"x\"\n")
+                json!(
+                    "[settings.kubernetes]\nmax-pods = 58\npod-pids-limit = 1024\nnot-a-karpenter-key = \"x\"\n"
+                )
             } else {
                 json!("#!/bin/bash\necho from-the-user\n")
             };

@@ -68,6 +68,11 @@ system-reserved topology-manager-policy topology-manager-scope
 """.split())
 
 
+# kubernetes-sigs/karpenter:pkg/apis/v1/taints.go; appended by
+# aws/karpenter-provider-aws:pkg/providers/amifamily/resolver.go
+UNREGISTERED = {"key": "karpenter.sh/unregistered", "effect": "NoExecute"}
+
+
 class Fail(Exception):
     pass
 
@@ -172,11 +177,17 @@ def check_bottlerocket(case, c, nc, np_spec):
     need("not-a-karpenter-key" in ud["settings"]["kubernetes"], "user key in userData")
     need("not-a-karpenter-key" not in kube, "unknown key dropped")
     need(any("not-a-karpenter-key" in w for w in c["warnings"]), "drop is warned")
-    need(kube["max-pods"] == 58, "typed user key kept")
+    need(kube["pod-pids-limit"] == 1024, "typed user key kept")
+    # max-pods: Karpenter writes the instance type's pod capacity (resolver.go).
+    need(ud["settings"]["kubernetes"]["max-pods"] == 58 and "max-pods" not in kube,
+         "max-pods is Karpenter's, per instance type")
+    need(any("max-pods" in w for w in c["warnings"]), "max-pods override is warned")
     need(merged["settings"].get("kernel") == ud["settings"].get("kernel"), "other tables pass through")
     need(kube["cluster-name"] == case["cluster_name"], "cluster-name is Karpenter's")
-    need(kube["node-taints"] == {t["key"]: [f"{t.get('value', '')}:{t['effect']}"]
-                                 for t in np_spec["taints"]}, "node-taints are the NodePool's")
+    want = {}
+    for t in np_spec.get("taints", []) + np_spec.get("startupTaints", []) + [UNREGISTERED]:
+        want.setdefault(t["key"], []).append(f"{t.get('value', '')}:{t['effect']}")
+    need(kube["node-taints"] == want, f"node-taints are the NodePool's: {kube['node-taints']}")
     for k, v in c["node_labels"].items():
         need(kube["node-labels"][k] == v, f"node-label {k}")
     if "ids_per_pod" in case:

@@ -29,7 +29,7 @@ data "nested_karpenter_pool" "coder" {
   # Your own Bottlerocket settings: kept where Karpenter keeps them.
   bootstrap_extra_settings = <<-TOML
     [settings.kubernetes]
-    max-pods = 58
+    pod-pids-limit = 1024
   TOML
 }
 

@@ -408,6 +408,12 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             .or_else(|| kd.typed_since("ids-per-pod").and_then(|s| s.parse().ok()));
         match family {
             AmiFamily::Bottlerocket => {
+                let node_taints: Vec<Taint> = pool
+                    .taints
+                    .iter()
+                    .chain(&pool.startup_taints)
+                    .cloned()
+                    .collect();
                 let check = BottlerocketCheck {
                     kd,
                     cd,
@@ -422,7 +428,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
                         }),
                         cluster_name: m.cluster_name.as_deref().unwrap_or_default(),
                         labels: &pool.labels,
-                        taints: &pool.taints,
+                        taints: &node_taints,
                     },
                     version_assumed: karpenter_version.is_none(),
                 };

@@ -25,6 +25,7 @@ pub struct KarpenterSide<'a> {
     pub version: Version,
     pub cluster_name: &'a str,
     pub labels: &'a BTreeMap<String, String>,
+    /// The NodePool's taints and startup taints.
     pub taints: &'a [Taint],
 }
 
@@ -64,15 +65,28 @@ pub fn karpenter_merge(
             dropped.push(format!("settings.kubernetes.{key}"));
         }
     }
-    for (key, value) in [
-        ("cluster-name", side.cluster_name),
-        ("api-server", ENDPOINT_PLACEHOLDER),
-        ("cluster-certificate", CA_PLACEHOLDER),
-    ] {
-        if k.contains_key(key) {
-            overridden.push(format!("settings.kubernetes.{key}"));
+    // What Karpenter writes whatever the user said: the cluster keys get
+    // its values (placeholders for what it discovers), other keys (max-pods:
+    // the instance type's pod capacity) are per node, so the view has none.
+    for row in data
+        .bottlerocket_merge
+        .iter()
+        .filter(|r| r.effect == "overridden" && r.when.is_none())
+    {
+        for path in &row.keys {
+            let Some(key) = path.strip_prefix("settings.kubernetes.") else {
+                continue;
+            };
+            let before = match key {
+                "cluster-name" => k.insert(key.into(), side.cluster_name.into()),
+                "api-server" => k.insert(key.into(), ENDPOINT_PLACEHOLDER.into()),
+                "cluster-certificate" => k.insert(key.into(), CA_PLACEHOLDER.into()),
+                _ => k.remove(key),
+            };
+            if before.is_some() {
+                overridden.push(path.clone());
+            }
         }
-        k.insert(key.into(), toml::Value::String(value.into()));
     }
     if !side.labels.is_empty() {
         let labels = k
@@ -91,7 +105,12 @@ pub fn karpenter_merge(
         overridden.push("settings.kubernetes.node-taints".into());
     }
     let mut taints = toml::Table::new();
-    for t in side.taints {
+    let unregistered = Taint {
+        key: data.unregistered_taint.key.clone(),
+        value: String::new(),
+        effect: data.unregistered_taint.effect.clone(),
+    };
+    for t in side.taints.iter().chain(std::iter::once(&unregistered)) {
         let entry = taints
             .entry(t.key.clone())
             .or_insert_with(|| toml::Value::Array(Vec::new()));
@@ -99,11 +118,7 @@ pub fn karpenter_merge(
             list.push(toml::Value::String(format!("{}:{}", t.value, t.effect)));
         }
     }
-    if taints.is_empty() {
-        k.remove("node-taints");
-    } else {
-        k.insert("node-taints".into(), toml::Value::Table(taints));
-    }
+    k.insert("node-taints".into(), toml::Value::Table(taints));
     let toml = toml::to_string(&doc).map_err(|e| MergeError(e.to_string()))?;
     Ok(Merged {
         toml,

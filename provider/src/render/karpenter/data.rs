@@ -39,6 +39,14 @@ pub struct MergeRow {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct UnregisteredTaint {
+    pub key: String,
+    pub effect: String,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Al2023Rule {
     pub rule: String,
     pub sources: Vec<String>,
@@ -97,6 +105,7 @@ pub struct AutoMode {
 pub struct KarpenterData {
     pub typed_kubernetes_keys: Vec<TypedKeys>,
     pub bottlerocket_merge: Vec<MergeRow>,
+    pub unregistered_taint: UnregisteredTaint,
     pub al2023_merge: Vec<Al2023Rule>,
     pub alias: AliasRow,
     pub alias_kernel: Vec<AliasKernel>,
@@ -142,6 +151,10 @@ impl KarpenterData {
                 &r.sources,
             ));
         }
+        rows.push((
+            "unregistered_taint".into(),
+            &self.unregistered_taint.sources,
+        ));
         for r in &self.al2023_merge {
             rows.push(("al2023_merge".into(), &r.sources));
         }
