@@ -252,3 +252,36 @@ async fn durations_and_budgets_karpenter_refuses_are_refused_at_their_attribute(
         Some(crate::framework::AttributePath::attr("disruption").then_attr("budget_nodes"))
     );
 }
+
+#[tokio::test]
+async fn a_bottlerocket_release_without_ids_per_pod_is_refused_at_ami_version() {
+    let ids = Value::Number(Number::Int(131072));
+    let r = read(&[
+        ("sandbox", s("podman")),
+        ("mode", s("karpenter")),
+        ("ids_per_pod", ids.clone()),
+        ("ami_version", s("v1.50.0")),
+    ])
+    .await;
+    let e = error_at(&r, "ami_version");
+    assert!(e.contains("1.51"), "{e}");
+    let bad = read(&[
+        ("sandbox", s("podman")),
+        ("mode", s("karpenter")),
+        ("ami_version", s("1.52")),
+    ])
+    .await;
+    error_at(&bad, "ami_version");
+}
+
+#[tokio::test]
+async fn landjail_on_an_auto_mode_kernel_without_landlock_abi_4_is_refused_at_kubernetes_version() {
+    let r = read(&[
+        ("sandbox", s("landjail")),
+        ("mode", s("auto_mode")),
+        ("kubernetes_version", s("1.32")),
+    ])
+    .await;
+    let e = error_at(&r, "kubernetes_version");
+    assert!(e.contains("6.7"), "{e}");
+}
