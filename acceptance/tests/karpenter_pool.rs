@@ -78,15 +78,24 @@ fn every_sandbox_mode_and_family_renders_manifests_the_crds_take() {
     for tf in terraforms().unwrap() {
         let mut config = HEADER.to_string();
         let mut outputs = Vec::new();
+        // Terraform's own YAML parser, as kubernetes_manifest users reach it.
+        let mut decoded = Vec::new();
         for (name, inputs) in cases() {
             config.push_str(&data_block(&name, &inputs));
             outputs.push(format!(
                 "    \"{name}\" = data.nested_karpenter_pool.{name}"
             ));
+            decoded.push(format!(
+                "    \"{name}\" = [yamldecode(data.nested_karpenter_pool.{name}.node_class_manifest).kind, yamldecode(data.nested_karpenter_pool.{name}.node_pool_manifest).spec.template.spec.nodeClassRef.kind]"
+            ));
         }
         config.push_str(&format!(
             "output \"cases\" {{\n  value = {{\n{}\n  }}\n}}\n",
             outputs.join("\n")
+        ));
+        config.push_str(&format!(
+            "output \"decoded\" {{\n  value = {{\n{}\n  }}\n}}\n",
+            decoded.join("\n")
         ));
         let ws = Workspace::new(&tf, &config).unwrap();
         ws.must(&["plan", "-no-color"]).unwrap();
@@ -96,6 +105,16 @@ fn every_sandbox_mode_and_family_renders_manifests_the_crds_take() {
         for (name, case) in cases() {
             let o = out["cases"]["value"][&name].clone();
             assert!(o.is_object(), "{name}: {o}");
+            let kind = if case["mode"] == "auto_mode" {
+                "NodeClass"
+            } else {
+                "EC2NodeClass"
+            };
+            assert_eq!(
+                out["decoded"]["value"][&name],
+                json!([kind, kind]),
+                "{name}: yamldecode"
+            );
             all.insert(name, json!({ "case": case, "out": o }));
         }
         let file = ws.path().join("cases.json");
