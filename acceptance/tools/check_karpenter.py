@@ -224,7 +224,12 @@ def check_auto_mode(case, c, np_spec):
         startup = [t["key"] for t in np_spec["startupTaints"]]
         need(startup and all(any(t["key"] == k for t in ds["tolerations"]) for k in startup),
              "DaemonSet tolerates the startup taint")
-        need("/proc/sys/user/max_user_namespaces" in ds["containers"][0]["command"][2], "sysctl")
+        script = ds["containers"][0]["command"][2]
+        need(f"echo {c['sysctls']['user.max_user_namespaces']} > /proc/sys/user/max_user_namespaces" in script, "sysctl")
+        for t in np_spec["startupTaints"]:
+            need(f"{t['key']}:{t['effect']}-" in script, f"the DaemonSet removes {t['key']}")
+        # The taint goes only after the sysctl is written (set -e stops before).
+        need(script.index("max_user_namespaces") < script.index("kubectl taint"), "order")
         need(json.loads(c["pod_spec"]).get("hostUsers") is False, "hostUsers: false")
     else:
         need(c["sysctl_daemonset_manifest"] is None, "no DaemonSet without the work-around")

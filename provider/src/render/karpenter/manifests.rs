@@ -175,9 +175,11 @@ pub fn sysctl_daemonset(
         .startup_taints
         .iter()
         .map(|t| {
+            // Retried until the taint is gone; "not found" means it already is.
             format!(
-                "kubectl taint node \"$NODE_NAME\" {}:{}- || true",
-                t.key, t.effect
+                "until kubectl taint node \"$NODE_NAME\" {k}:{e}- 2>/tmp/taint.err || grep -q 'not found' /tmp/taint.err; do sleep 5; done",
+                k = t.key,
+                e = t.effect
             )
         })
         .collect();
