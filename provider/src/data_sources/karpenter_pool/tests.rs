@@ -285,3 +285,39 @@ async fn landjail_on_an_auto_mode_kernel_without_landlock_abi_4_is_refused_at_ku
     let e = error_at(&r, "kubernetes_version");
     assert!(e.contains("6.7"), "{e}");
 }
+
+#[tokio::test]
+async fn user_toml_that_closes_user_namespaces_is_refused_at_bootstrap_extra_settings() {
+    let r = read(&[
+        ("sandbox", s("podman")),
+        ("mode", s("karpenter")),
+        (
+            "bootstrap_extra_settings",
+            s("[settings.kernel.sysctl]\n\"user.max_user_namespaces\" = \"0\"\n"),
+        ),
+    ])
+    .await;
+    let e = error_at(&r, "bootstrap_extra_settings");
+    assert!(e.contains("max_user_namespaces"), "{e}");
+}
+
+#[tokio::test]
+async fn a_dropped_user_key_is_a_warning_that_names_it() {
+    let r = read(&[
+        ("sandbox", s("nsjail")),
+        ("mode", s("karpenter")),
+        ("karpenter_version", s("1.5.0")),
+        (
+            "bootstrap_extra_settings",
+            s("[settings.kubernetes]\nlog-level = 4\n"),
+        ),
+    ])
+    .await;
+    assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
+    let w = format!("{:?}", r.state.attr("warnings"));
+    assert!(
+        w.contains("settings.kubernetes.log-level") && w.contains("1.9.0"),
+        "{w}"
+    );
+    assert!(!text(&r.state, "karpenter_merged_user_data").contains("log-level"));
+}
