@@ -46,6 +46,11 @@ pub(super) fn check_alias(
         let alias = &alias;
         if release.is_none() {
             warnings.push(kd.alias.latest_warning.clone());
+            diags.warning_at(
+                at("ami_version"),
+                "The AMI alias moves",
+                kd.alias.latest_warning.clone(),
+            );
         } else {
             warnings.push(kd.alias.upgrade_warning.clone());
         }

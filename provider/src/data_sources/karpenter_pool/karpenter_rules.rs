@@ -45,6 +45,16 @@ fn kubernetes_keys(text: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A warning, in the `warnings` output and as a diagnostic at `attr`.
+fn warn(notes: &mut Notes, diags: &mut Diagnostics, attr: &str, text: String) {
+    diags.warning_at(
+        AttributePath::attr(attr),
+        "Karpenter changes the user data",
+        text.clone(),
+    );
+    notes.warnings.push(text);
+}
+
 pub(super) fn check_bottlerocket(c: &BottlerocketCheck<'_>, diags: &mut Diagnostics) -> Notes {
     let mut notes = Notes::default();
     let kd = c.kd;
@@ -84,10 +94,15 @@ pub(super) fn check_bottlerocket(c: &BottlerocketCheck<'_>, diags: &mut Diagnost
                 ),
             );
         } else if c.version_assumed {
-            notes.warnings.push(format!(
-                "The EC2NodeClass user data sets {}, which Karpenter keeps only from {since} (older releases drop it silently): karpenter_version is unset, so {since} or later is assumed.",
-                row.bottlerocket
-            ));
+            warn(
+                &mut notes,
+                diags,
+                "karpenter_version",
+                format!(
+                    "The EC2NodeClass user data sets {}, which Karpenter keeps only from {since} (older releases drop it silently): karpenter_version is unset, so {since} or later is assumed.",
+                    row.bottlerocket
+                ),
+            );
         }
     }
     // The user's own keys.
@@ -105,11 +120,11 @@ pub(super) fn check_bottlerocket(c: &BottlerocketCheck<'_>, diags: &mut Diagnost
                 "Karpenter discards these taints",
                 format!("Karpenter replaces {path} with the NodePool's taints, so the nodes would not carry yours. Move them to {}", rule.instead),
             ),
-            "dropped" => notes.warnings.push(format!(
+            "dropped" => warn(&mut notes, diags, "bootstrap_extra_settings", format!(
                 "Karpenter {v} drops {path} from the EC2NodeClass user data (its typed settings.kubernetes has no such key{}).",
                 kd.typed_since(key).map(|s| format!("; kept from {s}")).unwrap_or_default()
             )),
-            "overridden" if rule.when.is_none() => notes.warnings.push(format!(
+            "overridden" if rule.when.is_none() => warn(&mut notes, diags, "bootstrap_extra_settings", format!(
                 "Karpenter writes its own {path} over yours: {}",
                 rule.instead
             )),

@@ -195,6 +195,11 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     }
     if workaround {
         warnings.push(am.workaround_warning.clone());
+        diags.warning_at(
+            at("allow_privileged_sysctl_daemonset"),
+            "The sysctl DaemonSet runs privileged",
+            am.workaround_warning.clone(),
+        );
         warnings.push(am.selinux_warning.clone());
         reasons.push(sourced(
             &format!("{} {}", am.refusal, am.workaround),

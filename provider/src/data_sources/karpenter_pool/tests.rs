@@ -321,3 +321,31 @@ async fn a_dropped_user_key_is_a_warning_that_names_it() {
     );
     assert!(!text(&r.state, "karpenter_merged_user_data").contains("log-level"));
 }
+
+#[tokio::test]
+async fn the_privileged_daemonset_and_a_moving_alias_are_warnings_at_their_attribute() {
+    let r = read(&[
+        ("sandbox", s("podman")),
+        ("mode", s("auto_mode")),
+        ("allow_privileged_sysctl_daemonset", Value::Bool(true)),
+    ])
+    .await;
+    assert!(
+        r.diagnostics
+            .0
+            .iter()
+            .any(|d| d.severity == Severity::Warning
+                && d.path
+                    == Some(crate::framework::AttributePath::attr(
+                        "allow_privileged_sysctl_daemonset"
+                    )))
+    );
+    let r = read(&[("sandbox", s("nsjail")), ("mode", s("karpenter"))]).await;
+    assert!(
+        r.diagnostics
+            .0
+            .iter()
+            .any(|d| d.severity == Severity::Warning
+                && d.path == Some(crate::framework::AttributePath::attr("ami_version")))
+    );
+}
