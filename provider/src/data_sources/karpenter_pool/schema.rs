@@ -263,9 +263,11 @@ pub(super) fn schema() -> Schema {
     ))
     .attribute(Attribute::string("karpenter_merged_user_data").computed().description(
         "Bottlerocket on Karpenter: the TOML the node gets after Karpenter's merge of \
-         `user_data` (typed `settings.kubernetes` only, its cluster keys with placeholders for \
-         the endpoint and CA, the NodePool's labels merged and its taints in place of yours, \
-         other tables as they are). Null otherwise.",
+         `user_data`: only the `settings.kubernetes` keys of `karpenter_version`'s typed \
+         struct, its cluster keys (placeholders for the endpoint and CA), no `max-pods` \
+         (Karpenter writes the instance type's pod capacity), the NodePool's labels merged \
+         over yours, `node-taints` replaced by the NodePool's taints and startup taints plus \
+         `karpenter.sh/unregistered:NoExecute`, every other table as it is. Null otherwise.",
     ))
     .attribute(Attribute::string("probe_manifest").computed().description(
         "A Job (YAML) running `nested-probe` on a node of this NodePool (node selector \
