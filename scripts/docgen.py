@@ -4,6 +4,7 @@
 Inputs (nothing else is read):
   schemas/provider-schema.json   what the provider serves (`terraform providers schema -json`)
   schemas/capabilities.toml      the capability rows, each with its sources
+  schemas/karpenter.toml         the Karpenter and EKS Auto Mode rows, each with its sources
   examples/                      the tfplugindocs example files embedded in the pages
   templates/                     hand-written pages (index, guides) with directives
 
@@ -26,6 +27,8 @@ Directives in templates (one per `{{ ... }}`, arguments are double-quoted):
         or capabilities.toml
         rows: sandboxes, modes, runtimes, variants, platforms, images,
         landlock, host-users, openshift, families
+  {{ karpenter "<table>" }}                       a table of schemas/karpenter.toml
+        rows: merge-rules, typed-keys, al2023, auto-mode
   {{ header "resource/<type>" }}                  frontmatter, title and
         description of a resource or data source page (custom templates)
   {{ link "resources/nodegroup" }}                the page's Registry URL
@@ -56,6 +59,7 @@ PROVIDER = "nested"
 REGISTRY_DOCS = "https://registry.terraform.io/providers/nested-sandbox/nested/latest/docs"
 SCHEMA_PATH = "schemas/provider-schema.json"
 CAPABILITIES_PATH = "schemas/capabilities.toml"
+KARPENTER_PATH = "schemas/karpenter.toml"
 
 # Files in docs/ that the generator does not own.
 NOT_GENERATED = {"benchmarks.md"}
@@ -603,6 +607,36 @@ def capability_table(caps: Capabilities, name: str) -> str:
     raise DocError(f"unknown capabilities table {name!r}")
 
 
+def karpenter_table(k: dict, name: str) -> str:
+    """A table of schemas/karpenter.toml, every row with its sources."""
+    if name == "merge-rules":
+        rows = [[", ".join(f"`{x}`" for x in r["keys"]),
+                 r["effect"] + (f" (when {r['when']})" if r.get("when") else ""),
+                 r["instead"], sources_md(r["sources"])] for r in k["bottlerocket_merge"]]
+        return table(["Bottlerocket user-data keys", "Karpenter", "For a sandbox pool", "Sources"], rows)
+    if name == "typed-keys":
+        rows = [[f"{r['since']}", ", ".join(f"`{x}`" for x in r["keys"]), sources_md(r["sources"])]
+                for r in k["typed_kubernetes_keys"]]
+        return table(["Karpenter from", "`settings.kubernetes` keys kept", "Sources"], rows)
+    if name == "al2023":
+        rows = [[r["rule"], sources_md(r["sources"])] for r in k["al2023_merge"]]
+        rows += [[f"`al2023@` releases before v{r['before']} ship Linux {r['kernel']} on Kubernetes "
+                  f"{r['kubernetes'][0]}–{r['kubernetes'][1]}", sources_md(r["sources"])]
+                 for r in k["alias_kernel"]]
+        return table(["AL2023 rule", "Sources"], rows)
+    if name == "auto-mode":
+        a = k["auto_mode"]
+        rows = [["User data, AMI choice, kubelet block, sysctls", "none"],
+                ["`user.max_user_namespaces`", str(a["max_user_namespaces"])],
+                ["SELinux", a["selinux"]],
+                ["Longest node lifetime", f"{a['max_expire_after_hours']}h"],
+                ["Refused without the work-around", ", ".join(f"`{s}`" for s in a["workaround_sandboxes"])],
+                ["The work-around", a["workaround"]],
+                ["Sources", sources_md(a["sources"])]]
+        return table(["EKS Auto Mode", ""], rows)
+    raise DocError(f"unknown karpenter table {name!r}")
+
+
 # --------------------------------------------------------------------------
 # Pages
 
@@ -619,6 +653,7 @@ class Docs:
         kernels = json.loads(read(KERNELS_PATH)) if (ROOT / KERNELS_PATH).exists() else None
         self.caps = Capabilities(tomllib.loads(read(CAPABILITIES_PATH)),
                                  json.loads(read(MATRIX_PATH)), lab, kernels)
+        self.karpenter = tomllib.loads(read(KARPENTER_PATH))
         self.links: set[tuple[str, str]] = set()
 
     # -- lookups -------------------------------------------------------------
@@ -696,6 +731,8 @@ class Docs:
                     return self.import_section(args[0])
                 if name == "capabilities" and len(args) == 1:
                     return capability_table(self.caps, args[0])
+                if name == "karpenter" and len(args) == 1:
+                    return karpenter_table(self.karpenter, args[0])
                 if name == "header" and len(args) == 1:
                     return self.header(args[0])
                 if name == "link" and len(args) == 1:

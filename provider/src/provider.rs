@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::aws::DEFAULT_MAX_RETRIES;
 use crate::config::{ENDPOINT_SERVICES, MAX_RETRIES_LIMIT, ProviderRuntime, parse_config};
 use crate::data_sources::capability::CapabilityDataSource;
+use crate::data_sources::karpenter_pool::KarpenterPoolDataSource;
 use crate::data_sources::openshift_profile::OpenShiftProfileDataSource;
 use crate::framework::{
     Attribute, ConfigureRequest, ConfigureResponse, DataSource, Diagnostics, Function,
@@ -120,6 +121,7 @@ impl Provider for NestedProvider {
         vec![
             Arc::new(CapabilityDataSource),
             Arc::new(OpenShiftProfileDataSource),
+            Arc::new(KarpenterPoolDataSource),
         ]
     }
 

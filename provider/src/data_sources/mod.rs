@@ -1,4 +1,5 @@
 //! Data sources: pure reads that never create anything.
 
 pub mod capability;
+pub mod karpenter_pool;
 pub mod openshift_profile;

@@ -6,6 +6,7 @@
 pub mod al2023;
 pub mod al2023_conflicts;
 pub mod bottlerocket;
+pub mod karpenter;
 pub mod openshift;
 pub mod probe;
 pub mod yaml;

@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod duration;
 pub mod instance_type;
+pub mod karpenter;
 pub mod kubernetes;
 pub mod limits;
 pub mod number;

@@ -1,0 +1,249 @@
+//! The manifests of a sandbox pool: EC2NodeClass `karpenter.k8s.aws/v1`
+//! (or NodeClass `eks.amazonaws.com/v1` on EKS Auto Mode), NodePool
+//! `karpenter.sh/v1`, and, on Auto Mode only when asked for, the sysctl
+//! DaemonSet. YAML `kubectl apply -f` takes as is.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::render::Taint;
+use crate::render::yaml::to_yaml;
+
+/// Where the nodes run and how Karpenter manages them.
+#[derive(Debug, Clone, Default)]
+pub struct Pool {
+    pub name: String,
+    pub sandbox: String,
+    pub auto_mode: bool,
+    /// `bottlerocket@v1.52.0` (Karpenter only).
+    pub ami_alias: Option<String>,
+    pub role: String,
+    pub subnet_tags: BTreeMap<String, String>,
+    pub security_group_tags: BTreeMap<String, String>,
+    pub imds_hop_limit: u8,
+    pub user_data: Option<String>,
+    pub instance_families: Vec<String>,
+    pub capacity_types: Vec<String>,
+    pub architectures: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    pub startup_taints: Vec<Taint>,
+    pub expire_after: String,
+    pub consolidation_policy: String,
+    pub consolidate_after: String,
+    pub budget_nodes: String,
+}
+
+const MANAGED_BY: &str = "terraform-provider-nested";
+
+fn metadata(p: &Pool) -> Json {
+    json!({
+        "name": p.name,
+        "labels": {
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "nested.dev/sandbox": p.sandbox,
+        },
+    })
+}
+
+fn selector(tags: &BTreeMap<String, String>) -> Json {
+    json!([{ "tags": tags }])
+}
+
+fn taints(ts: &[Taint]) -> Json {
+    Json::Array(
+        ts.iter()
+            .map(|t| json!({ "key": t.key, "value": t.value, "effect": t.effect }))
+            .collect(),
+    )
+}
+
+/// The EC2NodeClass (Karpenter) or NodeClass (Auto Mode).
+pub fn node_class(p: &Pool) -> String {
+    let mut spec = Map::new();
+    if !p.auto_mode {
+        let alias = p.ami_alias.clone().unwrap_or_default();
+        spec.insert("amiSelectorTerms".into(), json!([{ "alias": alias }]));
+    }
+    spec.insert("role".into(), json!(p.role));
+    spec.insert("subnetSelectorTerms".into(), selector(&p.subnet_tags));
+    spec.insert(
+        "securityGroupSelectorTerms".into(),
+        selector(&p.security_group_tags),
+    );
+    if !p.auto_mode {
+        spec.insert(
+            "metadataOptions".into(),
+            json!({
+                "httpEndpoint": "enabled",
+                "httpProtocolIPv6": "disabled",
+                "httpPutResponseHopLimit": p.imds_hop_limit,
+                "httpTokens": "required",
+            }),
+        );
+        if let Some(u) = &p.user_data {
+            spec.insert("userData".into(), json!(u));
+        }
+    }
+    let (api, kind) = if p.auto_mode {
+        ("eks.amazonaws.com/v1", "NodeClass")
+    } else {
+        ("karpenter.k8s.aws/v1", "EC2NodeClass")
+    };
+    to_yaml(&json!({
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": metadata(p),
+        "spec": spec,
+    }))
+}
+
+fn requirement(key: &str, values: &[String]) -> Option<Json> {
+    (!values.is_empty()).then(|| json!({ "key": key, "operator": "In", "values": values }))
+}
+
+/// The NodePool.
+pub fn node_pool(p: &Pool) -> String {
+    let (group, kind, family_key) = if p.auto_mode {
+        (
+            "eks.amazonaws.com",
+            "NodeClass",
+            "eks.amazonaws.com/instance-family",
+        )
+    } else {
+        (
+            "karpenter.k8s.aws",
+            "EC2NodeClass",
+            "karpenter.k8s.aws/instance-family",
+        )
+    };
+    let requirements: Vec<Json> = [
+        requirement("kubernetes.io/arch", &p.architectures),
+        requirement("karpenter.sh/capacity-type", &p.capacity_types),
+        requirement(family_key, &p.instance_families),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut template_spec = Map::new();
+    template_spec.insert(
+        "nodeClassRef".into(),
+        json!({ "group": group, "kind": kind, "name": p.name }),
+    );
+    template_spec.insert("requirements".into(), Json::Array(requirements));
+    if !p.taints.is_empty() {
+        template_spec.insert("taints".into(), taints(&p.taints));
+    }
+    if !p.startup_taints.is_empty() {
+        template_spec.insert("startupTaints".into(), taints(&p.startup_taints));
+    }
+    template_spec.insert("expireAfter".into(), json!(p.expire_after));
+    to_yaml(&json!({
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": metadata(p),
+        "spec": {
+            "template": {
+                "metadata": { "labels": p.labels },
+                "spec": template_spec,
+            },
+            "disruption": {
+                "consolidationPolicy": p.consolidation_policy,
+                "consolidateAfter": p.consolidate_after,
+                "budgets": [{ "nodes": p.budget_nodes }],
+            },
+        },
+    }))
+}
+
+/// The Auto Mode work-around: a privileged DaemonSet on the pool's nodes
+/// that sets the sysctls, then removes the startup taint (with the
+/// ServiceAccount and RBAC it needs for that).
+pub fn sysctl_daemonset(
+    p: &Pool,
+    sysctls: &BTreeMap<String, String>,
+    image: &str,
+    namespace: &str,
+) -> String {
+    let name = format!("{}-sysctl", p.name);
+    let writes: Vec<String> = sysctls
+        .iter()
+        .map(|(k, v)| format!("echo {v} > /proc/sys/{}", k.replace('.', "/")))
+        .collect();
+    let untaint: Vec<String> = p
+        .startup_taints
+        .iter()
+        .map(|t| {
+            // Retried until the taint is gone; "not found" means it already is.
+            format!(
+                "until kubectl taint node \"$NODE_NAME\" {k}:{e}- 2>/tmp/taint.err || grep -q 'not found' /tmp/taint.err; do sleep 5; done",
+                k = t.key,
+                e = t.effect
+            )
+        })
+        .collect();
+    let script = format!(
+        "set -eu\n{}\n{}\nexec sleep infinity\n",
+        writes.join("\n"),
+        untaint.join("\n")
+    );
+    let mut tolerations: Vec<Json> = p
+        .taints
+        .iter()
+        .chain(p.startup_taints.iter())
+        .map(|t| json!({ "key": t.key, "operator": "Exists", "effect": t.effect }))
+        .collect();
+    tolerations.dedup();
+    let labels = json!({
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    });
+    let docs = [
+        json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": { "name": name, "namespace": namespace },
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": { "name": name },
+            "rules": [{ "apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"] }],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": { "name": name },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name },
+            "subjects": [{ "kind": "ServiceAccount", "name": name, "namespace": namespace }],
+        }),
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": { "name": name, "namespace": namespace, "labels": labels },
+            "spec": {
+                "selector": { "matchLabels": { "app.kubernetes.io/name": name } },
+                "template": {
+                    "metadata": { "labels": labels },
+                    "spec": {
+                        "serviceAccountName": name,
+                        "nodeSelector": { "karpenter.sh/nodepool": p.name },
+                        "tolerations": tolerations,
+                        "containers": [{
+                            "name": "sysctl",
+                            "image": image,
+                            "command": ["/bin/sh", "-c", script],
+                            "env": [{
+                                "name": "NODE_NAME",
+                                "valueFrom": { "fieldRef": { "fieldPath": "spec.nodeName" } },
+                            }],
+                            "securityContext": { "privileged": true },
+                        }],
+                    },
+                },
+            },
+        }),
+    ];
+    docs.iter().map(to_yaml).collect::<Vec<_>>().join("---\n")
+}
