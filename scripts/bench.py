@@ -287,6 +287,16 @@ def machine():
     )
 
 
+def shown_path(path):
+    """A path as the report shows it: inside the repository relative to it,
+    under the home directory with ~ (CI's target directory is a cache there)."""
+    rel = os.path.relpath(path, REPO)
+    if not rel.startswith(".."):
+        return rel
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if path.startswith(home + os.sep) else path
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--provider-dir", required=True, help="directory holding terraform-provider-nested")
@@ -310,7 +320,7 @@ def main(argv):
     say("# Benchmarks")
     say()
     say(f"Measured {datetime.date.today().isoformat()} with `make bench` on: {machine()}.")
-    say(f"Provider binary: `{os.path.relpath(binary, REPO)}` ({os.path.getsize(binary) / 2**20:.1f} MiB). "
+    say(f"Provider binary: `{shown_path(binary)}` ({os.path.getsize(binary) / 2**20:.1f} MiB). "
         f"Figures: median (min–max) of {args.runs} runs; ratio = ours / floor.")
     say()
 
