@@ -2,52 +2,11 @@
 //! `capabilities.add` / `capabilities.drop` of a container security context
 //! turn the runtime's default set into the container's set.
 
-/// Every capability the kernel knows, in bit order (Kubernetes spelling,
-/// without `CAP_`). The running kernel may know fewer
-/// (`/proc/sys/kernel/cap_last_cap`); [`all_capabilities`] trims the list.
-const NAMES: [&str; 41] = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-];
+// Every capability the kernel knows, in bit order (Kubernetes spelling,
+// without `CAP_`): the probe's table, so the lab and the probe cannot
+// disagree on a name. The running kernel may know fewer
+// (`/proc/sys/kernel/cap_last_cap`); `all_capabilities` trims the list.
+use nested_probe::procfs::CAPABILITY_NAMES as NAMES;
 
 /// All capabilities of the running kernel as OCI names (`CAP_CHOWN` …),
 /// what `add: [ALL]` and `privileged: true` give.
