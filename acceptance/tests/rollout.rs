@@ -197,14 +197,8 @@ fn metadata_options_and_security_groups_on_the_launch_template() {
     let ws = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
     let template = |moto: &Moto| -> serde_json::Value {
-        let ng = eks_launch_template(moto);
-        let out = moto
-            .boto3(&format!(
-                "v = ec2.describe_launch_template_versions(LaunchTemplateId='{}', Versions=['{}'])['LaunchTemplateVersions'][0]['LaunchTemplateData']\nprint(json.dumps({{'m': v.get('MetadataOptions'), 'sg': v.get('SecurityGroupIds')}}))",
-                ng.0, ng.1
-            ))
-            .unwrap();
-        serde_json::from_str(&out).unwrap()
+        let d = template_data(moto);
+        serde_json::json!({"m": d["MetadataOptions"], "sg": d["SecurityGroupIds"]})
     };
     // Defaults: IMDSv2 only, hop limit 2, no security groups of ours.
     let t = template(&moto);
@@ -296,6 +290,17 @@ fn eks_launch_template(moto: &Moto) -> (String, String) {
     )
 }
 
+/// The data of the node group's launch template version, as EC2 holds it.
+fn template_data(moto: &Moto) -> serde_json::Value {
+    let (lt, v) = eks_launch_template(moto);
+    let out = moto
+        .boto3(&format!(
+            "d = ec2.describe_launch_template_versions(LaunchTemplateId='{lt}', Versions=['{v}'])['LaunchTemplateVersions'][0]['LaunchTemplateData']\nprint(json.dumps(d))"
+        ))
+        .unwrap();
+    serde_json::from_str(&out).unwrap()
+}
+
 /// `block_device` sizes the volume that holds images and pods: Bottlerocket's
 /// data volume, Amazon Linux's root, unless `device_name` says otherwise.
 #[test]
@@ -303,15 +308,7 @@ fn block_device_on_each_familys_container_volume() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
     let tf = &terraforms().unwrap()[0];
-    let mappings = |moto: &Moto| -> serde_json::Value {
-        let (lt, v) = eks_launch_template(moto);
-        let out = moto
-            .boto3(&format!(
-                "d = ec2.describe_launch_template_versions(LaunchTemplateId='{lt}', Versions=['{v}'])['LaunchTemplateVersions'][0]['LaunchTemplateData']\nprint(json.dumps(d.get('BlockDeviceMappings')))"
-            ))
-            .unwrap();
-        serde_json::from_str(&out).unwrap()
-    };
+    let mappings = |moto: &Moto| template_data(moto)["BlockDeviceMappings"].clone();
     let volume = r#"
   block_device = {
     volume_size = 100
@@ -407,14 +404,27 @@ fn tag_specifications_on_the_launch_template() {
     let moto = Moto::start().unwrap();
     moto.create_cluster("prod", "1.33").unwrap();
     let tf = &terraforms().unwrap()[0];
+    // Tags per resource type, without the template's own.
     let specs = |moto: &Moto| -> serde_json::Value {
-        let (lt, v) = eks_launch_template(moto);
-        let out = moto
-            .boto3(&format!(
-                "d = ec2.describe_launch_template_versions(LaunchTemplateId='{lt}', Versions=['{v}'])['LaunchTemplateVersions'][0]['LaunchTemplateData']\nprint(json.dumps({{s['ResourceType']: {{t['Key']: t['Value'] for t in s['Tags']}} for s in d.get('TagSpecifications', []) if s['ResourceType'] != 'launch-template'}}))"
-            ))
-            .unwrap();
-        serde_json::from_str(&out).unwrap()
+        let mut by_type = serde_json::Map::new();
+        for spec in template_data(moto)["TagSpecifications"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let kind = spec["ResourceType"].as_str().unwrap();
+            if kind == "launch-template" {
+                continue;
+            }
+            let tags: serde_json::Map<_, _> = spec["Tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| (t["Key"].as_str().unwrap().to_string(), t["Value"].clone()))
+                .collect();
+            by_type.insert(kind.to_string(), tags.into());
+        }
+        by_type.into()
     };
     let extra = format!(
         "{DEFAULT_EXTRA}  tag_specifications = {{\n    instance          = {{ Name = \"agents\" }}\n    network_interface = {{ pool = \"agents\" }}\n  }}\n"
