@@ -180,7 +180,7 @@ def data_source_result_bytes(provider_dir):
 
 def mixed_config(n):
     """One `nested_capability` and n-1 `terraform_data`: the provider's fixed cost."""
-    return capabilities_config(1) + terraform_data_config(n)[len(terraform_data_config(1)):]
+    return capabilities_config(1) + terraform_data_config(n, start=1)
 
 
 def bench_plan_200(provider_dir, runs, n=200):

@@ -188,8 +188,8 @@ def capabilities_config(n):
     return "".join(parts)
 
 
-def terraform_data_config(n):
-    return "".join(f'resource "terraform_data" "d{i}" {{\n  input = "{i}"\n}}\n' for i in range(n))
+def terraform_data_config(n, start=0):
+    return "".join(f'resource "terraform_data" "d{i}" {{\n  input = "{i}"\n}}\n' for i in range(start, n))
 
 
 def nodegroups_config(endpoint, n):
