@@ -22,19 +22,14 @@ pub(super) fn amazon_linux(
             } else {
                 AmiFamily::Al2023
             };
-            let toml_refused = |e: render::al2023::MimeError| -> RenderError {
-                match e {
-                    render::al2023::MimeError::Toml => RenderError::Unsupported(format!(
-                        "this is TOML (Bottlerocket settings), but ami_family {family} takes an Amazon Linux MIME multipart document (Content-Type: multipart/mixed, e.g. with a nodeadm NodeConfig part) or a #! shell script; set ami_family = \"bottlerocket\" to pass TOML settings, or write them as MIME parts"
-                    )),
-                    e => e.into(),
-                }
-            };
-            let theirs = render::al2023::parse(user).map_err(toml_refused)?;
+            let theirs = render::al2023::parse(user).map_err(|e| match e {
+                render::al2023::MimeError::Toml => RenderError::Unsupported(format!(
+                    "this is TOML (Bottlerocket settings), but ami_family {family} takes an Amazon Linux MIME multipart document (Content-Type: multipart/mixed, e.g. with a nodeadm NodeConfig part) or a #! shell script; set ami_family = \"bottlerocket\" to pass TOML settings, or write them as MIME parts"
+                )),
+                e => e.into(),
+            })?;
             render::al2023_conflicts::check(&theirs, &d.sysctls, &d.kubelet_settings)?;
-            Ok(Some(
-                render::al2023::render_merged(user, &parts).map_err(toml_refused)?,
-            ))
+            Ok(Some(render::al2023::render_merged(theirs, &parts)))
         }
         _ if parts.is_empty() => Ok(None),
         _ => Ok(Some(render::al2023::render(&parts))),

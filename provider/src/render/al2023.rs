@@ -258,11 +258,11 @@ fn header(headers: &str, name: &str) -> Option<String> {
     })
 }
 
-/// The user's parts (in their order) followed by the provider's.
-pub fn render_merged(user: &str, ours: &[Part]) -> Result<String, MimeError> {
-    let mut parts = parse(user)?;
-    parts.extend(ours.iter().cloned());
-    Ok(render(&parts))
+/// The user's parts (in their order, as [`parse`] read them) followed by
+/// the provider's.
+pub fn render_merged(mut theirs: Vec<Part>, ours: &[Part]) -> String {
+    theirs.extend(ours.iter().cloned());
+    render(&theirs)
 }
 
 #[cfg(test)]
@@ -336,7 +336,7 @@ mod tests {
                 body: "runcmd: [two]\n".into(),
             },
         ]);
-        let merged = render_merged(&user, &[sysctl_part(&sysctls()).unwrap()]).unwrap();
+        let merged = render_merged(parse(&user).unwrap(), &[sysctl_part(&sysctls()).unwrap()]);
         let parts = parse(&merged).unwrap();
         assert_eq!(parts.len(), 3);
         assert!(parts[0].body.contains("echo one"));
