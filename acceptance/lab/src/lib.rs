@@ -28,6 +28,7 @@ mod lab;
 mod node;
 pub mod oci;
 mod pod;
+pub mod record;
 mod rootfs;
 mod runner;
 mod seccomp;

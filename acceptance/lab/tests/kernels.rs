@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use node_lab::record::check_recorded;
 use node_lab::vm::{Kernel, ScenarioResult, VmOptions, boot, config_value, run_scenario};
 use node_lab::{Lab, LabVersions};
 use serde_json::{Value as Json, json};
@@ -45,9 +46,6 @@ const CONFIG_KEYS: [&str; 4] = [
     "CONFIG_USER_NS",
     "CONFIG_TMPFS",
 ];
-
-/// Fields that name the exact build (not compared).
-const BUILD_FIELDS: [&str; 3] = ["release", "package", "package_version"];
 
 /// What one kernel run gave: where it ran, its versions and the results.
 struct KernelRun {
@@ -121,20 +119,6 @@ fn host_run(lab: &Lab, series: &str, cells: &[Cell]) -> KernelRun {
         source: json!({ "kind": "this-machine", "release": versions.kernel, "config": config }),
         versions,
         results: by_name(results),
-    }
-}
-
-/// The file without the exact builds, for comparing.
-fn without_builds(v: &Json) -> Json {
-    match v {
-        Json::Object(m) => Json::Object(
-            m.iter()
-                .filter(|(k, _)| !BUILD_FIELDS.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), without_builds(v)))
-                .collect(),
-        ),
-        Json::Array(a) => Json::Array(a.iter().map(without_builds).collect()),
-        other => other.clone(),
     }
 }
 
@@ -219,22 +203,11 @@ fn kernel_rules_hold_on_the_kernels_eks_nodes_run() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../schemas/lab-kernels.json"
     ));
-    let text = format!("{}\n", serde_json::to_string_pretty(&results).unwrap());
-    if std::env::var_os("UPDATE_LAB_RESULTS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-        return;
-    }
-    let committed: Json = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Json::Null);
-    assert!(
-        without_builds(&committed) == without_builds(&results),
-        "schemas/lab-kernels.json is not what the lab observed now: run UPDATE_LAB_RESULTS=1 cargo nextest run -p node-lab --test kernels (diff it first: a changed result is a changed fact)"
-    );
-    if committed != results {
-        eprintln!(
-            "note: the kernels' exact builds differ from schemas/lab-kernels.json (not compared)"
-        );
+    if let Err(e) = check_recorded(
+        &path,
+        &results,
+        "UPDATE_LAB_RESULTS=1 cargo nextest run -p node-lab --test kernels",
+    ) {
+        panic!("{e}");
     }
 }

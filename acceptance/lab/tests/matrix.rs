@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use nested_provider::capability::{AmiFamily, CapabilityData, Decision, Input, decide};
+use node_lab::record::check_recorded;
 use node_lab::{Lab, Node, Outcome, Pod, RuntimeDefaults, Seccomp, Workload};
 use serde_json::{Value as Json, json};
 
@@ -404,14 +405,11 @@ fn every_decision_runs_and_grants_nothing_extra() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../schemas/lab-results.json"
     ));
-    let text = format!("{}\n", serde_json::to_string_pretty(&results).unwrap());
-    if std::env::var_os("UPDATE_LAB_RESULTS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-        return;
+    if let Err(e) = check_recorded(
+        &path,
+        &results,
+        "UPDATE_LAB_RESULTS=1 cargo nextest run -p node-lab --test matrix, then make docs",
+    ) {
+        panic!("{e}");
     }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == text,
-        "schemas/lab-results.json is not what the lab observed now: run UPDATE_LAB_RESULTS=1 cargo nextest run -p node-lab --test matrix, then make docs (diff it first: a changed result is a changed fact)"
-    );
 }
