@@ -248,13 +248,14 @@ fn generated_config_imports_adopts_and_then_plans_clean() {
     // The creator's own settings are read back from the launch template.
     assert!(generated.contains("max-pods = 58"), "{generated}");
 
-    // The node group nested_nodegroup created imports clean; the two it did
-    // not are adopted: one in-place update each takes their launch
-    // templates over.
+    // The node group nested_nodegroup created is taken over from the
+    // creator's resource instance (its tag changes, nothing else); the two
+    // it did not create are adopted: one in-place update each takes their
+    // launch templates over.
     let plan = ws.must(&["plan", "-no-color"]).unwrap();
     assert!(
         plan.stdout
-            .contains("Plan: 3 to import, 0 to add, 2 to change, 0 to destroy."),
+            .contains("Plan: 3 to import, 0 to add, 3 to change, 0 to destroy."),
         "{}",
         plan.text()
     );
@@ -274,7 +275,7 @@ fn generated_config_imports_adopts_and_then_plans_clean() {
     );
     let apply = ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
     assert!(
-        apply.stdout.contains("3 imported, 0 added, 2 changed"),
+        apply.stdout.contains("3 imported, 0 added, 3 changed"),
         "{}",
         apply.text()
     );

@@ -27,6 +27,17 @@ pub struct Private {
     /// keep the rest of its content.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopted: bool,
+    /// Imported while another resource instance owned the node group (its
+    /// `nested.dev/instance` tag named that one): the instance it is taken
+    /// from, until the first apply here tags it as this instance's. Until
+    /// then this resource neither changes nor deletes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_from: Option<String>,
+    /// Refresh found the node group gone, or replaced by one this resource
+    /// did not create: the resource stays in state so that the next apply
+    /// (a replacement, or a destroy) deletes the launch template it owns.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gone: bool,
 }
 
 impl Private {
@@ -38,12 +49,15 @@ impl Private {
         }
         serde_json::from_slice::<Private>(bytes)
             .ok()
-            .filter(|p| p.instance.as_deref().is_none_or(is_instance))
+            .filter(|p| {
+                p.instance.as_deref().is_none_or(is_instance)
+                    && p.taken_from.as_deref().is_none_or(is_instance)
+            })
             .unwrap_or_default()
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        if self.instance.is_none() && !self.adopted {
+        if *self == Private::default() {
             return Vec::new();
         }
         serde_json::to_vec(self).unwrap_or_default()
@@ -52,16 +66,31 @@ impl Private {
     pub fn with_instance(instance: String) -> Private {
         Private {
             instance: Some(instance),
-            adopted: false,
+            ..Private::default()
         }
     }
 
     /// An adopted node group, before its first apply gives it an instance.
     pub fn adopted() -> Private {
         Private {
-            instance: None,
             adopted: true,
+            ..Private::default()
         }
+    }
+
+    /// A node group imported from resource instance `owner` (its tag), before
+    /// the first apply here takes it over.
+    pub fn taking_over(owner: String) -> Private {
+        Private {
+            taken_from: Some(owner),
+            ..Private::default()
+        }
+    }
+
+    /// Whether this resource instance owns the node group it holds: not
+    /// while an import's takeover is still to be applied.
+    pub fn owns(&self) -> bool {
+        self.taken_from.is_none()
     }
 }
 
@@ -136,6 +165,19 @@ mod tests {
         assert!(Private::default().encode().is_empty());
         let adopted = Private::adopted();
         assert_eq!(Private::decode(&adopted.encode()), adopted);
+        let taking = Private::taking_over(a.clone());
+        assert_eq!(Private::decode(&taking.encode()), taking);
+        assert!(!taking.owns());
+        let gone = Private {
+            gone: true,
+            ..Private::with_instance(b)
+        };
+        assert_eq!(Private::decode(&gone.encode()), gone);
+        // A state written before these fields reads as before.
+        assert_eq!(
+            Private::decode(format!(r#"{{"instance":"{a}"}}"#).as_bytes()),
+            Private::with_instance(a)
+        );
     }
 
     #[test]
