@@ -14,7 +14,7 @@ use super::{AwsClients, AwsError, api_error};
 
 mod exists;
 mod volume;
-pub use exists::TemplateChecks;
+pub use exists::{TemplateChecks, Ticket};
 pub use volume::Volume;
 
 /// A launch template version as the provider writes it.

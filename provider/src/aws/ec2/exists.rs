@@ -2,24 +2,27 @@
 //!
 //! Every refresh of a node group checks that its launch template is still
 //! there (a template deleted outside Terraform is otherwise never noticed),
-//! and Terraform refreshes up to ten resources at a time. The checks that
-//! arrive within [`WINDOW`] of each other share one DescribeLaunchTemplates
+//! and Terraform refreshes up to ten resources at a time. A refresh says it
+//! is coming ([`TemplateChecks::expect`]) before it reads its node group;
+//! the first check then waits (up to [`MAX_WAIT`]) until every refresh
+//! under way has queued its own, and they share one DescribeLaunchTemplates
 //! call naming all their IDs. EC2 fails such a call as a whole
 //! (`InvalidLaunchTemplateId.NotFound`) when any one of them is gone; only
 //! then is each ID asked alone, so the extra calls are paid when a template
 //! was deleted, never on a clean refresh.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::aws::{AwsClients, AwsError, Call, api_error};
 
-/// How long the first check of a batch waits for others to join it.
-const WINDOW: Duration = Duration::from_millis(20);
+/// Longest a check waits for the refreshes under way to queue theirs.
+const MAX_WAIT: Duration = Duration::from_millis(200);
 /// Most IDs named in one call.
 const MAX_IDS: usize = 100;
 
@@ -27,7 +30,27 @@ type Answer = Result<bool, AwsError>;
 
 /// The checks waiting for the next call (one queue per provider process).
 #[derive(Default)]
-pub struct TemplateChecks(Mutex<Queue>);
+pub struct TemplateChecks {
+    queue: Mutex<Queue>,
+    /// Refreshes under way that have not queued their check yet.
+    expected: AtomicUsize,
+    /// Told when `expected` falls to zero.
+    all_in: Notify,
+}
+
+/// A refresh on its way to a check: counted until it queues the check or
+/// drops the ticket (it needed none).
+pub struct Ticket {
+    checks: Arc<TemplateChecks>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.checks.expected.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.checks.all_in.notify_waiters();
+        }
+    }
+}
 
 #[derive(Default)]
 struct Queue {
@@ -37,30 +60,66 @@ struct Queue {
 }
 
 impl TemplateChecks {
+    /// A refresh is coming: its check is waited for (see [`Ticket`]).
+    pub fn expect(self: &Arc<Self>) -> Ticket {
+        self.expected.fetch_add(1, Ordering::SeqCst);
+        Ticket {
+            checks: Arc::clone(self),
+        }
+    }
+
     /// Queue a check; `true` when no task is due to take the queue yet (the
     /// caller starts one).
     fn enqueue(&self, id: &str, reply: oneshot::Sender<Answer>) -> bool {
-        let mut q = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         q.waiting.push((id.to_string(), reply));
         !std::mem::replace(&mut q.scheduled, true)
     }
 
     /// Everything queued; the next check starts a new batch.
     fn take(&self) -> Vec<(String, oneshot::Sender<Answer>)> {
-        let mut q = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         q.scheduled = false;
         std::mem::take(&mut q.waiting)
     }
 
+    /// Until no refresh under way is still to queue its check, or
+    /// [`MAX_WAIT`] (a refresh held up by retries holds up no other long).
+    async fn all_in(&self) {
+        let deadline = tokio::time::Instant::now() + MAX_WAIT;
+        loop {
+            let told = self.all_in.notified();
+            tokio::pin!(told);
+            told.as_mut().enable();
+            if self.expected.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            tokio::select! {
+                () = &mut told => {}
+                () = tokio::time::sleep_until(deadline) => return,
+            }
+        }
+    }
+
     /// Whether template `id` exists, answered with the checks queued beside
-    /// it. The batch runs in its own task, so a caller that goes away
-    /// (Terraform cancelled its call) never leaves the others waiting.
-    async fn check(self: &Arc<Self>, id: &str, lookup: Arc<dyn Lookup>) -> Answer {
+    /// it; `ticket` (this refresh's, if it announced itself) is handed in
+    /// with the check. The batch runs in its own task, so a caller that goes
+    /// away (Terraform cancelled its call) never leaves the others waiting.
+    async fn check(
+        self: &Arc<Self>,
+        id: &str,
+        ticket: Option<Ticket>,
+        lookup: Arc<dyn Lookup>,
+    ) -> Answer {
         let (reply, answer) = oneshot::channel();
-        if self.enqueue(id, reply) {
+        let start = self.enqueue(id, reply);
+        drop(ticket);
+        if start {
             let checks = Arc::clone(self);
             tokio::spawn(async move {
-                tokio::time::sleep(WINDOW).await;
+                // Let the other refreshes of the moment queue theirs.
+                tokio::task::yield_now().await;
+                checks.all_in().await;
                 let batch = checks.take();
                 settle(lookup.as_ref(), batch).await;
             });
@@ -157,14 +216,25 @@ async fn settle(lookup: &dyn Lookup, batch: Vec<(String, oneshot::Sender<Answer>
 }
 
 impl AwsClients {
+    /// A refresh that will check its launch template is under way: the
+    /// checks of the moment wait for it (hand the ticket to
+    /// [`Self::launch_template_exists`], or drop it).
+    pub fn expect_template_check(&self) -> Ticket {
+        self.template_checks.expect()
+    }
+
     /// Whether launch template `id` exists (DescribeLaunchTemplates, shared
     /// with the other checks of the moment).
-    pub async fn launch_template_exists(&self, id: &str) -> Result<bool, AwsError> {
+    pub async fn launch_template_exists(
+        &self,
+        id: &str,
+        ticket: Option<Ticket>,
+    ) -> Result<bool, AwsError> {
         let lookup = Arc::new(Ec2Lookup {
             ec2: self.ec2.clone(),
             call: self.call("ec2", "DescribeLaunchTemplates"),
         });
-        self.template_checks.check(id, lookup).await
+        self.template_checks.check(id, ticket, lookup).await
     }
 }
 
@@ -282,10 +352,34 @@ mod tests {
         let checks = Arc::new(TemplateChecks::default());
         let fake: Arc<dyn Lookup> = Arc::new(Fake::new(&["lt-1"]));
         let (a, b) = tokio::join!(
-            checks.check("lt-1", Arc::clone(&fake)),
-            checks.check("lt-2", Arc::clone(&fake))
+            checks.check("lt-1", None, Arc::clone(&fake)),
+            checks.check("lt-2", None, Arc::clone(&fake))
         );
         assert!(a.unwrap());
         assert!(!b.unwrap());
+    }
+
+    /// Three refreshes announce themselves; the first check waits for the
+    /// other two (held back until it is queued), and one call answers all.
+    #[tokio::test]
+    async fn the_first_check_waits_for_the_refreshes_under_way() {
+        let checks = Arc::new(TemplateChecks::default());
+        let fake = Arc::new(Fake::new(&["lt-1", "lt-2", "lt-3"]));
+        let lookup: Arc<dyn Lookup> = fake.clone();
+        let tickets: Vec<Ticket> = (0..3).map(|_| checks.expect()).collect();
+        let mut tickets = tickets.into_iter();
+        let first = checks.check("lt-1", tickets.next(), Arc::clone(&lookup));
+        let others = async {
+            // The first check is queued before these two arrive.
+            tokio::task::yield_now().await;
+            tokio::join!(
+                checks.check("lt-2", tickets.next(), Arc::clone(&lookup)),
+                checks.check("lt-3", tickets.next(), Arc::clone(&lookup))
+            )
+        };
+        let (a, (b, c)) = tokio::join!(first, others);
+        assert!(a.unwrap() && b.unwrap() && c.unwrap());
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(checks.expected.load(Ordering::SeqCst), 0);
     }
 }

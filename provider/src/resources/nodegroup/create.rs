@@ -427,7 +427,8 @@ impl Create<'_> {
         }
         forget_leftovers(leftovers);
         // What AWS has, in the shape of the planned state.
-        let mut prior = match fold(aws, rt, planned.clone(), &ng, TemplateCheck::Verify).await {
+        let mut prior = match fold(aws, rt, planned.clone(), &ng, TemplateCheck::Verify(None)).await
+        {
             Ok(p) => p,
             Err(e) => {
                 diags.push(aws_diag("reading the adopted node group", &e));

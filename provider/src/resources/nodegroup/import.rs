@@ -233,7 +233,7 @@ pub async fn imported_state(
     m.architecture = Attr::Known(arch.to_string());
     // Scaling is what AWS reports, not the default.
     m.scaling = Attr::Null;
-    let mut m = fold(aws, rt, m, ng, TemplateCheck::Verify)
+    let mut m = fold(aws, rt, m, ng, TemplateCheck::Verify(None))
         .await
         .map_err(|e| aws_diag("reading the imported node group", &e))?;
     if m.template_missing() {

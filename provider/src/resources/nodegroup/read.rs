@@ -10,6 +10,7 @@ use super::model::{
     IdentityModel, NodegroupModel, nodegroup_id, scaling_model, string_map, taint_models,
 };
 use super::online::{aws_diag, online};
+use crate::aws::ec2::Ticket;
 use crate::aws::eks::Nodegroup;
 use crate::aws::{AwsClients, AwsError};
 use crate::config::ProviderRuntime;
@@ -35,13 +36,13 @@ pub async fn identity(aws: &AwsClients, m: &NodegroupModel) -> Option<Value> {
 }
 
 /// Whether a fold asks EC2 that the launch template still exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TemplateCheck {
     /// The apply that folds just wrote or used it.
     Trust,
     /// A refresh or an import: ask (one call shared by the refreshes of the
-    /// moment, [`AwsClients::launch_template_exists`]).
-    Verify,
+    /// moment, [`AwsClients::launch_template_exists`]), with the refresh's
+    /// ticket if it announced itself.
+    Verify(Option<Ticket>),
 }
 
 /// Fold what AWS reports for the node group into `m`. A launch template
@@ -110,7 +111,10 @@ pub async fn fold(
         m.launch_template_id = Attr::Known(id.clone());
         m.launch_template_version = version.into();
         let exists = if same_version {
-            check == TemplateCheck::Trust || aws.launch_template_exists(id).await?
+            match check {
+                TemplateCheck::Trust => true,
+                TemplateCheck::Verify(ticket) => aws.launch_template_exists(id, ticket).await?,
+            }
         } else {
             match aws.find_launch_template_version(id, ver).await {
                 Ok(content) => {
@@ -312,6 +316,8 @@ pub(super) async fn read(req: ReadRequest) -> ReadResponse {
         );
     }
     let mut private = Private::decode(&req.private);
+    // The template checks of the refreshes under way share one call.
+    let ticket = aws.expect_template_check();
     let ng = match aws.find_nodegroup(cluster, name).await {
         Ok(ng) => ng,
         Err(AwsError::NotFound { .. }) if !private.owns() => {
@@ -372,7 +378,8 @@ pub(super) async fn read(req: ReadRequest) -> ReadResponse {
         // The takeover was applied (the rest of that apply failed).
         private.taken_from = None;
     }
-    match fold(&aws, &rt, current.clone(), &ng, TemplateCheck::Verify).await {
+    let check = TemplateCheck::Verify(Some(ticket));
+    match fold(&aws, &rt, current.clone(), &ng, check).await {
         Ok(mut state) => {
             let mut diagnostics = Diagnostics::new();
             if state.template_missing() {
