@@ -176,6 +176,44 @@ fn an_import_in_another_state_takes_the_node_group_over_and_the_first_lets_go() 
     assert_eq!(counts(&moto), (0, 0));
 }
 
+/// A `nested.dev/instance` tag that no resource instance wrote (edited by
+/// hand, here with a character wider than a byte) names no owner: the
+/// import neither fails nor claims to take it from someone.
+#[test]
+fn an_import_of_a_node_group_with_a_hand_written_owner_tag() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let a = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    a.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    a.must(&["state", "rm", "nested_nodegroup.agents"]).unwrap();
+    moto.boto3(
+        r#"
+ng = eks.describe_nodegroup(clusterName='prod', nodegroupName='agents')['nodegroup']
+eks.tag_resource(resourceArn=ng['nodegroupArn'], tags={'nested.dev/instance': 'aaaaaaaaaaaééé'})
+"#,
+    )
+    .unwrap();
+    let c = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    let r = c
+        .run(&[
+            "import",
+            "-no-color",
+            "nested_nodegroup.agents",
+            "prod:agents",
+        ])
+        .unwrap();
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(
+        !r.text()
+            .contains("Importing a node group another resource instance created"),
+        "{}",
+        r.text()
+    );
+    c.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}
+
 #[test]
 fn two_resources_with_the_same_node_group_are_refused_at_plan() {
     let moto = Moto::start().unwrap();

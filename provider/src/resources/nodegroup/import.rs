@@ -161,7 +161,7 @@ fn taking_over(cluster: &str, name: &str, owner: &str) -> Diagnostic {
         TAKING_OVER,
         format!(
             "EKS Node Group {cluster}/{name} was created by another nested_nodegroup (resource instance {}…, tag `nested.dev/instance`), in another state or working directory. One node group has one owner: the first apply here takes it and its launch template over (the plan shows that tag leaving `tags_all`), and from then on the other state's refresh reports that it lost them and neither changes nor destroys them. Until that apply, this state does not own it: a destroy here leaves it alone. If the other state still manages it, release it there first without destroying it, with a `removed {{ from = <its address> lifecycle {{ destroy = false }} }}` block applied in that configuration; then apply here.",
-            &owner[..owner.len().min(12)]
+            owner.get(..12).unwrap_or(owner)
         ),
     )
 }
@@ -200,7 +200,13 @@ pub async fn imported_state(
         // two states sharing one instance would both own the node group).
         Some(own) => (
             Attr::Known(own.clone()),
-            match ng.tags.get(instance::TAG_INSTANCE) {
+            // A tag that is no instance nonce names no resource instance
+            // (someone wrote it by hand): there is no owner to take it from.
+            match ng
+                .tags
+                .get(instance::TAG_INSTANCE)
+                .filter(|o| instance::is_instance(o))
+            {
                 Some(owner) => {
                     diags.push(taking_over(cluster, name, owner));
                     instance::Private::taking_over(owner.clone())

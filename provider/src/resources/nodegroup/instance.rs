@@ -94,7 +94,9 @@ impl Private {
     }
 }
 
-fn is_instance(s: &str) -> bool {
+/// Whether `s` is an instance nonce (32 hex digits), as this provider
+/// writes them in the `nested.dev/instance` tag.
+pub fn is_instance(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 

@@ -314,7 +314,7 @@ fn adopted_instance(
             TAKING_OVER,
             format!(
                 "EKS Node Group {cluster}/{name} was created by another nested_nodegroup (resource instance {}…, in another state or working directory). This apply makes it and its launch template this resource's (the `nested.dev/instance` tag, shown leaving `tags_all`); from then on the other state's refresh reports that it lost them, and it neither changes nor destroys them. If that state still manages it, release it there first without destroying it: a `removed {{ from = <its address> lifecycle {{ destroy = false }} }}` block applied in that configuration.",
-                &from[..from.len().min(12)]
+                from.get(..12).unwrap_or(from)
             ),
         ));
     } else if !p.adopted {
