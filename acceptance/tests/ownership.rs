@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use acceptance::Workspace;
 use acceptance::nodegroup::{
     DEFAULT_EXTRA, FaultProxy, alive, config, count_of, counted, counts, nodegroup, plan_is_empty,
-    provider_pids, workspace,
+    provider_pids, template_exists, template_of, workspace,
 };
 use acceptance::{Moto, terraforms};
 
@@ -126,8 +126,53 @@ fn an_import_in_another_state_takes_the_node_group_over_and_the_first_lets_go() 
     );
     plan_is_empty(&a);
 
-    // Imported again: the plan shows the takeover, the apply makes it.
+    // Imported, not applied, then replaced (a subnet change, or `-replace`):
+    // the replacement deletes nothing of A's and cannot create over it.
+    let moved = nodegroup(DEFAULT_EXTRA).replace("subnet-4e5f6a7b", "subnet-9c8d7e6f");
+    for (body, args) in [
+        (moved.as_str(), vec!["apply", "-auto-approve", "-no-color"]),
+        (
+            nodegroup(DEFAULT_EXTRA).as_str(),
+            vec![
+                "apply",
+                "-replace=nested_nodegroup.agents",
+                "-auto-approve",
+                "-no-color",
+            ],
+        ),
+    ] {
+        c.must(&import).unwrap();
+        c.write("main.tf", &config(&moto.endpoint(), body)).unwrap();
+        let r = c.run(&args).unwrap();
+        assert_ne!(r.code, 0, "{}", r.text());
+        assert!(
+            r.text().contains("Node group left to its owner"),
+            "{}",
+            r.text()
+        );
+        assert!(
+            r.stderr.contains("Node group already exists"),
+            "{}",
+            r.text()
+        );
+        assert_eq!(counts(&moto), (1, 1));
+        assert_eq!(
+            owner_tags(&moto, "agents"),
+            (a_owner.clone(), a_owner.clone())
+        );
+        plan_is_empty(&a);
+    }
+    c.write(
+        "main.tf",
+        &config(&moto.endpoint(), &nodegroup(DEFAULT_EXTRA)),
+    )
+    .unwrap();
+
+    // Imported again, and by a third state D too: the plan shows the
+    // takeover, the first apply makes it.
     c.must(&import).unwrap();
+    let d = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    d.must(&import).unwrap();
     let plan = c.run(&["plan", "-detailed-exitcode", "-no-color"]).unwrap();
     assert_eq!(
         plan.code,
@@ -158,6 +203,32 @@ fn an_import_in_another_state_takes_the_node_group_over_and_the_first_lets_go() 
     assert_eq!(lt_owner, ng_owner, "the launch template did not move along");
     plan_is_empty(&c);
 
+    // D imported it from A too, but C took it first: D's apply (even one
+    // that skips the refresh) changes nothing, and D's refresh lets go.
+    let r = d
+        .run(&["apply", "-refresh=false", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stderr.contains("Node group taken over elsewhere"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(owner_tags(&moto, "agents"), (ng_owner.clone(), lt_owner));
+    let r = d
+        .must(&["apply", "-refresh-only", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert!(
+        r.text().contains("Node group adopted elsewhere"),
+        "{}",
+        r.text()
+    );
+    let listed = d.must(&["state", "list"]).unwrap();
+    assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
+    d.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (1, 1));
+    plan_is_empty(&c);
+
     // A's next plan says it lost the node group; A never destroys it.
     let plan = a.run(&["plan", "-no-color"]).unwrap();
     assert!(
@@ -173,6 +244,61 @@ fn an_import_in_another_state_takes_the_node_group_over_and_the_first_lets_go() 
     assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
     plan_is_empty(&c);
     c.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}
+
+/// A's node group is deleted outside Terraform and state B creates one of
+/// the same name: A's refresh keeps its resource (its launch template is
+/// still A's), A's apply deletes that template only and refuses to create
+/// over B's node group, which is left alone with its template.
+#[test]
+fn a_node_group_made_again_elsewhere_is_left_alone_and_only_our_template_goes() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let a = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    a.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let (a_lt, _) = template_of(&moto, "agents");
+    moto.boto3("eks.delete_nodegroup(clusterName='prod', nodegroupName='agents')")
+        .unwrap();
+    let b = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    b.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let (b_lt, _) = template_of(&moto, "agents");
+    let b_owner = owner_tags(&moto, "agents");
+    assert_ne!(a_lt, b_lt);
+    assert_eq!(counts(&moto), (1, 2));
+
+    let plan = a.run(&["plan", "-no-color"]).unwrap();
+    assert!(
+        plan.text().contains("Node group no longer exists")
+            && plan.text().contains("not the one this resource"),
+        "{}",
+        plan.text()
+    );
+    assert!(plan.text().contains(&a_lt), "{}", plan.text());
+    assert!(
+        plan.stdout
+            .contains("nested_nodegroup.agents must be replaced"),
+        "{}",
+        plan.text()
+    );
+    // The replacement deletes A's template, then refuses to create over B's
+    // node group, with the way out.
+    let r = a.run(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stderr.contains("Node group already exists"),
+        "{}",
+        r.text()
+    );
+    assert!(!template_exists(&moto, &a_lt), "A's template leaked");
+    assert!(template_exists(&moto, &b_lt), "B's template was deleted");
+    assert_eq!(counts(&moto), (1, 1), "B's node group was deleted");
+    assert_eq!(owner_tags(&moto, "agents"), b_owner);
+    let listed = a.must(&["state", "list"]).unwrap();
+    assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
+    plan_is_empty(&b);
+    b.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
     assert_eq!(counts(&moto), (0, 0));
 }
 

@@ -33,9 +33,12 @@ pub(super) async fn delete(
     let (cluster, name) = (prior.cluster(), prior.nodegroup_name());
     let id = prior.nodegroup_id();
     let mut stop = req.stop.clone();
+    // The object's own private state (in a replacement, the old object's,
+    // not the one planned for its successor).
+    let private = Private::decode(&req.planned_private).of_deleted_object();
     let keep = |diagnostics| ApplyResponse {
         new_state: req.prior_state.clone(),
-        private: req.planned_private.clone(),
+        private: private.encode(),
         diagnostics,
         ..Default::default()
     };
@@ -51,7 +54,6 @@ pub(super) async fn delete(
         ));
         return removed(diags);
     }
-    let private = Private::decode(&req.planned_private);
     if !private.owns() {
         diags.push(Diagnostic::warning(
             "Node group left to its owner",

@@ -38,6 +38,12 @@ pub struct Private {
     /// (a replacement, or a destroy) deletes the launch template it owns.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gone: bool,
+    /// In a replacement's plan: the private state of the object it
+    /// replaces. Terraform hands the replacement's delete half the new
+    /// object's planned private state, not the old one's; the delete reads
+    /// this (whose node group, whose template). Never kept with an object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacing: Option<Box<Private>>,
 }
 
 impl Private {
@@ -49,11 +55,37 @@ impl Private {
         }
         serde_json::from_slice::<Private>(bytes)
             .ok()
-            .filter(|p| {
-                p.instance.as_deref().is_none_or(is_instance)
-                    && p.taken_from.as_deref().is_none_or(is_instance)
-            })
+            .filter(Private::valid)
             .unwrap_or_default()
+    }
+
+    /// Whether every instance it names is one (a hand-edited or foreign
+    /// private state is "no instance").
+    fn valid(&self) -> bool {
+        self.instance.as_deref().is_none_or(is_instance)
+            && self.taken_from.as_deref().is_none_or(is_instance)
+            && self.replacing.as_deref().is_none_or(Private::valid)
+    }
+
+    /// The private state of the object a delete removes: in a replacement,
+    /// the old object's ([`Self::replacing`]), else this.
+    pub fn of_deleted_object(self) -> Private {
+        match self.replacing {
+            Some(old) => *old,
+            None => self,
+        }
+    }
+
+    /// The first plan of a replacement: the old object's private state, to
+    /// be carried into the new object's plan ([`Self::replacing`]).
+    pub fn to_be_replaced(old: Private) -> Private {
+        Private {
+            replacing: Some(Box::new(Private {
+                replacing: None,
+                ..old
+            })),
+            ..Private::default()
+        }
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -172,9 +204,25 @@ mod tests {
         assert!(!taking.owns());
         let gone = Private {
             gone: true,
-            ..Private::with_instance(b)
+            ..Private::with_instance(b.clone())
         };
         assert_eq!(Private::decode(&gone.encode()), gone);
+        // A replacement carries the old object's for its delete half.
+        let old = Private::taking_over(a.clone());
+        let first = Private::to_be_replaced(old.clone());
+        let planned = Private {
+            replacing: first.replacing.clone(),
+            ..Private::with_instance(b.clone())
+        };
+        assert_eq!(Private::decode(&planned.encode()), planned);
+        assert_eq!(Private::decode(&planned.encode()).of_deleted_object(), old);
+        assert_eq!(
+            Private::with_instance(b.clone()).of_deleted_object(),
+            Private::with_instance(b.clone())
+        );
+        // One invalid instance anywhere makes it unreadable.
+        let bad = Private::to_be_replaced(Private::with_instance("x".into()));
+        assert_eq!(Private::decode(&bad.encode()), Private::default());
         // A state written before these fields reads as before.
         assert_eq!(
             Private::decode(format!(r#"{{"instance":"{a}"}}"#).as_bytes()),

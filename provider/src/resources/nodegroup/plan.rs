@@ -130,13 +130,38 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
 
     // One resource instance, one node group: a create gets its own nonce,
     // and a second create of the same node group in this plan is refused.
+    // A replacement is planned twice: first with the prior state (here it
+    // passes the old object's private state on), then as a create, whose
+    // planned private state Terraform hands both the create and the delete
+    // of the old object: it carries the old object's for the delete.
     let planned_private = if creating {
-        plan_instance(
+        // A fresh create has no prior private state; a replacement forced
+        // with `-replace` comes here with the old object's as it is.
+        let prior = instance::Private::decode(&req.prior_private);
+        let old = match prior.replacing {
+            Some(old) => Some(old),
+            None if prior != instance::Private::default() => {
+                instance::Private::to_be_replaced(prior).replacing
+            }
+            None => None,
+        };
+        let new = plan_instance(
             rt.as_deref(),
             planned.cluster_name.as_deref(),
             planned.name.as_deref(),
+            old.as_ref().and_then(|o| o.instance.as_deref()),
             &mut diags,
-        )
+        );
+        match old {
+            Some(old) => instance::Private {
+                replacing: Some(old),
+                ..instance::Private::decode(&new)
+            }
+            .encode(),
+            None => new,
+        }
+    } else if !requires_replace.is_empty() {
+        instance::Private::to_be_replaced(instance::Private::decode(&req.prior_private)).encode()
     } else {
         adopted_instance(
             rt.as_deref(),
@@ -360,11 +385,13 @@ fn adopted_instance(
 /// The summary of the plan's warning when an import takes a node group over.
 pub const TAKING_OVER: &str = "Taking over a node group another resource instance created";
 
-/// A fresh instance nonce for a planned create, claimed for its node group.
+/// A fresh instance nonce for a planned create, claimed for its node group
+/// (taking over the claim of the instance it replaces, if any).
 fn plan_instance(
     rt: Option<&ProviderRuntime>,
     cluster: Option<&str>,
     name: Option<&str>,
+    replaced: Option<&str>,
     diags: &mut Diagnostics,
 ) -> Vec<u8> {
     let instance = match instance::new_instance() {
@@ -379,7 +406,7 @@ fn plan_instance(
     };
     if let (Some(rt), Some(c), Some(n)) = (rt, cluster, name)
         && claims::Claims::global()
-            .claim(rt.generation, c, n, &instance)
+            .claim_replacing(rt.generation, c, n, &instance, replaced)
             .is_err()
     {
         diags.error_at(

@@ -242,11 +242,18 @@ fn vanished(
     current: &NodegroupModel,
     mut private: Private,
     why: String,
+    name_taken: bool,
 ) -> ReadResponse {
+    let create = if name_taken {
+        "then tries to create the node group again, which fails while another node group has its name (remove this resource from the configuration, or import that node group once its owner released it)"
+    } else {
+        "then creates the node group again"
+    };
     let template = match (current.launch_template_id.known(), private.adopted) {
         (Some(lt), false) => format!(
-            " The next apply deletes its launch template {lt}, then creates the node group again (or, without it in the configuration, only deletes the template)."
+            " The next apply deletes its launch template {lt}, {create}; without this resource in the configuration, it only deletes the template."
         ),
+        _ if name_taken => format!(" The next apply {create}."),
         _ => " The next apply creates it again.".to_string(),
     };
     private.gone = true;
@@ -334,6 +341,7 @@ pub(super) async fn read(req: ReadRequest) -> ReadResponse {
                 &current,
                 private,
                 format!("EKS Node Group ({id}) was not found"),
+                false,
             );
         }
         Err(e) => {
@@ -359,6 +367,7 @@ pub(super) async fn read(req: ReadRequest) -> ReadResponse {
                 format!(
                     "EKS Node Group ({id}) exists, but it is not the one this resource created (it belongs to another resource instance); it is left untouched"
                 ),
+                true,
             );
         }
         Holder::TakenElsewhere => {
