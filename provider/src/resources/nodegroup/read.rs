@@ -116,6 +116,9 @@ pub async fn fold(
                 TemplateCheck::Verify(ticket) => aws.launch_template_exists(id, ticket).await?,
             }
         } else {
+            // The content answers whether it exists: the checks of the
+            // moment need not wait for this refresh.
+            drop(check);
             match aws.find_launch_template_version(id, ver).await {
                 Ok(content) => {
                     m.fold_template(content);

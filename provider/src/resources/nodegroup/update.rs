@@ -269,7 +269,10 @@ pub(super) async fn update(
 /// A launch template deleted outside Terraform, made again under the name
 /// EKS knows it by (EKS keeps a node group on the template "ID or name" it
 /// was created with): the planned content, tagged as this instance's.
-/// Returns the new ID and the name.
+/// Returns the new ID and the name. This is EKS's own remedy for the health
+/// issue `Ec2LaunchTemplateNotFound`: "You may be able to recreate a launch
+/// template with the same settings to recover" (EKS API Reference, Issue).
+/// Where EKS refuses it, the update says to replace the node group.
 async fn remake_template(
     rt: &ProviderRuntime,
     aws: &AwsClients,
