@@ -276,6 +276,27 @@ fn import_by_id_by_block_and_by_identity_plans_clean() {
                 assert_ne!(refused.code, 0, "{}", refused.text());
                 assert!(refused.stderr.contains(summary), "{}", refused.text());
             }
+            // An identity whose names no EKS name can be is refused, naming
+            // the part at fault.
+            for (cluster, name, part) in [
+                ("prod", "agents pool", "the node group name part"),
+                ("my cluster", "agents", "the cluster name part"),
+            ] {
+                let bad = format!(
+                    "{}\nimport {{\n  to = nested_nodegroup.agents\n  identity = {{\n    cluster_name = \"{cluster}\"\n    name = \"{name}\"\n  }}\n}}\n",
+                    nodegroup(DEFAULT_EXTRA)
+                );
+                ws.write("main.tf", &config(&moto.endpoint(), &bad))
+                    .unwrap();
+                let refused = ws.run(&["plan", "-no-color"]).unwrap();
+                assert_ne!(refused.code, 0, "{}", refused.text());
+                assert!(
+                    refused.stderr.contains("Invalid import identity"),
+                    "{}",
+                    refused.text()
+                );
+                assert!(refused.stderr.contains(part), "{}", refused.text());
+            }
             let with_identity = format!(
                 "{}\nimport {{\n  to = nested_nodegroup.agents\n  identity = {{\n    cluster_name = \"prod\"\n    name = \"agents\"\n  }}\n}}\n",
                 nodegroup(DEFAULT_EXTRA)
