@@ -481,4 +481,34 @@ fn an_adoption_applied_elsewhere_first_wins_and_the_other_state_lets_go() {
     assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
     assert_eq!(versions(), "2");
     plan_is_empty(&first);
+
+    // Replaced (another subnet): the node group goes, its launch template
+    // stays (it was someone else's), and the new node group gets its own.
+    let moved = LEGACY
+        .replace(
+            "\"subnet-0a1b2c3d\"",
+            "\"subnet-0a1b2c3d\", \"subnet-4e5f6a7b\"",
+        )
+        .replace("\"1.32\"", "\"1.33\"");
+    first
+        .write("main.tf", &config(&moto.endpoint(), &moved))
+        .unwrap();
+    let r = first
+        .must(&["apply", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(versions(), "2", "the adopted launch template was deleted");
+    let template = moto
+        .boto3("print(eks.describe_nodegroup(clusterName='prod', nodegroupName='legacy-br')['nodegroup']['launchTemplate']['name'])")
+        .unwrap();
+    assert_ne!(template.trim(), "legacy");
+    plan_is_empty(&first);
+    first
+        .must(&["destroy", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_eq!(versions(), "2");
 }
