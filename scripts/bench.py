@@ -382,6 +382,24 @@ def main(argv):
         ssm = r["apply"]["calls"].get("ssm:GetParameter", 0)
         goals.append((f"refresh ≤ 2 AWS calls per node group ({n} groups)", refresh <= 2, f"{refresh:.2f}"))
         goals.append((f"one SSM lookup per distinct AMI key ({n} groups, 2 keys)", ssm <= 2, f"{ssm} lookups"))
+        # Per node group, beyond the lookups made once per process (the
+        # cluster's version, the image release): CreateLaunchTemplate,
+        # CreateNodegroup and the DescribeNodegroup that sees it ACTIVE.
+        once = r["apply"]["calls"].get("eks:DescribeCluster", 0) + ssm
+        apply = (r["apply"]["total_calls"] - once) / n
+        goals.append((f"apply: 3 AWS calls per node group beyond the per-process lookups ({n} groups)",
+                      apply <= 3, f"{apply:.2f}"))
+        # A destroy starts with a refresh: one DescribeNodegroup per node
+        # group and the DescribeLaunchTemplates its template checks share
+        # (how many depends on how the refreshes of the moment batch, so
+        # they are this destroy's own, not the no-op plan's; the delete
+        # never calls it). Then DeleteNodegroup, the DescribeNodegroup that
+        # sees it gone and DeleteLaunchTemplate.
+        d = r["destroy"]
+        its_refresh = n + d["calls"].get("ec2:DescribeLaunchTemplates", 0)
+        destroy = (d["total_calls"] - its_refresh) / n
+        goals.append((f"destroy: 3 AWS calls per node group after its refresh ({n} groups)",
+                      destroy <= 3, f"{destroy:.2f}"))
         for phase in ("apply", "plan (no-op, refresh)", "destroy"):
             p = r[phase]
             walls.setdefault(phase, {})[n] = p["wall_s"]

@@ -101,6 +101,48 @@ pub fn plan_is_empty(ws: &Workspace) {
     assert_eq!(r.code, 0, "plan not empty:\n{}", r.text());
 }
 
+/// The launch template node group `name` (cluster `prod`) runs: its ID and
+/// version, as EKS reports them.
+pub fn template_of(moto: &Moto, name: &str) -> (String, String) {
+    let out = moto
+        .boto3(&format!(
+            "lt = eks.describe_nodegroup(clusterName='prod', nodegroupName='{name}')['nodegroup']['launchTemplate']\nprint(lt['id'], lt['version'])"
+        ))
+        .unwrap();
+    let mut parts = out.split_whitespace().map(String::from);
+    (parts.next().unwrap(), parts.next().unwrap())
+}
+
+/// Whether EC2 (moto) still has launch template `id`.
+pub fn template_exists(moto: &Moto, id: &str) -> bool {
+    moto.boto3(&format!(
+        "print(any(t['LaunchTemplateId'] == '{id}' for t in ec2.describe_launch_templates(MaxResults=200)['LaunchTemplates']))"
+    ))
+    .unwrap()
+    .trim()
+        == "True"
+}
+
+/// The provider processes Terraform process `parent` started.
+pub fn provider_pids(parent: u32) -> Vec<u32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-P", &parent.to_string(), "-f", "terraform-provider-nested"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Whether process `pid` is still running (not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
 /// `acceptance/tools/fault_proxy.py` in front of moto: answers `rate` of
 /// calls with 429/500 itself and delays every forwarded call by `delay_ms`.
 /// Stopped on drop, so a failing test leaves no process behind.

@@ -248,11 +248,27 @@ fn registry_provider_and_resource_examples_apply_and_import() {
         .unwrap();
     ws.must(&args).unwrap();
     // bootstrap_extra_settings is read back from the launch template's
-    // user data: nothing to change.
+    // user data: nothing to change but the owner (the resource instance
+    // that created it was forgotten with `state rm`; the import's first
+    // apply tags the node group as the new one's).
     let plan = ws
         .run(&["plan", "-detailed-exitcode", "-no-color"])
         .unwrap();
-    assert_eq!(plan.code, 0, "{}", plan.text());
+    assert_eq!(plan.code, 2, "{}", plan.text());
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.text()
+    );
+    for unchanged in ["bootstrap_extra_settings", "user_data", "launch_template"] {
+        assert!(!plan.stdout.contains(unchanged), "{}", plan.text());
+    }
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let again = ws
+        .run(&["plan", "-detailed-exitcode", "-no-color"])
+        .unwrap();
+    assert_eq!(again.code, 0, "{}", again.text());
 
     // The import blocks, by ID and by identity.
     for file in ["import-by-string-id.tf", "import-by-identity.tf"] {

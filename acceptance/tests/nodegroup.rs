@@ -190,14 +190,19 @@ fn drift_disappears_and_out_of_band_scaling() {
     );
     plan_is_empty(&ws);
 
-    // Deleted out of band: removed from state with a warning, recreated.
+    // Deleted out of band: replaced, with a warning; its launch template
+    // is deleted on the way.
     moto.boto3("eks.delete_nodegroup(clusterName='prod', nodegroupName='agents')")
         .unwrap();
     let plan = ws.run(&["plan", "-no-color"]).unwrap();
-    assert!(plan.stdout.contains("will be created"), "{}", plan.text());
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.text());
+    assert!(
+        plan.text().contains("Node group no longer exists"),
+        "{}",
+        plan.text()
+    );
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
-    let (groups, _) = counts(&moto);
-    assert_eq!(groups, 1);
+    assert_eq!(counts(&moto), (1, 1));
     plan_is_empty(&ws);
     ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
     assert_eq!(counts(&moto), (0, 0));
@@ -225,6 +230,16 @@ fn import_by_id_by_block_and_by_identity_plans_clean() {
             "prod:agents",
         ])
         .unwrap();
+        // Created by another resource instance (the creator's): the first
+        // apply takes it over, changing nothing else.
+        let plan = ws.run(&["plan", "-no-color"]).unwrap();
+        assert!(
+            plan.stdout
+                .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+            "{}",
+            plan.text()
+        );
+        ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
         plan_is_empty(&ws);
         ws.must(&["state", "rm", "nested_nodegroup.agents"])
             .unwrap();
@@ -261,6 +276,27 @@ fn import_by_id_by_block_and_by_identity_plans_clean() {
                 assert_ne!(refused.code, 0, "{}", refused.text());
                 assert!(refused.stderr.contains(summary), "{}", refused.text());
             }
+            // An identity whose names no EKS name can be is refused, naming
+            // the part at fault.
+            for (cluster, name, part) in [
+                ("prod", "agents pool", "the node group name part"),
+                ("my cluster", "agents", "the cluster name part"),
+            ] {
+                let bad = format!(
+                    "{}\nimport {{\n  to = nested_nodegroup.agents\n  identity = {{\n    cluster_name = \"{cluster}\"\n    name = \"{name}\"\n  }}\n}}\n",
+                    nodegroup(DEFAULT_EXTRA)
+                );
+                ws.write("main.tf", &config(&moto.endpoint(), &bad))
+                    .unwrap();
+                let refused = ws.run(&["plan", "-no-color"]).unwrap();
+                assert_ne!(refused.code, 0, "{}", refused.text());
+                assert!(
+                    refused.stderr.contains("Invalid import identity"),
+                    "{}",
+                    refused.text()
+                );
+                assert!(refused.stderr.contains(part), "{}", refused.text());
+            }
             let with_identity = format!(
                 "{}\nimport {{\n  to = nested_nodegroup.agents\n  identity = {{\n    cluster_name = \"prod\"\n    name = \"agents\"\n  }}\n}}\n",
                 nodegroup(DEFAULT_EXTRA)
@@ -272,10 +308,23 @@ fn import_by_id_by_block_and_by_identity_plans_clean() {
             plan_is_empty(&ws);
         }
 
-        let bad = ws
-            .run(&["import", "-no-color", "nested_nodegroup.other", "no-colon"])
-            .unwrap();
-        assert_ne!(bad.code, 0);
+        // IDs that name no node group are refused by the provider, naming
+        // the format (into a configuration that has the address).
+        let fresh = workspace(&tf, &moto, &nodegroup(DEFAULT_EXTRA));
+        for (id, why) in [
+            ("no-colon", "is not two names joined by one `:`"),
+            ("prod:agents pool", "the node group name part"),
+            ("prod cluster:agents", "the cluster name part"),
+            ("prod:a:b", "is not two names joined by one `:`"),
+        ] {
+            let bad = fresh
+                .run(&["import", "-no-color", "nested_nodegroup.agents", id])
+                .unwrap();
+            assert_ne!(bad.code, 0);
+            assert!(bad.stderr.contains("Invalid import ID"), "{}", bad.text());
+            assert!(bad.stderr.contains(why), "{}", bad.text());
+            assert!(bad.stderr.contains("`cluster_name:name`"), "{}", bad.text());
+        }
         ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
         assert_eq!(counts(&moto), (0, 0));
     }

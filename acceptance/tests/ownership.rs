@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use acceptance::Workspace;
 use acceptance::nodegroup::{
-    DEFAULT_EXTRA, FaultProxy, config, count_of, counted, counts, nodegroup, plan_is_empty,
-    workspace,
+    DEFAULT_EXTRA, FaultProxy, alive, config, count_of, counted, counts, nodegroup, plan_is_empty,
+    provider_pids, template_exists, template_of, workspace,
 };
 use acceptance::{Moto, terraforms};
 
@@ -69,6 +69,274 @@ fn a_second_state_with_the_same_name_is_refused_and_the_first_is_untouched() {
     first
         .must(&["destroy", "-auto-approve", "-no-color"])
         .unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}
+
+/// The `nested.dev/instance` tag of node group `name` (cluster `prod`) and
+/// of its launch template.
+fn owner_tags(moto: &Moto, name: &str) -> (String, String) {
+    let out = moto
+        .boto3(&format!(
+            "ng = eks.describe_nodegroup(clusterName='prod', nodegroupName='{name}')['nodegroup']\nlt = ec2.describe_launch_templates(LaunchTemplateIds=[ng['launchTemplate']['id']])['LaunchTemplates'][0]\nprint(ng['tags']['nested.dev/instance'], {{t['Key']: t['Value'] for t in lt['Tags']}}['nested.dev/instance'])"
+        ))
+        .unwrap();
+    let mut parts = out.split_whitespace().map(String::from);
+    (parts.next().unwrap(), parts.next().unwrap())
+}
+
+/// State A creates a node group; state C (another working directory)
+/// imports it. The import never makes two owners: until C applies, C
+/// deletes nothing of it; C's plan shows the takeover; after C applies, A's
+/// next plan says it lost the node group and A's destroy leaves it alone.
+#[test]
+fn an_import_in_another_state_takes_the_node_group_over_and_the_first_lets_go() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let a = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    a.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let (a_owner, _) = owner_tags(&moto, "agents");
+    let c = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    let import = [
+        "import",
+        "-no-color",
+        "nested_nodegroup.agents",
+        "prod:agents",
+    ];
+    let r = c.must(&import).unwrap();
+    assert!(
+        r.text()
+            .contains("Importing a node group another resource instance created"),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("`removed"), "{}", r.text());
+
+    // Imported, not applied: C's destroy deletes nothing; A is untouched.
+    let r = c.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert!(
+        r.text().contains("Node group left to its owner"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(counts(&moto), (1, 1));
+    assert_eq!(
+        owner_tags(&moto, "agents"),
+        (a_owner.clone(), a_owner.clone())
+    );
+    plan_is_empty(&a);
+
+    // Imported, not applied, then replaced (a subnet change, or `-replace`):
+    // the replacement deletes nothing of A's and cannot create over it.
+    let moved = nodegroup(DEFAULT_EXTRA).replace("subnet-4e5f6a7b", "subnet-9c8d7e6f");
+    for (body, args) in [
+        (moved.as_str(), vec!["apply", "-auto-approve", "-no-color"]),
+        (
+            nodegroup(DEFAULT_EXTRA).as_str(),
+            vec![
+                "apply",
+                "-replace=nested_nodegroup.agents",
+                "-auto-approve",
+                "-no-color",
+            ],
+        ),
+    ] {
+        c.must(&import).unwrap();
+        c.write("main.tf", &config(&moto.endpoint(), body)).unwrap();
+        let r = c.run(&args).unwrap();
+        assert_ne!(r.code, 0, "{}", r.text());
+        assert!(
+            r.text().contains("Node group left to its owner"),
+            "{}",
+            r.text()
+        );
+        assert!(
+            r.stderr.contains("Node group already exists"),
+            "{}",
+            r.text()
+        );
+        assert_eq!(counts(&moto), (1, 1));
+        assert_eq!(
+            owner_tags(&moto, "agents"),
+            (a_owner.clone(), a_owner.clone())
+        );
+        plan_is_empty(&a);
+    }
+    c.write(
+        "main.tf",
+        &config(&moto.endpoint(), &nodegroup(DEFAULT_EXTRA)),
+    )
+    .unwrap();
+
+    // Imported again, and by a third state D too: the plan shows the
+    // takeover, the first apply makes it.
+    c.must(&import).unwrap();
+    let d = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    d.must(&import).unwrap();
+    let plan = c.run(&["plan", "-detailed-exitcode", "-no-color"]).unwrap();
+    assert_eq!(
+        plan.code,
+        2,
+        "the takeover is not in the plan:\n{}",
+        plan.text()
+    );
+    assert!(
+        plan.stdout
+            .contains("nested_nodegroup.agents will be updated in-place"),
+        "{}",
+        plan.text()
+    );
+    assert!(
+        plan.stdout.contains("nested.dev/instance"),
+        "{}",
+        plan.text()
+    );
+    assert!(
+        plan.text()
+            .contains("Taking over a node group another resource instance created"),
+        "{}",
+        plan.text()
+    );
+    c.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let (ng_owner, lt_owner) = owner_tags(&moto, "agents");
+    assert_ne!(ng_owner, a_owner, "the node group is still A's");
+    assert_eq!(lt_owner, ng_owner, "the launch template did not move along");
+    plan_is_empty(&c);
+
+    // D imported it from A too, but C took it first: D's apply (even one
+    // that skips the refresh) changes nothing, and D's refresh lets go.
+    let r = d
+        .run(&["apply", "-refresh=false", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stderr.contains("Node group taken over elsewhere"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(owner_tags(&moto, "agents"), (ng_owner.clone(), lt_owner));
+    let r = d
+        .must(&["apply", "-refresh-only", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert!(
+        r.text().contains("Node group adopted elsewhere"),
+        "{}",
+        r.text()
+    );
+    let listed = d.must(&["state", "list"]).unwrap();
+    assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
+    d.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (1, 1));
+    plan_is_empty(&c);
+
+    // A's next plan says it lost the node group; A never destroys it.
+    let plan = a.run(&["plan", "-no-color"]).unwrap();
+    assert!(
+        plan.text()
+            .contains("Node group taken over by another resource instance"),
+        "{}",
+        plan.text()
+    );
+    assert!(!plan.stdout.contains("destroyed"), "{}", plan.text());
+    a.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (1, 1));
+    let listed = a.must(&["state", "list"]).unwrap();
+    assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
+    plan_is_empty(&c);
+    c.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}
+
+/// A's node group is deleted outside Terraform and state B creates one of
+/// the same name: A's refresh keeps its resource (its launch template is
+/// still A's), A's apply deletes that template only and refuses to create
+/// over B's node group, which is left alone with its template.
+#[test]
+fn a_node_group_made_again_elsewhere_is_left_alone_and_only_our_template_goes() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let a = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    a.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let (a_lt, _) = template_of(&moto, "agents");
+    moto.boto3("eks.delete_nodegroup(clusterName='prod', nodegroupName='agents')")
+        .unwrap();
+    let b = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    b.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    let (b_lt, _) = template_of(&moto, "agents");
+    let b_owner = owner_tags(&moto, "agents");
+    assert_ne!(a_lt, b_lt);
+    assert_eq!(counts(&moto), (1, 2));
+
+    let plan = a.run(&["plan", "-no-color"]).unwrap();
+    assert!(
+        plan.text().contains("Node group no longer exists")
+            && plan.text().contains("not the one this resource"),
+        "{}",
+        plan.text()
+    );
+    assert!(plan.text().contains(&a_lt), "{}", plan.text());
+    assert!(
+        plan.stdout
+            .contains("nested_nodegroup.agents must be replaced"),
+        "{}",
+        plan.text()
+    );
+    // The replacement deletes A's template, then refuses to create over B's
+    // node group, with the way out.
+    let r = a.run(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stderr.contains("Node group already exists"),
+        "{}",
+        r.text()
+    );
+    assert!(!template_exists(&moto, &a_lt), "A's template leaked");
+    assert!(template_exists(&moto, &b_lt), "B's template was deleted");
+    assert_eq!(counts(&moto), (1, 1), "B's node group was deleted");
+    assert_eq!(owner_tags(&moto, "agents"), b_owner);
+    let listed = a.must(&["state", "list"]).unwrap();
+    assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
+    plan_is_empty(&b);
+    b.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(counts(&moto), (0, 0));
+}
+
+/// A `nested.dev/instance` tag that no resource instance wrote (edited by
+/// hand, here with a character wider than a byte) names no owner: the
+/// import neither fails nor claims to take it from someone.
+#[test]
+fn an_import_of_a_node_group_with_a_hand_written_owner_tag() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = &terraforms().unwrap()[0];
+    let a = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    a.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    a.must(&["state", "rm", "nested_nodegroup.agents"]).unwrap();
+    moto.boto3(
+        r#"
+ng = eks.describe_nodegroup(clusterName='prod', nodegroupName='agents')['nodegroup']
+eks.tag_resource(resourceArn=ng['nodegroupArn'], tags={'nested.dev/instance': 'aaaaaaaaaaaééé'})
+"#,
+    )
+    .unwrap();
+    let c = workspace(tf, &moto, &nodegroup(DEFAULT_EXTRA));
+    let r = c
+        .run(&[
+            "import",
+            "-no-color",
+            "nested_nodegroup.agents",
+            "prod:agents",
+        ])
+        .unwrap();
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(
+        !r.text()
+            .contains("Importing a node group another resource instance created"),
+        "{}",
+        r.text()
+    );
+    c.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
     assert_eq!(counts(&moto), (0, 0));
 }
 
@@ -144,24 +412,6 @@ fn a_state_with_impossible_identifiers_can_be_destroyed() {
     assert!(r.stdout.contains("Destroy complete"), "{}", r.text());
     let listed = ws.run(&["state", "list"]).unwrap();
     assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
-}
-
-fn provider_pids(parent: u32) -> Vec<u32> {
-    let out = std::process::Command::new("pgrep")
-        .args(["-P", &parent.to_string(), "-f", "terraform-provider-nested"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
-fn alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .unwrap_or_default()
-            .contains(") Z ")
 }
 
 /// `kill -9` of Terraform while a create waits: the provider notices within

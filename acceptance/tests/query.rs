@@ -248,13 +248,14 @@ fn generated_config_imports_adopts_and_then_plans_clean() {
     // The creator's own settings are read back from the launch template.
     assert!(generated.contains("max-pods = 58"), "{generated}");
 
-    // The node group nested_nodegroup created imports clean; the two it did
-    // not are adopted: one in-place update each takes their launch
-    // templates over.
+    // The node group nested_nodegroup created is taken over from the
+    // creator's resource instance (its tag changes, nothing else); the two
+    // it did not create are adopted: one in-place update each takes their
+    // launch templates over.
     let plan = ws.must(&["plan", "-no-color"]).unwrap();
     assert!(
         plan.stdout
-            .contains("Plan: 3 to import, 0 to add, 2 to change, 0 to destroy."),
+            .contains("Plan: 3 to import, 0 to add, 3 to change, 0 to destroy."),
         "{}",
         plan.text()
     );
@@ -274,7 +275,7 @@ fn generated_config_imports_adopts_and_then_plans_clean() {
     );
     let apply = ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
     assert!(
-        apply.stdout.contains("3 imported, 0 added, 2 changed"),
+        apply.stdout.contains("3 imported, 0 added, 3 changed"),
         "{}",
         apply.text()
     );
@@ -480,4 +481,34 @@ fn an_adoption_applied_elsewhere_first_wins_and_the_other_state_lets_go() {
     assert!(listed.stdout.trim().is_empty(), "{}", listed.text());
     assert_eq!(versions(), "2");
     plan_is_empty(&first);
+
+    // Replaced (another subnet): the node group goes, its launch template
+    // stays (it was someone else's), and the new node group gets its own.
+    let moved = LEGACY
+        .replace(
+            "\"subnet-0a1b2c3d\"",
+            "\"subnet-0a1b2c3d\", \"subnet-4e5f6a7b\"",
+        )
+        .replace("\"1.32\"", "\"1.33\"");
+    first
+        .write("main.tf", &config(&moto.endpoint(), &moved))
+        .unwrap();
+    let r = first
+        .must(&["apply", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(versions(), "2", "the adopted launch template was deleted");
+    let template = moto
+        .boto3("print(eks.describe_nodegroup(clusterName='prod', nodegroupName='legacy-br')['nodegroup']['launchTemplate']['name'])")
+        .unwrap();
+    assert_ne!(template.trim(), "legacy");
+    plan_is_empty(&first);
+    first
+        .must(&["destroy", "-auto-approve", "-no-color"])
+        .unwrap();
+    assert_eq!(versions(), "2");
 }

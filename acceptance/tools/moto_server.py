@@ -35,6 +35,22 @@ classes before its own server main runs, never faked inside the provider:
 - EC2 CreateLaunchTemplateVersion with SourceVersion: the new version is
   the source version's data with the given data on top, as EC2 does
   (moto ignores SourceVersion).
+- EC2 DescribeLaunchTemplates with LaunchTemplateIds answers every template
+  named, or, when one of them does not exist, fails the whole call with
+  InvalidLaunchTemplateId.NotFound (moto drops the missing ones and cuts
+  the answer at 15). The error code is the one EC2 answers for a launch
+  template ID that does not exist (EC2 API Reference, "Error codes";
+  hashicorp/terraform-provider-aws internal/service/ec2/find.go
+  findLaunchTemplates reads it from DescribeLaunchTemplates as not found).
+- EKS node groups report their launch template by id and name, as
+  DescribeNodegroup does ("launchTemplate": {"name", "version", "id"}; moto
+  keeps only what CreateNodegroup was given). UpdateNodegroupVersion takes
+  "the same launch template ID or name that was used to create the node
+  group" (EKS API Reference, UpdateNodegroupVersion, launchTemplate): an ID
+  is compared with the node group's ID, a name with its name; a template
+  that does not exist is refused.
+- DescribeLaunchTemplates reports a template's tags as they are now (moto
+  reports those it was created with, not later CreateTags).
 - MOTO_LIST_NODEGROUPS_PAGE=N: ListNodegroups answers at most N names
   per page (EKS allows up to 100), so paging is exercised with a few
   node groups.
@@ -67,6 +83,7 @@ from moto.eks.exceptions import (
     ResourceNotFoundException,
 )
 from moto.moto_api._internal import mock_random
+from moto.ec2.exceptions import InvalidLaunchTemplateIdNotFound
 from moto.ec2.responses import launch_templates as ec2_lt_responses
 
 HOST = "127.0.0.1"
@@ -229,6 +246,10 @@ def create_nodegroup(self, *args, **kwargs):
             template = _launch_template(self, ng.launch_template)
             if template is not None and ng.launch_template.get("version") is None:
                 ng.launch_template["version"] = str(template.default_version_number)
+            if template is not None:
+                # EKS reports both, whichever the request named.
+                ng.launch_template["id"] = template.id
+                ng.launch_template["name"] = template.name
         polls = _polls("MOTO_NODEGROUP_CREATING_POLLS")
         if polls:
             ng.status = "CREATING"
@@ -312,20 +333,27 @@ def update_nodegroup_version(
                     "launchTemplate cannot be given when updating it"
                 )
             template = _launch_template(self, launch_template)
-            wanted_id = launch_template.get("id") or (template.id if template else None)
-            wanted_name = launch_template.get("name") or (template.name if template else None)
-            if (wanted_id and current.get("id") and wanted_id != current["id"]) or (
-                wanted_name and current.get("name") and wanted_name != current["name"]
-            ):
+            if template is None:
+                raise InvalidParameterException(
+                    message=f"Launch template {launch_template.get('id') or launch_template.get('name')} does not exist"
+                )
+            # "the same launch template ID or name that was used to create the
+            # node group": what the request names is compared.
+            given_id, given_name = launch_template.get("id"), launch_template.get("name")
+            if given_name and current.get("name"):
+                same = given_name == current["name"]
+            else:
+                same = (given_id or template.id) == current.get("id", template.id)
+            if given_id and current.get("id") and given_id != current["id"]:
+                same = False
+            if not same:
                 raise InvalidParameterException(
                     message="The launch template must be the one the node group was created with "
                     f"(id {current.get('id')}, name {current.get('name')})"
                 )
             updated = dict(current)
-            if wanted_id:
-                updated["id"] = wanted_id
-            if wanted_name:
-                updated["name"] = wanted_name
+            updated["id"] = template.id
+            updated["name"] = template.name
             lt_version = _template_version(template, launch_template.get("version"))
             if lt_version is not None:
                 updated["version"] = lt_version
@@ -481,6 +509,38 @@ def create_launch_template_version(self):
 ec2_lt_responses.LaunchTemplates.create_launch_template_version = (
     create_launch_template_version
 )
+
+
+# ---------------------------------------------------------------------------
+# EC2 DescribeLaunchTemplates by ID: all of them, or InvalidLaunchTemplateId.NotFound
+# ---------------------------------------------------------------------------
+
+_orig_describe_lts = ec2_lt_responses.LaunchTemplates.describe_launch_templates
+
+
+def describe_launch_templates(self):
+    # A template's tags as they are now (moto keeps those it was created
+    # with; CreateTags on a template shows in EC2's answer).
+    for template in self.ec2_backend.launch_templates.values():
+        template.tags = template.get_tags()
+    ids = self._get_param("LaunchTemplateIds", [])
+    if not ids:
+        return _orig_describe_lts(self)
+    missing = [i for i in ids if i not in self.ec2_backend.launch_templates]
+    if missing:
+        raise InvalidLaunchTemplateIdNotFound(missing[0])
+    if self._get_param("MaxResults") is not None:
+        return _orig_describe_lts(self)
+    # Every template named, not moto's default page of 15.
+    own = self._get_int_param
+    self._get_int_param = lambda name, if_none=None: len(ids) if name == "MaxResults" else own(name, if_none)
+    try:
+        return _orig_describe_lts(self)
+    finally:
+        del self._get_int_param
+
+
+ec2_lt_responses.LaunchTemplates.describe_launch_templates = describe_launch_templates
 
 
 # Response handlers. moto names the action from botocore's EKS model

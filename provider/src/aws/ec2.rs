@@ -12,7 +12,9 @@ use base64::Engine;
 
 use super::{AwsClients, AwsError, api_error};
 
+mod exists;
 mod volume;
+pub use exists::{TemplateChecks, Ticket};
 pub use volume::Volume;
 
 /// A launch template version as the provider writes it.
@@ -352,6 +354,30 @@ impl AwsClients {
                 _ => return Ok(ids),
             }
         }
+    }
+
+    /// Put `tags` on launch template `id` (EC2 CreateTags), e.g. its new
+    /// owner's tag when an import takes the node group over.
+    pub async fn tag_launch_template(
+        &self,
+        id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let tags: Vec<Tag> = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        self.ec2
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| api_error(self.call("ec2", "CreateTags"), label(id), e))
     }
 
     /// Delete; a template that is already gone counts as deleted.

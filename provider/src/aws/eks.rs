@@ -107,11 +107,23 @@ pub struct Nodegroup {
     pub taints: Vec<Taint>,
     pub tags: BTreeMap<String, String>,
     pub launch_template_id: Option<String>,
+    /// The launch template's name, as EKS reports it beside the ID.
+    pub launch_template_name: Option<String>,
     pub launch_template_version: Option<String>,
     pub max_unavailable: Option<MaxUnavailable>,
     pub node_repair: Option<bool>,
     /// EKS health issues, as "CODE: message".
     pub health_issues: Vec<String>,
+}
+
+/// How a version update names the node group's launch template: by ID, or
+/// by name once the template was made again under its old name (a new ID).
+/// EKS takes "the same launch template ID or name that was used to create
+/// the node group" (UpdateNodegroupVersion, `launchTemplate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateRef<'a> {
+    Id(&'a str),
+    Name(&'a str),
 }
 
 /// What UpdateNodegroupVersion changes: the launch template version, the
@@ -120,7 +132,7 @@ pub struct Nodegroup {
 pub struct VersionUpdate<'a> {
     pub cluster: &'a str,
     pub name: &'a str,
-    pub launch_template: (&'a str, i64),
+    pub launch_template: (TemplateRef<'a>, i64),
     pub version: Option<&'a str>,
     pub release_version: Option<&'a str>,
     pub force: bool,
@@ -413,17 +425,16 @@ impl AwsClients {
             token,
         } = *u;
         let id = format!("{cluster}:{name}");
+        let template = match launch_template.0 {
+            TemplateRef::Id(t) => LaunchTemplateSpecification::builder().id(t),
+            TemplateRef::Name(t) => LaunchTemplateSpecification::builder().name(t),
+        };
         let mut req = self
             .eks
             .update_nodegroup_version()
             .cluster_name(cluster)
             .nodegroup_name(name)
-            .launch_template(
-                LaunchTemplateSpecification::builder()
-                    .id(launch_template.0)
-                    .version(launch_template.1.to_string())
-                    .build(),
-            )
+            .launch_template(template.version(launch_template.1.to_string()).build())
             .client_request_token(token);
         if let Some(v) = version {
             req = req.version(v);

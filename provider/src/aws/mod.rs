@@ -31,7 +31,7 @@ pub struct Settings {
     pub max_retries: Option<u32>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AwsError {
     /// The object does not exist (any service's not-found error).
     #[error("{what} not found")]
@@ -140,6 +140,7 @@ where
 }
 
 /// What an error sentence says about a call beyond its object.
+#[derive(Debug, Clone)]
 pub(crate) struct Call {
     pub operation: &'static str,
     /// The endpoint in words: the configured URL or `the EKS endpoint of
@@ -183,6 +184,8 @@ pub struct AwsClients {
     /// DescribeCluster answers, one per cluster per provider process: every
     /// node group of a plan asks for its cluster's version.
     clusters: tokio::sync::Mutex<std::collections::HashMap<String, eks::Cluster>>,
+    /// Launch template checks of refreshes, asked together.
+    template_checks: std::sync::Arc<ec2::TemplateChecks>,
     /// The provider's `endpoints` and retries, for error sentences.
     endpoints: BTreeMap<String, String>,
     retries: u32,
@@ -258,6 +261,7 @@ impl AwsClients {
             account_id: OnceCell::new(),
             release_versions: ssm::ReleaseVersionCache::default(),
             clusters: tokio::sync::Mutex::default(),
+            template_checks: std::sync::Arc::default(),
             endpoints: settings.endpoints.clone(),
             retries,
         })

@@ -79,6 +79,10 @@ pub(super) fn flatten_nodegroup(ng: &aws_sdk_eks::types::Nodegroup) -> Nodegroup
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
         launch_template_id: ng.launch_template().and_then(|l| l.id()).map(String::from),
+        launch_template_name: ng
+            .launch_template()
+            .and_then(|l| l.name())
+            .map(String::from),
         launch_template_version: ng
             .launch_template()
             .and_then(|l| l.version())

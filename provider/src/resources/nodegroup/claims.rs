@@ -34,13 +34,31 @@ impl Claims {
         name: &str,
         instance: &str,
     ) -> Result<(), Claimed> {
+        self.claim_replacing(generation, cluster, name, instance, None)
+    }
+
+    /// Claim `cluster`/`name` for `instance`, which replaces the object of
+    /// instance `replaced` (a replacement is planned twice: the old object's
+    /// claim passes to the new one).
+    pub fn claim_replacing(
+        &self,
+        generation: u64,
+        cluster: &str,
+        name: &str,
+        instance: &str,
+        replaced: Option<&str>,
+    ) -> Result<(), Claimed> {
         let mut m = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let key = (cluster.to_string(), name.to_string());
         match m.get(&key) {
-            Some((g, owner)) if *g == generation && owner != instance => Err(Claimed),
+            Some((g, owner))
+                if *g == generation && owner != instance && Some(owner.as_str()) != replaced =>
+            {
+                Err(Claimed)
+            }
             _ => {
                 m.insert(key, (generation, instance.to_string()));
                 Ok(())
@@ -63,5 +81,15 @@ mod tests {
         assert!(c.claim(1, "staging", "agents", "i2").is_ok());
         // Another configuration (the next `terraform test` run) starts over.
         assert!(c.claim(2, "prod", "agents", "i3").is_ok());
+        // A replacement takes over the claim of the object it replaces, and
+        // only that one's.
+        assert!(
+            c.claim_replacing(2, "prod", "agents", "i4", Some("i3"))
+                .is_ok()
+        );
+        assert!(
+            c.claim_replacing(2, "prod", "agents", "i5", Some("i3"))
+                .is_err()
+        );
     }
 }

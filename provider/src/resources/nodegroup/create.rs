@@ -13,7 +13,7 @@ use super::inflight::{Journal, Record};
 use super::instance::{Private, TAG_INSTANCE, TAG_NODEGROUP, new_instance, token};
 use super::model::NodegroupModel;
 use super::online::{all_tags, aws_diag, release_version};
-use super::read::{finish_apply, fold};
+use super::read::{TemplateCheck, finish_apply, fold};
 use super::{MANAGED_BY, TAG_MANAGED_BY, TAG_SANDBOX, schema, update};
 use crate::aws::eks::{Nodegroup, NodegroupSpec};
 use crate::aws::{AwsClients, AwsError};
@@ -340,11 +340,15 @@ impl Create<'_> {
                 }
             }
         }
-        // The name is ours now: templates made for it before (a create cut off
-        // before its node group existed, a node group deleted out of band) can
-        // serve nothing and would leak.
-        sweep_templates(aws, &id, &lt_id).await;
-        forget_leftovers(leftovers);
+        // The name is ours now: templates that creates of it cut off in this
+        // working directory left behind (their in-flight records say so) can
+        // serve nothing. Without such a record there is nothing to look for
+        // (and no call is spent): every path that takes a node group out of
+        // state deletes the template it owns.
+        if !leftovers.is_empty() {
+            sweep_templates(aws, &id, &lt_id).await;
+            forget_leftovers(leftovers);
+        }
 
         // 3. The ID is saved before waiting: a failed wait leaves a tainted
         //    resource in state, never an orphan.
@@ -423,7 +427,8 @@ impl Create<'_> {
         }
         forget_leftovers(leftovers);
         // What AWS has, in the shape of the planned state.
-        let mut prior = match fold(aws, rt, planned.clone(), &ng).await {
+        let mut prior = match fold(aws, rt, planned.clone(), &ng, TemplateCheck::Verify(None)).await
+        {
             Ok(p) => p,
             Err(e) => {
                 diags.push(aws_diag("reading the adopted node group", &e));

@@ -3,17 +3,48 @@
 
 use crate::framework::Diagnostic;
 
-/// `cluster_name:name` from an import ID.
+/// The format every import ID error names.
+const IMPORT_ID_FORMAT: &str =
+    "`cluster_name:name` (the EKS cluster's name and the node group's, e.g. `prod:agents`)";
+
+/// `cluster_name:name` from an import ID, each part to EKS's name rules (a
+/// part that no EKS name can have would otherwise reach AWS, or a state).
 pub fn parse_import_id(id: &str) -> Result<(String, String), Diagnostic> {
-    match id.split_once(':') {
-        Some((c, n)) if !c.is_empty() && !n.is_empty() && !n.contains(':') => {
-            Ok((c.to_string(), n.to_string()))
-        }
-        _ => Err(Diagnostic::error(
+    let invalid = |why: String| {
+        Diagnostic::error(
             "Invalid import ID",
-            format!("{id:?} is not `cluster_name:name`, e.g. `prod:agents`."),
-        )),
-    }
+            format!("{why}. An import ID of nested_nodegroup is {IMPORT_ID_FORMAT}."),
+        )
+    };
+    let Some((c, n)) = id
+        .split_once(':')
+        .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains(':'))
+    else {
+        return Err(invalid(format!(
+            "{id:?} is not two names joined by one `:`"
+        )));
+    };
+    names_possible(c, n).map_err(|why| invalid(format!("In import ID {id:?}, {why}")))?;
+    Ok((c.to_string(), n.to_string()))
+}
+
+/// An import identity's `cluster_name` and `name`, to EKS's name rules.
+pub fn check_identity_names(cluster: &str, name: &str) -> Result<(), Diagnostic> {
+    names_possible(cluster, name).map_err(|why| {
+        Diagnostic::error(
+            "Invalid import identity",
+            format!("{why}. The identity's cluster_name and name are the EKS cluster's name and the node group's, e.g. cluster_name = \"prod\", name = \"agents\"."),
+        )
+    })
+}
+
+/// `cluster`, then `name`, to EKS's name rules: why not, naming the part.
+fn names_possible(cluster: &str, name: &str) -> Result<(), String> {
+    let limits = crate::validate::Limits::embedded().map_err(|e| e.to_string())?;
+    crate::validate::aws::cluster_name(cluster, limits)
+        .map_err(|e| format!("the cluster name part: {e}"))?;
+    crate::validate::aws::nodegroup_name(name, limits)
+        .map_err(|e| format!("the node group name part: {e}"))
 }
 
 /// Whether a node group with these identifiers could exist in EKS.
@@ -79,7 +110,27 @@ mod tests {
             ("prod".to_string(), "agents".to_string())
         );
         for bad in ["prod", ":agents", "prod:", "a:b:c"] {
-            assert!(parse_import_id(bad).is_err(), "{bad}");
+            let e = parse_import_id(bad).unwrap_err();
+            assert!(
+                e.detail.contains("`cluster_name:name`"),
+                "{bad}: {}",
+                e.detail
+            );
         }
+        // Parts that no EKS name can be are refused, naming the part.
+        for (bad, part) in [
+            ("prod:agents pool", "node group name part"),
+            ("prod:-agents", "node group name part"),
+            ("my cluster:agents", "cluster name part"),
+            ("prod:agents\n", "node group name part"),
+        ] {
+            let e = parse_import_id(bad).unwrap_err();
+            assert!(e.detail.contains(part), "{bad:?}: {}", e.detail);
+            assert!(e.detail.contains("`cluster_name:name`"), "{}", e.detail);
+        }
+        let long = format!("prod:{}", "n".repeat(64));
+        assert!(parse_import_id(&long).is_err());
+        assert!(check_identity_names("prod", "agents").is_ok());
+        assert!(check_identity_names("prod", "a/b").is_err());
     }
 }

@@ -1,15 +1,17 @@
 //! Import by ID (`cluster_name:name`) or identity. A node group that
-//! `nested_nodegroup` created (it carries its tags) is taken over with the
-//! resource instance that created it; one it did not create is adopted
-//! where that is safe ([`super::adopt`]), else refused with the way to
-//! migrate it.
+//! `nested_nodegroup` created (it carries its tags) is taken over from the
+//! resource instance that created it: the first apply here tags it as this
+//! instance's, and the old owner's next refresh lets go of it. One it did
+//! not create is adopted where that is safe ([`super::adopt`]), else
+//! refused with the way to migrate it. A launch template deleted outside
+//! Terraform never stops an import: the first apply makes it again.
 
 use super::TAG_SANDBOX;
-use super::ids::parse_import_id;
+use super::ids::{check_identity_names, parse_import_id};
 use super::instance;
 use super::model::{IdentityModel, NodegroupModel};
 use super::online::{aws_diag, online};
-use super::read::{fold, identity};
+use super::read::{TemplateCheck, fold, identity};
 use crate::aws::AwsClients;
 use crate::aws::eks::Nodegroup;
 use crate::capability::{AmiFamily, CapabilityData};
@@ -33,11 +35,14 @@ fn target(req: &ImportRequest) -> Result<(String, String, Option<IdentityModel>)
         return Ok((c, n, identity));
     }
     match identity {
-        Some(i) => Ok((
-            i.cluster_name.as_deref().unwrap_or_default().to_string(),
-            i.name.as_deref().unwrap_or_default().to_string(),
-            Some(i),
-        )),
+        Some(i) => {
+            let (c, n) = (
+                i.cluster_name.as_deref().unwrap_or_default().to_string(),
+                i.name.as_deref().unwrap_or_default().to_string(),
+            );
+            check_identity_names(&c, &n)?;
+            Ok((c, n, Some(i)))
+        }
         None => Err(Diagnostic::error(
             "Nothing to import",
             "Give an ID `cluster_name:name` or an identity.",
@@ -95,9 +100,10 @@ async fn import_one(req: &ImportRequest) -> Result<ImportResponse, Diagnostic> {
         mut diagnostics,
     } = imported_state(&aws, &rt, &cluster, &name, &ng, None).await?;
     let identity = identity(&aws, &m).await;
-    diagnostics
-        .0
-        .retain(|d| d.severity == Severity::Error || d.summary == ADOPTING);
+    diagnostics.0.retain(|d| {
+        d.severity == Severity::Error
+            || [ADOPTING, TAKING_OVER, TEMPLATE_MISSING].contains(&d.summary.as_str())
+    });
     Ok(ImportResponse {
         imported: vec![ImportedResource {
             state: m.to_value(),
@@ -141,6 +147,24 @@ fn keep_their_settings(m: &mut NodegroupModel) {
 
 /// The summary of the warning an adoption carries.
 pub const ADOPTING: &str = "Adopting a node group nested_nodegroup did not create";
+/// The summary of the warning an import of another instance's node group
+/// carries.
+pub const TAKING_OVER: &str = "Importing a node group another resource instance created";
+/// The summary of the warning an import of a node group whose launch
+/// template is gone carries.
+pub const TEMPLATE_MISSING: &str = "Launch template missing";
+
+/// The warning of an import that takes the node group over from resource
+/// instance `owner`, which created it.
+fn taking_over(cluster: &str, name: &str, owner: &str) -> Diagnostic {
+    Diagnostic::warning(
+        TAKING_OVER,
+        format!(
+            "EKS Node Group {cluster}/{name} was created by another nested_nodegroup (resource instance {}…, tag `nested.dev/instance`), in another state or working directory. One node group has one owner: the first apply here takes it and its launch template over (the plan shows that tag leaving `tags_all`), and from then on the other state's refresh reports that it lost them and neither changes nor destroys them. Until that apply, this state does not own it: a destroy here leaves it alone. If the other state still manages it, release it there first without destroying it, with a `removed {{ from = <its address> lifecycle {{ destroy = false }} }}` block applied in that configuration; then apply here.",
+            owner.get(..12).unwrap_or(owner)
+        ),
+    )
+}
 
 /// The state of node group `ng` as an import makes it: what AWS reports,
 /// the schema's defaults for what it cannot tell, and the outputs the
@@ -171,13 +195,24 @@ pub async fn imported_state(
     let mut diags = Diagnostics::new();
     let nested = ng.tags.contains_key(TAG_SANDBOX);
     let (sandbox, private) = match ng.tags.get(TAG_SANDBOX) {
-        // The import takes over the instance that created the node group.
+        // Created by another resource instance: this one takes it over at
+        // its first apply (a new instance of its own, never the creator's:
+        // two states sharing one instance would both own the node group).
         Some(own) => (
             Attr::Known(own.clone()),
-            ng.tags
+            // A tag that is no instance nonce names no resource instance
+            // (someone wrote it by hand): there is no owner to take it from.
+            match ng
+                .tags
                 .get(instance::TAG_INSTANCE)
-                .map(|i| instance::Private::with_instance(i.clone()))
-                .unwrap_or_default(),
+                .filter(|o| instance::is_instance(o))
+            {
+                Some(owner) => {
+                    diags.push(taking_over(cluster, name, owner));
+                    instance::Private::taking_over(owner.clone())
+                }
+                None => instance::Private::default(),
+            },
         ),
         None => {
             diags.push(super::adopt::adoption(cluster, name, ng)?);
@@ -204,9 +239,18 @@ pub async fn imported_state(
     m.architecture = Attr::Known(arch.to_string());
     // Scaling is what AWS reports, not the default.
     m.scaling = Attr::Null;
-    let mut m = fold(aws, rt, m, ng)
+    let mut m = fold(aws, rt, m, ng, TemplateCheck::Verify(None))
         .await
         .map_err(|e| aws_diag("reading the imported node group", &e))?;
+    if m.template_missing() {
+        diags.push(Diagnostic::warning(
+            TEMPLATE_MISSING,
+            format!(
+                "EKS Node Group {cluster}/{name} uses launch template {}, which no longer exists (deleted outside Terraform). The import keeps the node group; the first apply makes the template again under its name and rolls the nodes to it.",
+                m.launch_template_id.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
     if !nested {
         keep_their_settings(&mut m);
     }

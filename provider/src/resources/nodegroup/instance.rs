@@ -27,6 +27,23 @@ pub struct Private {
     /// keep the rest of its content.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopted: bool,
+    /// Imported while another resource instance owned the node group (its
+    /// `nested.dev/instance` tag named that one): the instance it is taken
+    /// from, until the first apply here tags it as this instance's. Until
+    /// then this resource neither changes nor deletes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_from: Option<String>,
+    /// Refresh found the node group gone, or replaced by one this resource
+    /// did not create: the resource stays in state so that the next apply
+    /// (a replacement, or a destroy) deletes the launch template it owns.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gone: bool,
+    /// In a replacement's plan: the private state of the object it
+    /// replaces. Terraform hands the replacement's delete half the new
+    /// object's planned private state, not the old one's; the delete reads
+    /// this (whose node group, whose template). Never kept with an object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacing: Option<Box<Private>>,
 }
 
 impl Private {
@@ -38,12 +55,41 @@ impl Private {
         }
         serde_json::from_slice::<Private>(bytes)
             .ok()
-            .filter(|p| p.instance.as_deref().is_none_or(is_instance))
+            .filter(Private::valid)
             .unwrap_or_default()
     }
 
+    /// Whether every instance it names is one (a hand-edited or foreign
+    /// private state is "no instance").
+    fn valid(&self) -> bool {
+        self.instance.as_deref().is_none_or(is_instance)
+            && self.taken_from.as_deref().is_none_or(is_instance)
+            && self.replacing.as_deref().is_none_or(Private::valid)
+    }
+
+    /// The private state of the object a delete removes: in a replacement,
+    /// the old object's ([`Self::replacing`]), else this.
+    pub fn of_deleted_object(self) -> Private {
+        match self.replacing {
+            Some(old) => *old,
+            None => self,
+        }
+    }
+
+    /// The first plan of a replacement: the old object's private state, to
+    /// be carried into the new object's plan ([`Self::replacing`]).
+    pub fn to_be_replaced(old: Private) -> Private {
+        Private {
+            replacing: Some(Box::new(Private {
+                replacing: None,
+                ..old
+            })),
+            ..Private::default()
+        }
+    }
+
     pub fn encode(&self) -> Vec<u8> {
-        if self.instance.is_none() && !self.adopted {
+        if *self == Private::default() {
             return Vec::new();
         }
         serde_json::to_vec(self).unwrap_or_default()
@@ -52,20 +98,37 @@ impl Private {
     pub fn with_instance(instance: String) -> Private {
         Private {
             instance: Some(instance),
-            adopted: false,
+            ..Private::default()
         }
     }
 
     /// An adopted node group, before its first apply gives it an instance.
     pub fn adopted() -> Private {
         Private {
-            instance: None,
             adopted: true,
+            ..Private::default()
         }
+    }
+
+    /// A node group imported from resource instance `owner` (its tag), before
+    /// the first apply here takes it over.
+    pub fn taking_over(owner: String) -> Private {
+        Private {
+            taken_from: Some(owner),
+            ..Private::default()
+        }
+    }
+
+    /// Whether this resource instance owns the node group it holds: not
+    /// while an import's takeover is still to be applied.
+    pub fn owns(&self) -> bool {
+        self.taken_from.is_none()
     }
 }
 
-fn is_instance(s: &str) -> bool {
+/// Whether `s` is an instance nonce (32 hex digits), as this provider
+/// writes them in the `nested.dev/instance` tag.
+pub fn is_instance(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -136,6 +199,35 @@ mod tests {
         assert!(Private::default().encode().is_empty());
         let adopted = Private::adopted();
         assert_eq!(Private::decode(&adopted.encode()), adopted);
+        let taking = Private::taking_over(a.clone());
+        assert_eq!(Private::decode(&taking.encode()), taking);
+        assert!(!taking.owns());
+        let gone = Private {
+            gone: true,
+            ..Private::with_instance(b.clone())
+        };
+        assert_eq!(Private::decode(&gone.encode()), gone);
+        // A replacement carries the old object's for its delete half.
+        let old = Private::taking_over(a.clone());
+        let first = Private::to_be_replaced(old.clone());
+        let planned = Private {
+            replacing: first.replacing.clone(),
+            ..Private::with_instance(b.clone())
+        };
+        assert_eq!(Private::decode(&planned.encode()), planned);
+        assert_eq!(Private::decode(&planned.encode()).of_deleted_object(), old);
+        assert_eq!(
+            Private::with_instance(b.clone()).of_deleted_object(),
+            Private::with_instance(b.clone())
+        );
+        // One invalid instance anywhere makes it unreadable.
+        let bad = Private::to_be_replaced(Private::with_instance("x".into()));
+        assert_eq!(Private::decode(&bad.encode()), Private::default());
+        // A state written before these fields reads as before.
+        assert_eq!(
+            Private::decode(format!(r#"{{"instance":"{a}"}}"#).as_bytes()),
+            Private::with_instance(a)
+        );
     }
 
     #[test]

@@ -121,9 +121,15 @@ impl Resource for NodegroupResource {
             Action::Create(planned) => create::create(&rt, &aws, &req, *planned).await,
             Action::Update(change) => {
                 let (prior, planned) = *change;
-                // The object keeps its instance in private state.
                 let mut resp = update::update(&rt, &aws, &req, &prior, planned).await;
-                resp.private = req.planned_private.clone();
+                // The object keeps its instance in private state; a takeover
+                // or a node group seen gone is settled once the apply is.
+                let mut private = instance::Private::decode(&req.planned_private);
+                if !resp.diagnostics.has_errors() {
+                    private.taken_from = None;
+                    private.gone = false;
+                }
+                resp.private = private.encode();
                 resp
             }
         }

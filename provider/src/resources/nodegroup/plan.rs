@@ -118,17 +118,50 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
                 requires_replace.push(AttributePath::attr(k));
             }
         }
+        // Refresh found the node group gone (its launch template is still
+        // this resource's): the apply deletes the template and creates both
+        // again. The ARN is the node group's, and it will be a new one.
+        if instance::Private::decode(&req.prior_private).gone {
+            planned.arn = Attr::Unknown;
+            planned.status = Attr::Unknown;
+            requires_replace.push(AttributePath::attr("arn"));
+        }
     }
 
     // One resource instance, one node group: a create gets its own nonce,
     // and a second create of the same node group in this plan is refused.
+    // A replacement is planned twice: first with the prior state (here it
+    // passes the old object's private state on), then as a create, whose
+    // planned private state Terraform hands both the create and the delete
+    // of the old object: it carries the old object's for the delete.
     let planned_private = if creating {
-        plan_instance(
+        // A fresh create has no prior private state; a replacement forced
+        // with `-replace` comes here with the old object's as it is.
+        let prior = instance::Private::decode(&req.prior_private);
+        let old = match prior.replacing {
+            Some(old) => Some(old),
+            None if prior != instance::Private::default() => {
+                instance::Private::to_be_replaced(prior).replacing
+            }
+            None => None,
+        };
+        let new = plan_instance(
             rt.as_deref(),
             planned.cluster_name.as_deref(),
             planned.name.as_deref(),
+            old.as_ref().and_then(|o| o.instance.as_deref()),
             &mut diags,
-        )
+        );
+        match old {
+            Some(old) => instance::Private {
+                replacing: Some(old),
+                ..instance::Private::decode(&new)
+            }
+            .encode(),
+            None => new,
+        }
+    } else if !requires_replace.is_empty() {
+        instance::Private::to_be_replaced(instance::Private::decode(&req.prior_private)).encode()
     } else {
         adopted_instance(
             rt.as_deref(),
@@ -265,13 +298,20 @@ fn plan_computed(
     };
     planned.arn = prior.arn.clone();
     planned.status = prior.status.clone();
-    planned.launch_template_id = prior.launch_template_id.clone();
+    // A launch template deleted outside Terraform is made again: a new ID
+    // (unless only the version was gone) and a new version.
+    let remade = prior.template_missing();
+    planned.launch_template_id = if remade {
+        Attr::Unknown
+    } else {
+        prior.launch_template_id.clone()
+    };
     if config.instance_types.is_null() {
         planned.instance_types = prior.instance_types.clone();
     }
     let version_changes = prior.kubernetes_version != planned.kubernetes_version
         || prior.release_version != planned.release_version;
-    let template_changes = !planned.template_changes(prior).is_empty();
+    let template_changes = !planned.template_changes(prior).is_empty() || remade;
     planned.launch_template_version = if template_changes {
         Attr::Unknown
     } else {
@@ -283,9 +323,10 @@ fn plan_computed(
 }
 
 /// The private state of an update: the prior one, but an adopted node
-/// group without an instance yet gets one (its apply tags the group with
-/// it, so the ownership checks of read hold from then on).
-/// Two resources adopting one node group are refused, as two creating one.
+/// group without an instance yet gets one, and so does one an import takes
+/// over from another resource instance (its apply tags the group with it,
+/// so the ownership checks of read hold from then on). Two resources
+/// adopting one node group are refused, as two creating one.
 fn adopted_instance(
     rt: Option<&ProviderRuntime>,
     (cluster, name): (&str, &str),
@@ -293,15 +334,27 @@ fn adopted_instance(
     diags: &mut Diagnostics,
 ) -> Vec<u8> {
     let p = instance::Private::decode(prior);
-    if !p.adopted || p.instance.is_some() {
+    if let Some(from) = &p.taken_from {
+        diags.push(Diagnostic::warning(
+            TAKING_OVER,
+            format!(
+                "EKS Node Group {cluster}/{name} was created by another nested_nodegroup (resource instance {}…, in another state or working directory). This apply makes it and its launch template this resource's (the `nested.dev/instance` tag, shown leaving `tags_all`); from then on the other state's refresh reports that it lost them, and it neither changes nor destroys them. If that state still manages it, release it there first without destroying it: a `removed {{ from = <its address> lifecycle {{ destroy = false }} }}` block applied in that configuration.",
+                from.get(..12).unwrap_or(from)
+            ),
+        ));
+    } else if !p.adopted {
+        return prior.to_vec();
+    } else if p.instance.is_none() {
+        diags.push(Diagnostic::warning(
+            "Adopting the node group",
+            format!(
+                "EKS Node Group {cluster}/{name} was not created by nested_nodegroup. This apply takes its launch template over: a new version keeps the rest of the template and adds the bootstrap settings for `sandbox`, which rolls every node; then the node group is tagged as this resource's. Release it first from any other configuration that manages it (a `removed` block with `lifecycle {{ destroy = false }}`)."
+            ),
+        ));
+    }
+    if p.instance.is_some() {
         return prior.to_vec();
     }
-    diags.push(Diagnostic::warning(
-        "Adopting the node group",
-        format!(
-            "EKS Node Group {cluster}/{name} was not created by nested_nodegroup. This apply takes its launch template over: a new version keeps the rest of the template and adds the bootstrap settings for `sandbox`, which rolls every node; then the node group is tagged as this resource's. Release it first from any other configuration that manages it (a `removed` block with `lifecycle {{ destroy = false }}`)."
-        ),
-    ));
     let i = match instance::new_instance() {
         Ok(i) => i,
         Err(e) => {
@@ -324,16 +377,21 @@ fn adopted_instance(
     }
     instance::Private {
         instance: Some(i),
-        adopted: true,
+        ..p
     }
     .encode()
 }
 
-/// A fresh instance nonce for a planned create, claimed for its node group.
+/// The summary of the plan's warning when an import takes a node group over.
+pub const TAKING_OVER: &str = "Taking over a node group another resource instance created";
+
+/// A fresh instance nonce for a planned create, claimed for its node group
+/// (taking over the claim of the instance it replaces, if any).
 fn plan_instance(
     rt: Option<&ProviderRuntime>,
     cluster: Option<&str>,
     name: Option<&str>,
+    replaced: Option<&str>,
     diags: &mut Diagnostics,
 ) -> Vec<u8> {
     let instance = match instance::new_instance() {
@@ -348,7 +406,7 @@ fn plan_instance(
     };
     if let (Some(rt), Some(c), Some(n)) = (rt, cluster, name)
         && claims::Claims::global()
-            .claim(rt.generation, c, n, &instance)
+            .claim_replacing(rt.generation, c, n, &instance, replaced)
             .is_err()
     {
         diags.error_at(

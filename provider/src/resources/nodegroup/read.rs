@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use super::ids::identifiers_possible;
-use super::instance;
+use super::instance::{self, Private};
 use super::model::{
     IdentityModel, NodegroupModel, nodegroup_id, scaling_model, string_map, taint_models,
 };
 use super::online::{aws_diag, online};
+use crate::aws::ec2::Ticket;
 use crate::aws::eks::Nodegroup;
 use crate::aws::{AwsClients, AwsError};
 use crate::config::ProviderRuntime;
@@ -34,12 +35,26 @@ pub async fn identity(aws: &AwsClients, m: &NodegroupModel) -> Option<Value> {
     Some(identity.to_value())
 }
 
-/// Fold what AWS reports for the node group into `m`.
+/// Whether a fold asks EC2 that the launch template still exists.
+pub enum TemplateCheck {
+    /// The apply that folds just wrote or used it.
+    Trust,
+    /// A refresh or an import: ask (one call shared by the refreshes of the
+    /// moment, [`AwsClients::launch_template_exists`]), with the refresh's
+    /// ticket if it announced itself.
+    Verify(Option<Ticket>),
+}
+
+/// Fold what AWS reports for the node group into `m`. A launch template
+/// that no longer exists leaves `launch_template_version` null
+/// ([`NodegroupModel::template_missing`]): the node group stays, and the
+/// plan makes the template again.
 pub async fn fold(
     aws: &AwsClients,
     rt: &ProviderRuntime,
     mut m: NodegroupModel,
     ng: &Nodegroup,
+    check: TemplateCheck,
 ) -> Result<NodegroupModel, AwsError> {
     m.id = Attr::Known(m.nodegroup_id());
     m.arn = Attr::Known(ng.arn.clone());
@@ -95,22 +110,39 @@ pub async fn fold(
             && !m.metadata_options.is_null();
         m.launch_template_id = Attr::Known(id.clone());
         m.launch_template_version = version.into();
-        if !same_version {
-            let content = aws.find_launch_template_version(id, ver).await?;
-            m.fold_template(content);
+        let exists = if same_version {
+            match check {
+                TemplateCheck::Trust => true,
+                TemplateCheck::Verify(ticket) => aws.launch_template_exists(id, ticket).await?,
+            }
+        } else {
+            // The content answers whether it exists: the checks of the
+            // moment need not wait for this refresh.
+            drop(check);
+            match aws.find_launch_template_version(id, ver).await {
+                Ok(content) => {
+                    m.fold_template(content);
+                    true
+                }
+                Err(e) if e.is_not_found() => false,
+                Err(e) => return Err(e),
+            }
+        };
+        if !exists {
+            m.launch_template_version = Attr::Null;
         }
     }
     Ok(m)
 }
 
-/// Read the node group and fold it into `m`.
+/// Read the node group and fold it into `m`, after a write of this apply.
 pub async fn refresh(
     aws: &AwsClients,
     rt: &ProviderRuntime,
     m: NodegroupModel,
 ) -> Result<NodegroupModel, AwsError> {
     let ng = aws.find_nodegroup(m.cluster(), m.nodegroup_name()).await?;
-    fold(aws, rt, m, &ng).await
+    fold(aws, rt, m, &ng, TemplateCheck::Trust).await
 }
 
 /// Read after write: fold the node group as AWS now reports it (`read`, or
@@ -123,7 +155,7 @@ pub async fn finish_apply(
     read: Option<Nodegroup>,
 ) -> ApplyResponse {
     let fresh = match read {
-        Some(ng) => fold(aws, rt, applied.clone(), &ng).await,
+        Some(ng) => fold(aws, rt, applied.clone(), &ng, TemplateCheck::Trust).await,
         None => refresh(aws, rt, applied.clone()).await,
     };
     match fresh {
@@ -149,13 +181,123 @@ pub async fn finish_apply(
     }
 }
 
-/// A read that drops the resource from state, saying why.
-fn gone(summary: &str, detail: String) -> ReadResponse {
+/// Who holds the node group AWS reports under this resource's name.
+#[derive(Debug, PartialEq, Eq)]
+enum Holder {
+    /// This resource instance (or one it cannot tell from: a state written
+    /// before instances, or whose private state a bridge dropped).
+    This,
+    /// An import here whose takeover is still to be applied; the tag still
+    /// names the instance it is taken from.
+    TakingOver,
+    /// Another resource instance took it over (an import in another state
+    /// applied), launch template and all.
+    TakenOver,
+    /// Another node group under the same name: ours was deleted and someone
+    /// made a new one. Our launch template is left over.
+    Replaced,
+    /// Imported here (an adoption or a takeover) but, before this state
+    /// applied, another resource instance took it.
+    TakenElsewhere,
+}
+
+fn holder(private: &Private, ng: &Nodegroup, current: &NodegroupModel) -> Holder {
+    let tag = ng.tags.get(instance::TAG_INSTANCE);
+    if let Some(from) = &private.taken_from {
+        return match tag {
+            Some(t) if t == from => Holder::TakingOver,
+            Some(t) if Some(t) == private.instance.as_ref() => Holder::This,
+            Some(_) => Holder::TakenElsewhere,
+            None => Holder::TakingOver,
+        };
+    }
+    match (&private.instance, tag) {
+        (Some(ours), Some(t)) if t != ours => {
+            let same_template = current.launch_template_id.known().is_some()
+                && current.launch_template_id.known() == ng.launch_template_id.as_ref();
+            if same_template {
+                Holder::TakenOver
+            } else {
+                Holder::Replaced
+            }
+        }
+        (None, Some(_)) if private.adopted => Holder::TakenElsewhere,
+        _ => Holder::This,
+    }
+}
+
+/// A read that drops the resource from state (the node group is someone
+/// else's now, launch template and all), saying why.
+fn let_go(summary: &str, detail: String) -> ReadResponse {
     ReadResponse {
         new_state: Value::Null,
         diagnostics: Diagnostic::warning(summary, detail).into(),
         ..Default::default()
     }
+}
+
+/// The node group this resource created is gone: the resource stays in
+/// state, marked, so that the next apply deletes the launch template it owns
+/// (the plan replaces the resource, or destroys it when the configuration
+/// no longer has it).
+fn vanished(
+    req: ReadRequest,
+    current: &NodegroupModel,
+    mut private: Private,
+    why: String,
+    name_taken: bool,
+) -> ReadResponse {
+    let create = if name_taken {
+        "then tries to create the node group again, which fails while another node group has its name (remove this resource from the configuration, or import that node group once its owner released it)"
+    } else {
+        "then creates the node group again"
+    };
+    let template = match (current.launch_template_id.known(), private.adopted) {
+        (Some(lt), false) => format!(
+            " The next apply deletes its launch template {lt}, {create}; without this resource in the configuration, it only deletes the template."
+        ),
+        _ if name_taken => format!(" The next apply {create}."),
+        _ => " The next apply creates it again.".to_string(),
+    };
+    private.gone = true;
+    ReadResponse {
+        new_state: req.current_state,
+        private: private.encode(),
+        new_identity: req.current_identity,
+        diagnostics: Diagnostic::warning(
+            "Node group no longer exists",
+            format!("{why}.{template}"),
+        )
+        .into(),
+    }
+}
+
+/// What the read says about a launch template deleted outside Terraform.
+fn template_missing_warning(m: &NodegroupModel) -> Diagnostic {
+    Diagnostic::warning(
+        "Launch template missing",
+        format!(
+            "EKS Node Group ({}) uses launch template {}, which no longer exists (deleted outside Terraform). The node group stays; the next apply makes the template again under its name and rolls the nodes to it.",
+            m.nodegroup_id(),
+            m.launch_template_id.as_deref().unwrap_or("?")
+        ),
+    )
+}
+
+/// An import's pending takeover shows in the plan: `tags_all` holds the tag
+/// naming the instance it is taken from, which the apply replaces.
+fn show_pending_takeover(m: &mut NodegroupModel, from: &str) {
+    let mut all: BTreeMap<String, String> = m
+        .tags_all
+        .known()
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| v.known().map(|v| (k.clone(), v.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    all.insert(instance::TAG_INSTANCE.to_string(), from.to_string());
+    m.tags_all = Attr::Known(string_map(&all));
 }
 
 pub(super) async fn read(req: ReadRequest) -> ReadResponse {
@@ -176,61 +318,95 @@ pub(super) async fn read(req: ReadRequest) -> ReadResponse {
     let (cluster, name) = (current.cluster(), current.nodegroup_name());
     let id = nodegroup_id(cluster, name);
     if !identifiers_possible(cluster, name) {
-        return gone(
+        return let_go(
             "Node group cannot exist",
             format!(
                 "{id:?} is not a valid EKS node group identifier, so no such node group can exist; removing it from state."
             ),
         );
     }
-    let found = aws.find_nodegroup(cluster, name).await;
-    // Still the object this instance created? A node group of the same
-    // name made by someone else (after ours was deleted out of band) is
-    // not ours to manage, update or delete.
-    if let (Ok(ng), Some(ours)) = (&found, instance::Private::decode(&req.private).instance)
-        && let Some(tag) = ng.tags.get(instance::TAG_INSTANCE)
-        && *tag != ours
-    {
-        return gone(
-            "Node group replaced outside this configuration",
-            format!(
-                "EKS Node Group ({id}) exists, but it is not the one this resource created (it belongs to another resource instance); removing it from state and leaving it untouched. The next plan creates this resource again, which fails until the name is free or you import the group."
-            ),
-        );
-    }
-    // Adopted by this state but not yet applied, and meanwhile claimed by
-    // another resource instance (another state's adoption or create): that
-    // one owns it now.
-    let private = instance::Private::decode(&req.private);
-    if let Ok(ng) = &found
-        && private.adopted
-        && private.instance.is_none()
-        && ng.tags.contains_key(instance::TAG_INSTANCE)
-    {
-        return gone(
-            "Node group adopted elsewhere",
-            format!(
-                "EKS Node Group ({id}) was imported here to be adopted, but before this configuration applied, another resource instance (another state) took it over; removing it from state and leaving it untouched. One node group has one owner: remove it from the other state (a `removed` block) and import it here again."
-            ),
-        );
-    }
-    let refreshed = match found {
-        Ok(ng) => fold(&aws, &rt, current.clone(), &ng).await,
-        Err(e) => Err(e),
+    let mut private = Private::decode(&req.private);
+    // The template checks of the refreshes under way share one call.
+    let ticket = aws.expect_template_check();
+    let ng = match aws.find_nodegroup(cluster, name).await {
+        Ok(ng) => ng,
+        Err(AwsError::NotFound { .. }) if !private.owns() => {
+            return let_go(
+                "Node group no longer exists",
+                format!(
+                    "EKS Node Group ({id}) was not found; it was imported here but never taken over, so nothing of it is this resource's. Removing it from state."
+                ),
+            );
+        }
+        Err(AwsError::NotFound { .. }) => {
+            return vanished(
+                req,
+                &current,
+                private,
+                format!("EKS Node Group ({id}) was not found"),
+                false,
+            );
+        }
+        Err(e) => {
+            let d = aws_diag(&format!("reading EKS Node Group ({id})"), &e);
+            return keep(req, d.into());
+        }
     };
-    match refreshed {
-        Ok(state) => ReadResponse {
-            new_identity: identity(&aws, &state).await,
-            new_state: state.to_value(),
-            private: req.private,
-            ..Default::default()
-        },
-        Err(AwsError::NotFound { .. }) => gone(
-            "Node group no longer exists",
-            format!(
-                "EKS Node Group ({id}) was not found; removing it from state so the next apply recreates it."
-            ),
-        ),
+    match holder(&private, &ng, &current) {
+        Holder::This | Holder::TakingOver => {}
+        Holder::TakenOver => {
+            return let_go(
+                "Node group taken over by another resource instance",
+                format!(
+                    "EKS Node Group ({id}) and its launch template now belong to another nested_nodegroup (an import in another state or working directory took them over). This state no longer manages them: it removes the node group from state and will neither change nor destroy it. Remove the resource from this configuration (the next plan otherwise proposes to create it again, which fails while the name is taken)."
+                ),
+            );
+        }
+        Holder::Replaced => {
+            return vanished(
+                req,
+                &current,
+                private,
+                format!(
+                    "EKS Node Group ({id}) exists, but it is not the one this resource created (it belongs to another resource instance); it is left untouched"
+                ),
+                true,
+            );
+        }
+        Holder::TakenElsewhere => {
+            return let_go(
+                "Node group adopted elsewhere",
+                format!(
+                    "EKS Node Group ({id}) was imported here, but before this configuration applied, another resource instance (another state) took it over; removing it from state and leaving it untouched. One node group has one owner: remove it from the other state (a `removed` block) and import it here again."
+                ),
+            );
+        }
+    }
+    // Seen again as ours: whatever an earlier refresh thought, it is here.
+    private.gone = false;
+    if private.taken_from.is_some()
+        && ng.tags.get(instance::TAG_INSTANCE) == private.instance.as_ref()
+    {
+        // The takeover was applied (the rest of that apply failed).
+        private.taken_from = None;
+    }
+    let check = TemplateCheck::Verify(Some(ticket));
+    match fold(&aws, &rt, current.clone(), &ng, check).await {
+        Ok(mut state) => {
+            let mut diagnostics = Diagnostics::new();
+            if state.template_missing() {
+                diagnostics.push(template_missing_warning(&state));
+            }
+            if let Some(from) = &private.taken_from {
+                show_pending_takeover(&mut state, from);
+            }
+            ReadResponse {
+                new_identity: identity(&aws, &state).await,
+                new_state: state.to_value(),
+                private: private.encode(),
+                diagnostics,
+            }
+        }
         Err(e) => {
             let d = aws_diag(&format!("reading EKS Node Group ({id})"), &e);
             keep(req, d.into())

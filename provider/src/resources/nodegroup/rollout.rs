@@ -131,6 +131,12 @@ pub fn warn_when_nodes_roll(
     diags: &mut Diagnostics,
 ) {
     let mut causes: Vec<(&str, String)> = Vec::new();
+    if prior.template_missing() {
+        causes.push((
+            "launch_template_id",
+            "the launch template (deleted outside Terraform, made again)".to_string(),
+        ));
+    }
     for attr in planned.template_changes(prior) {
         let what = match attr {
             "user_data" => "the bootstrap settings (user_data)".to_string(),

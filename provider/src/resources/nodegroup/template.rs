@@ -106,6 +106,13 @@ impl NodegroupModel {
         }
     }
 
+    /// The launch template the node group uses (or the version of it) no
+    /// longer exists: a refresh found it deleted outside Terraform and left
+    /// `launch_template_version` null. The next apply makes it again.
+    pub fn template_missing(&self) -> bool {
+        self.launch_template_id.known().is_some() && self.launch_template_version.is_null()
+    }
+
     /// The attributes that differ from `prior` and need a new launch
     /// template version (each rolls the nodes), in schema order.
     pub fn template_changes(&self, prior: &NodegroupModel) -> Vec<&'static str> {
