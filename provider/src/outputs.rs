@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::capability::{Decision, Field};
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
-use crate::render::probe::{self, ProbeJob, Toleration};
+use crate::render::probe::{self, ProbeJob, RequiredScc, Toleration};
 
 /// Where the probe Job goes and what it tolerates.
 pub struct ProbePlacement<'a> {
@@ -22,6 +22,16 @@ pub struct ProbePlacement<'a> {
 
 /// The probe Job YAML for a decision.
 pub fn probe_manifest(d: &Decision, p: &ProbePlacement<'_>) -> String {
+    probe_manifest_with_scc(d, p, None)
+}
+
+/// The probe Job YAML for a decision; on OpenShift it names the SCC its
+/// pod needs.
+pub fn probe_manifest_with_scc(
+    d: &Decision,
+    p: &ProbePlacement<'_>,
+    openshift_scc: Option<RequiredScc<'_>>,
+) -> String {
     probe::probe_job(&ProbeJob {
         name: p.name,
         namespace: p.namespace.unwrap_or(probe::DEFAULT_PROBE_NAMESPACE),
@@ -34,6 +44,7 @@ pub fn probe_manifest(d: &Decision, p: &ProbePlacement<'_>) -> String {
         node_selector: p.node_selector.clone(),
         tolerations: p.tolerations.clone(),
         runtime_args: &d.runtime_args,
+        openshift_scc,
     })
 }
 

@@ -10,7 +10,7 @@ use crate::framework::{
     Attr, Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, List, Map, Model,
     ReadDataRequest, ReadDataResponse, Schema, Value,
 };
-use crate::render::openshift::{OpenShiftError, profile};
+use crate::render::openshift::{OpenShiftError, admitted_pod, profile};
 
 pub struct OpenShiftProfileDataSource;
 
@@ -20,6 +20,7 @@ crate::model! {
         openshift_version: Attr<String>,
         sandbox: Attr<String>,
         dev_spaces: Attr<bool>,
+        run_as_root: Attr<bool>,
         feature_gate_manifest: Attr<String>,
         scc_manifest: Attr<String>,
         scc_name: Attr<String>,
@@ -53,14 +54,28 @@ fn schema() -> Schema {
     .attribute(Attribute::bool("dev_spaces").default_value(false).description(
         "Whether the pods are OpenShift Dev Spaces workspaces (podman only; OpenShift ≥ 4.20).",
     ))
+    .attribute(Attribute::bool("run_as_root").default_value(false).description(
+        "Whether the sandbox's process runs as uid 0 in the container, as in \
+         `nested_capability`: the pod settings and the SCC follow it. As root the SCC \
+         (`nested-<sandbox>-root`) admits uid 0 only, with the capabilities the sandbox \
+         needs as root (`SETFCAP` for nsjail and bubblewrap); otherwise any non-root uid. \
+         Rootless podman cannot run as root.",
+    ))
     .attribute(Attribute::string("feature_gate_manifest").computed().description(
         "YAML FeatureGate enabling the user-namespace gates (`CustomNoUpgrade`). Empty on \
          OpenShift ≥ 4.20, where they are on by default. **Applying it cannot be undone and \
          blocks upgrades.**",
     ))
     .attribute(Attribute::string("scc_manifest").computed().description(
-        "YAML SecurityContextConstraints for the sandbox. Empty when a built-in SCC fits \
-         (`nested-container` for podman on ≥ 4.20, `restricted-v2` for landjail).",
+        "YAML SecurityContextConstraints that admits exactly the pod of `pod_spec` and \
+         `container_security_context`: its added capabilities, privilege escalation, \
+         user (uid 0 as root, else any non-root uid), seccomp profile and, for pods with \
+         `hostUsers: false`, `userNamespaceLevel: RequirePodLevel`. Empty when a built-in \
+         SCC fits (`nested-container` for podman on ≥ 4.20, `restricted-v2` for landjail \
+         as non-root). On 4.18 and 4.19 the API knows `userNamespaceLevel` only after \
+         `feature_gate_manifest` has rolled out: the manifest starts with the order and \
+         the `oc wait` commands. The pods' service account needs the RBAC verb `use` on \
+         the SCC (`oc adm policy add-scc-to-user`).",
     ))
     .attribute(
         Attribute::string("scc_name")
@@ -74,7 +89,9 @@ fn schema() -> Schema {
         "JSON for the pod's `securityContext` fields the sandbox needs (`{}` when none).",
     ))
     .attribute(Attribute::string("container_security_context").computed().description(
-        "JSON for the container's `securityContext` (drops ALL, adds only what is needed).",
+        "JSON for the container's `securityContext` (drops ALL, adds only what is needed). \
+         On the built-in `nested-container` SCC it names `runAsUser: 1000`: that SCC would \
+         give a container without a uid uid 0, which `runAsNonRoot` refuses.",
     ))
     .attribute(Attribute::string_map("pod_annotations").computed().description(
         "Annotations for the pod: `openshift.io/required-scc`, and for podman \
@@ -138,6 +155,7 @@ impl DataSource for OpenShiftProfileDataSource {
         };
         let mut input = Input::new(&sandbox, PlatformKind::Openshift.as_str());
         input.openshift_version = Some(version);
+        input.run_as_root = m.run_as_root.known().copied().unwrap_or_default();
         let decision = match decide(data, &input) {
             Ok(d) => d,
             Err(e) => {
@@ -179,6 +197,7 @@ impl DataSource for OpenShiftProfileDataSource {
         m.feature_gate_manifest = Attr::Known(p.feature_gate_manifest);
         m.scc_manifest = Attr::Known(p.scc_manifest);
         m.scc_name = Attr::Known(p.scc_name);
+        let decision = admitted_pod(&decision, p.run_as_user);
         m.pod_spec = Attr::Known(decision.pod_spec.to_string());
         m.pod_security_context = Attr::Known(decision.pod_security_context.to_string());
         m.container_security_context = Attr::Known(decision.container_security_context.to_string());

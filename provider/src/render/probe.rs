@@ -44,7 +44,23 @@ pub struct ProbeJob<'a> {
     /// The arguments the sandbox is started with (`--no-user-namespace`):
     /// the probe judges that mode.
     pub runtime_args: &'a [String],
+    /// On OpenShift: the SCC the pod needs (`openshift.io/required-scc`),
+    /// and whether its service account must be granted `use` of it.
+    pub openshift_scc: Option<RequiredScc<'a>>,
 }
+
+/// The SCC an OpenShift probe pod needs.
+#[derive(Debug, Clone, Copy)]
+pub struct RequiredScc<'a> {
+    pub name: &'a str,
+    /// Not open to every user: the service account needs `use`.
+    pub needs_grant: bool,
+    /// Written by `nested_openshift_profile` (`scc_manifest`), not built in.
+    pub custom: bool,
+}
+
+/// The service account the probe pod runs as (the namespace's default).
+pub const PROBE_SERVICE_ACCOUNT: &str = "default";
 
 /// A Kubernetes object name: lower case alphanumerics and `-`, ≤ 63.
 fn dns_label(text: &str) -> String {
@@ -137,6 +153,14 @@ pub fn probe_job(job: &ProbeJob<'_>) -> String {
     }
     pod.insert("containers".into(), json!([Json::Object(container)]));
 
+    let mut template_meta = Map::new();
+    template_meta.insert("labels".into(), labels.clone());
+    if let Some(scc) = &job.openshift_scc {
+        template_meta.insert(
+            "annotations".into(),
+            json!({ "openshift.io/required-scc": scc.name }),
+        );
+    }
     let label = format!(
         "pod-security.kubernetes.io/enforce={}",
         job.pod_security_level
@@ -154,7 +178,7 @@ pub fn probe_job(job: &ProbeJob<'_>) -> String {
             "backoffLimit": 0,
             "ttlSecondsAfterFinished": 3600,
             "template": {
-                "metadata": { "labels": labels },
+                "metadata": Json::Object(template_meta),
                 "spec": Json::Object(pod),
             },
         },
@@ -162,11 +186,37 @@ pub fn probe_job(job: &ProbeJob<'_>) -> String {
     // A namespace that enforces a stricter level creates the Job but
     // refuses its pod, visible only in events: say so where it is read.
     format!(
-        "# The namespace {ns} must allow Pod Security level {level}:\n#   kubectl create namespace {ns}\n#   kubectl label namespace {ns} --overwrite {label}\n{}",
+        "# The namespace {ns} must allow Pod Security level {level}:\n#   kubectl create namespace {ns}\n#   kubectl label namespace {ns} --overwrite {label}\n{}{}",
+        job.openshift_scc
+            .map(|s| scc_note(&s, job.namespace))
+            .unwrap_or_default(),
         to_yaml(&manifest),
         ns = job.namespace,
         level = job.pod_security_level,
     )
+}
+
+/// On OpenShift, SCC admission refuses the pod unless its service account
+/// may `use` the SCC the pod names: the grant, where it is read.
+fn scc_note(scc: &RequiredScc<'_>, namespace: &str) -> String {
+    let mut out = format!(
+        "# On OpenShift the pod needs SCC {name} (annotation openshift.io/required-scc).\n",
+        name = scc.name
+    );
+    if scc.custom {
+        out.push_str(&format!(
+            "#   Apply nested_openshift_profile's scc_manifest ({name}) first.\n",
+            name = scc.name
+        ));
+    }
+    if scc.needs_grant {
+        out.push_str(&format!(
+            "#   The Job runs as service account {sa} in {namespace}, which must be allowed to use it\n#   (RBAC verb \"use\" on securitycontextconstraints/{name}, apiGroup security.openshift.io):\n#   oc adm policy add-scc-to-user {name} -z {sa} -n {namespace}\n",
+            name = scc.name,
+            sa = PROBE_SERVICE_ACCOUNT,
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -195,6 +245,7 @@ mod tests {
                 effect: "NoSchedule".into(),
             }],
             runtime_args: &[],
+            openshift_scc: None,
         }
     }
 
@@ -257,5 +308,30 @@ mod tests {
             "nested-probe-prod-agents"
         );
         assert_eq!(dns_label(&"x".repeat(80)).len(), 63);
+    }
+
+    #[test]
+    fn an_openshift_probe_names_its_scc_and_the_grant_it_needs() {
+        let empty = json!({});
+        let mut j = job(&empty, &empty, &empty);
+        assert!(!probe_job(&j).contains("required-scc"));
+        j.openshift_scc = Some(RequiredScc {
+            name: "nested-bubblewrap-root",
+            needs_grant: true,
+            custom: true,
+        });
+        let yaml = probe_job(&j);
+        assert!(yaml.contains("    metadata:\n      labels:\n"), "{yaml}");
+        assert!(
+            yaml.contains("      annotations:\n        openshift.io/required-scc: \"nested-bubblewrap-root\"\n"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains(
+                "oc adm policy add-scc-to-user nested-bubblewrap-root -z default -n nested-probe"
+            ),
+            "{yaml}"
+        );
+        assert!(yaml.contains("scc_manifest"), "{yaml}");
     }
 }

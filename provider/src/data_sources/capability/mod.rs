@@ -8,12 +8,14 @@ mod schema;
 
 use async_trait::async_trait;
 
-use crate::capability::{CapabilityData, Decision, decide};
+use crate::capability::{CapabilityData, Decision, PlatformKind, decide};
 use crate::framework::{
     Attr, AttributePath, DataSource, Diagnostic, Diagnostics, Model, ReadDataRequest,
     ReadDataResponse, Schema, Value,
 };
 use crate::outputs;
+use crate::render::openshift::{SccChoice, admitted_pod, scc_for, scc_use_note};
+use crate::render::probe::{PROBE_SERVICE_ACCOUNT, RequiredScc};
 
 use bootstrap::{Bootstrap, bootstrap};
 use model::{CapabilityModel, PartModel, input_from, model_of};
@@ -33,7 +35,14 @@ fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
         answer.kernel_version = d.kernel_version.map(|v| v.to_string()).into();
     }
     let sandbox = m.sandbox.as_deref().unwrap_or_default();
-    answer.probe_manifest = Attr::Known(outputs::probe_manifest(
+    let scc = openshift_scc(m, d);
+    // The pod as its SCC admits it (the uid nested-container needs).
+    let d = &admitted_pod(d, scc.as_ref().and_then(|c| c.run_as_user));
+    let namespace = m
+        .probe_namespace
+        .as_deref()
+        .unwrap_or(crate::render::probe::DEFAULT_PROBE_NAMESPACE);
+    answer.probe_manifest = Attr::Known(outputs::probe_manifest_with_scc(
         d,
         &outputs::ProbePlacement {
             name: sandbox,
@@ -43,7 +52,22 @@ fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
             node_selector: d.node_labels.clone(),
             tolerations: Vec::new(),
         },
+        scc.as_ref().map(|c| RequiredScc {
+            name: &c.name,
+            needs_grant: scc_use_note(&c.name, namespace, PROBE_SERVICE_ACCOUNT).is_some(),
+            custom: !c.manifest.is_empty(),
+        }),
     ));
+    // The grant the probe (and every pod of the sandbox) needs, said where
+    // the answer is read.
+    let mut d = d.clone();
+    if let Some(note) = scc
+        .as_ref()
+        .and_then(|c| scc_use_note(&c.name, namespace, PROBE_SERVICE_ACCOUNT))
+    {
+        d.warnings.push(format!("probe_manifest: {note}"));
+    }
+    let d = &d;
     answer.user_data = b.user_data.into();
     answer.nodeadm_config = b.nodeadm_config.into();
     answer.sysctl_script = b.sysctl_script.into();
@@ -66,6 +90,22 @@ fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
     outputs::write_pod_objects(&mut state, d);
     outputs::write_node_outputs(&mut state, d);
     state
+}
+
+/// On OpenShift, the SCC that admits the decision's pod (the one
+/// `nested_openshift_profile` gives for the same inputs).
+fn openshift_scc(m: &CapabilityModel, d: &Decision) -> Option<SccChoice> {
+    if m.platform.as_deref() != Some(PlatformKind::Openshift.as_str()) {
+        return None;
+    }
+    let version = m
+        .openshift_version
+        .as_deref()?
+        .trim_start_matches('v')
+        .parse()
+        .ok()?;
+    let data = CapabilityData::embedded().ok()?;
+    scc_for(data, m.sandbox.as_deref()?, version, d).ok()
 }
 
 /// The decision for a configuration, with its findings as diagnostics;

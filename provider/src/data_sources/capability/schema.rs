@@ -166,7 +166,9 @@ pub(super) fn schema() -> Schema {
     ))
     .attribute(Attribute::string("container_security_context").computed().description(
         "JSON for the container's `securityContext`: drops ALL capabilities and adds only \
-         what the sandbox needs; never privileged.",
+         what the sandbox needs; never privileged. On OpenShift's built-in `nested-container` \
+         SCC (podman, 4.20 and later) it names `runAsUser: 1000`, since that SCC would give \
+         a container without a uid uid 0, which `runAsNonRoot` refuses.",
     ))
     .attribute(Attribute::of_type("pod_spec_object", Type::Dynamic).computed().description(
         "`pod_spec` as an object (Kubernetes camelCase keys), e.g. `{ hostUsers = false }`.",
@@ -235,7 +237,10 @@ pub(super) fn schema() -> Schema {
     .attribute(Attribute::string("probe_manifest").computed().description(
         "A Kubernetes Job (YAML) that runs `nested-probe --sandbox <sandbox>` with `pod_spec` \
          and the security contexts above on a node carrying `node_labels`: the Job succeeds \
-         only when the sandbox can run there.",
+         only when the sandbox can run there. On `openshift` its pod names the SCC it needs \
+         (`openshift.io/required-scc`, the one `nested_openshift_profile` gives for the same \
+         inputs), and the manifest and `warnings` say that the Job's service account \
+         (`default` in `probe_namespace`) must be allowed to `use` that SCC.",
     ))
     .attribute(
         Attribute::string_list("reasons")

@@ -1,10 +1,13 @@
 //! The inputs of `nested_karpenter_pool` as the plan reads them: the
 //! attribute for an engine field, AMI releases, taints, durations, and the
-//! inputs EKS Auto Mode refuses.
+//! inputs EKS Auto Mode refuses, selector tags the EC2NodeClass refuses.
+
+use std::collections::BTreeMap;
 
 use crate::capability::{AmiFamily, Field, Version};
 use crate::framework::{AttributePath, Diagnostics};
 use crate::render::Taint;
+use crate::render::karpenter::data::SelectorTags;
 
 use super::model::PoolModel;
 use super::plan::SANDBOX_TAINT_KEY;
@@ -91,6 +94,37 @@ pub(super) fn auto_mode_inputs(m: &PoolModel, diags: &mut Diagnostics) {
                 at(name),
                 "Not settable on EKS Auto Mode",
                 format!("{why}, so {name} has nothing to set. Remove {name}, or use mode = \"karpenter\"."),
+            );
+        }
+    }
+}
+
+/// A selector tag with an empty key or value, which the EC2NodeClass CRD
+/// refuses, is an error at that tag.
+pub(super) fn empty_selector_tags(
+    attr: &str,
+    tags: &BTreeMap<String, String>,
+    rule: &SelectorTags,
+    diags: &mut Diagnostics,
+) {
+    for (key, value) in tags {
+        let fix = if key.is_empty() {
+            "Name the tag's key.".to_string()
+        } else {
+            format!(
+                "Give the tag's value, or {:?} to select by the key alone ({}).",
+                rule.any_value, rule.any_value_note
+            )
+        };
+        if key.is_empty() || value.is_empty() {
+            diags.error_at(
+                at(attr).then_key(key),
+                if key.is_empty() {
+                    "Empty selector tag key"
+                } else {
+                    "Empty selector tag value"
+                },
+                sourced(&format!("{} {fix}", rule.empty_refused), &rule.sources),
             );
         }
     }

@@ -17,7 +17,9 @@ use crate::render::probe::Toleration;
 use crate::render::{Taint, UserDataOptions};
 
 use super::alias::{AliasCheck, check_alias};
-use super::inputs::{ami_release, at, auto_mode_inputs, field_attr, sourced, taints_of};
+use super::inputs::{
+    ami_release, at, auto_mode_inputs, empty_selector_tags, field_attr, sourced, taints_of,
+};
 use super::karpenter_rules::{BottlerocketCheck, check_bottlerocket};
 use super::model::{PoolModel, string_map, strings};
 
@@ -319,6 +321,9 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
                 "No selector tags",
                 format!("{attr} selects nothing when empty; Karpenter requires at least one term."),
             );
+        }
+        if !auto {
+            empty_selector_tags(attr, &string_map(tags), &kd.selector_tags, diags);
         }
     }
     let hop = m

@@ -349,3 +349,54 @@ async fn the_privileged_daemonset_and_a_moving_alias_are_warnings_at_their_attri
                 && d.path == Some(crate::framework::AttributePath::attr("ami_version")))
     );
 }
+
+#[tokio::test]
+async fn an_empty_selector_tag_value_or_key_is_refused_at_that_tag() {
+    for (attr, key) in [
+        ("subnet_selector_tags", "k"),
+        ("security_group_selector_tags", "k"),
+        ("subnet_selector_tags", ""),
+    ] {
+        let tags = Value::Map([(key.to_string(), s(if key.is_empty() { "v" } else { "" }))].into());
+        let r = read(&[
+            ("sandbox", s("nsjail")),
+            ("mode", s("karpenter")),
+            (attr, tags),
+        ])
+        .await;
+        let d = r
+            .diagnostics
+            .0
+            .iter()
+            .find(|d| d.severity == Severity::Error)
+            .unwrap_or_else(|| panic!("{attr}[{key:?}] accepted: {:?}", r.diagnostics));
+        assert_eq!(
+            d.path,
+            Some(crate::framework::AttributePath::attr(attr).then_key(key)),
+            "{d:?}"
+        );
+        assert!(
+            d.detail
+                .contains("empty tag keys or values aren't supported"),
+            "{d:?}"
+        );
+        if key.is_empty() {
+            assert_eq!(d.summary, "Empty selector tag key", "{d:?}");
+        } else {
+            assert_eq!(d.summary, "Empty selector tag value", "{d:?}");
+            assert!(
+                d.detail.contains("\"*\" to select by the key alone"),
+                "{d:?}"
+            );
+        }
+    }
+    // "*" is Karpenter's any-value selector: accepted.
+    let any = Value::Map([("k".to_string(), s("*"))].into());
+    let r = read(&[
+        ("sandbox", s("nsjail")),
+        ("mode", s("karpenter")),
+        ("subnet_selector_tags", any),
+    ])
+    .await;
+    assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
+}

@@ -81,6 +81,16 @@ pub struct Defaults {
     pub sources: Vec<String>,
 }
 
+/// What Karpenter's EC2NodeClass takes as selector tags.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectorTags {
+    pub empty_refused: String,
+    pub any_value: String,
+    pub any_value_note: String,
+    pub sources: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AutoMode {
@@ -110,6 +120,7 @@ pub struct KarpenterData {
     pub alias: AliasRow,
     pub alias_kernel: Vec<AliasKernel>,
     pub defaults: Defaults,
+    pub selector_tags: SelectorTags,
     pub auto_mode: AutoMode,
 }
 
@@ -163,6 +174,7 @@ impl KarpenterData {
             rows.push((format!("alias_kernel {}", r.family), &r.sources));
         }
         rows.push(("defaults".into(), &self.defaults.sources));
+        rows.push(("selector_tags".into(), &self.selector_tags.sources));
         rows.push(("auto_mode".into(), &self.auto_mode.sources));
         rows
     }

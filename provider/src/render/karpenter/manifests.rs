@@ -51,10 +51,22 @@ fn selector(tags: &BTreeMap<String, String>) -> Json {
     json!([{ "tags": tags }])
 }
 
+/// Taints as the NodePool takes them. A taint without a value leaves
+/// `value` out: Karpenter's CRD gives `value` a pattern that the empty
+/// string does not match (`kubectl apply` refuses `value: ""`), while a
+/// missing `value` is the Kubernetes spelling of "no value".
 fn taints(ts: &[Taint]) -> Json {
     Json::Array(
         ts.iter()
-            .map(|t| json!({ "key": t.key, "value": t.value, "effect": t.effect }))
+            .map(|t| {
+                let mut m = Map::new();
+                m.insert("key".into(), json!(t.key));
+                if !t.value.is_empty() {
+                    m.insert("value".into(), json!(t.value));
+                }
+                m.insert("effect".into(), json!(t.effect));
+                Json::Object(m)
+            })
             .collect(),
     )
 }
@@ -246,4 +258,41 @@ pub fn sysctl_daemonset(
         }),
     ];
     docs.iter().map(to_yaml).collect::<Vec<_>>().join("---\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taint(key: &str, value: &str) -> Taint {
+        Taint {
+            key: key.into(),
+            value: value.into(),
+            effect: "NoSchedule".into(),
+        }
+    }
+
+    #[test]
+    fn a_taint_without_a_value_has_no_value_key() {
+        let p = Pool {
+            name: "agents".into(),
+            taints: vec![taint("dedicated", ""), taint("team", "a")],
+            startup_taints: vec![taint("nested.dev/pending", "")],
+            ..Pool::default()
+        };
+        let yaml = node_pool(&p);
+        assert!(!yaml.contains("value: \"\""), "{yaml}");
+        assert!(
+            yaml.contains("- key: \"dedicated\"\n          effect: \"NoSchedule\"\n"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("- key: \"team\"\n          value: \"a\"\n"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("- key: \"nested.dev/pending\"\n          effect: \"NoSchedule\"\n"),
+            "{yaml}"
+        );
+    }
 }
