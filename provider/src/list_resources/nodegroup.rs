@@ -40,6 +40,7 @@ fn schema() -> Schema {
     .attribute(
         Attribute::string("cluster_name")
             .required()
+            .validate(crate::validate::declared::EKS_CLUSTER_NAME)
             .description("Name of the EKS cluster whose node groups are listed."),
     )
     .attribute(

@@ -14,11 +14,14 @@ pub(super) fn at(name: &str) -> AttributePath {
 }
 
 /// The attribute of this schema for an input the engine names.
-pub(super) fn field_attr(f: Field) -> AttributePath {
+/// `family_given`: `ami_family` is set (else the family is the default, and
+/// what is wrong with it is the Kubernetes version's choice of images).
+pub(super) fn field_attr(f: Field, family_given: bool) -> AttributePath {
     at(match f {
         Field::Platform | Field::UserNamespaces => "mode",
         Field::KubernetesVersion => "kubernetes_version",
-        Field::AmiFamily => "ami_family",
+        Field::AmiFamily if family_given => "ami_family",
+        Field::AmiFamily => "kubernetes_version",
         Field::Architecture => "requirements",
         Field::RunAsRoot => "run_as_root",
         Field::IdsPerPod => "ids_per_pod",
@@ -36,8 +39,11 @@ pub(super) fn ami_release(family: AmiFamily, text: &str) -> Result<Option<String
         return Ok(None);
     }
     let body = text.strip_prefix('v').unwrap_or("");
+    let digits_and_dots = body.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     let ok = match family {
-        AmiFamily::Bottlerocket => body.parse::<Version>().is_ok() && body.split('.').count() == 3,
+        AmiFamily::Bottlerocket => {
+            digits_and_dots && body.parse::<Version>().is_ok() && body.split('.').count() == 3
+        }
         _ => body.len() == 8 && body.bytes().all(|b| b.is_ascii_digit()),
     };
     if ok {
@@ -49,7 +55,8 @@ pub(super) fn ami_release(family: AmiFamily, text: &str) -> Result<Option<String
             "v20251120"
         };
         Err(format!(
-            "{text:?} is not a {family} AMI release; use \"latest\" or a release such as {example:?}."
+            "{} is not a {family} AMI release; use \"latest\" or a release such as {example:?}.",
+            crate::validate::quoted(text)
         ))
     }
 }

@@ -111,6 +111,8 @@ pub struct KarpenterData {
     pub alias_kernel: Vec<AliasKernel>,
     pub defaults: Defaults,
     pub auto_mode: AutoMode,
+    /// Label keys and requirement values a NodePool can carry.
+    pub node_pool: crate::validate::karpenter::NodePoolRules,
 }
 
 fn version(row: &str, text: &str) -> Result<Version, KarpenterDataError> {
@@ -164,6 +166,15 @@ impl KarpenterData {
         }
         rows.push(("defaults".into(), &self.defaults.sources));
         rows.push(("auto_mode".into(), &self.auto_mode.sources));
+        rows.push(("node_pool.labels".into(), &self.node_pool.labels.sources));
+        for r in &self.node_pool.requirement {
+            rows.push((format!("node_pool.requirement {}", r.attribute), &r.sources));
+        }
+        rows.push((
+            "node_pool.selector_tags".into(),
+            &self.node_pool.selector_tags.sources,
+        ));
+        rows.push(("node_pool.api".into(), &self.node_pool.api.sources));
         rows
     }
 
@@ -190,6 +201,7 @@ impl KarpenterData {
                 });
             }
         }
+        version("node_pool.api", &self.node_pool.api.first_version)?;
         for r in &self.bottlerocket_merge {
             if !["overridden", "merged", "replaced", "kept", "dropped"].contains(&r.effect.as_str())
             {
