@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::capability::Version;
-use crate::framework::{AttributePath, Diagnostics};
+use crate::framework::Diagnostics;
 use crate::render::karpenter::KarpenterData;
 use crate::validate::{Limits, aws, instance_type, kubernetes, quoted};
 
@@ -243,7 +243,7 @@ fn karpenter_version(m: &PoolModel, kd: &KarpenterData, diags: &mut Diagnostics)
     };
     if v < first {
         diags.error_at(
-            AttributePath::attr("karpenter_version"),
+            at("karpenter_version"),
             "Karpenter too old for these manifests",
             format!(
                 "The manifests are Karpenter's v1 APIs (karpenter.sh/v1 NodePool, karpenter.k8s.aws/v1 EC2NodeClass), which Karpenter serves from {first}; Karpenter {v} has only the v1beta1 APIs. Upgrade Karpenter to {first} or later and set karpenter_version to it. {}",
