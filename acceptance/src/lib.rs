@@ -12,6 +12,7 @@
 //!   drop.
 
 pub mod aws;
+pub mod hostile;
 pub mod nodegroup;
 
 use std::path::{Path, PathBuf};

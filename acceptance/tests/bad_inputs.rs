@@ -285,3 +285,20 @@ data "nested_capability" "x" {{
     let r = ws.run(&["validate", "-no-color"]).unwrap();
     assert!(r.ok(), "{}", r.text());
 }
+
+#[path = "bad_inputs/every_attribute.rs"]
+mod every_attribute;
+#[path = "bad_inputs/harmless.rs"]
+mod harmless;
+#[path = "bad_inputs/valid.rs"]
+mod valid;
+
+/// Every configurable attribute of every schema, generated from the schema
+/// Terraform reports, fed quotes, newlines, NUL, 1 MB, ±∞, negatives, huge
+/// and fractional numbers, empty and 1000-entry collections: each refused at
+/// its attribute with the rule, or accepted and listed as harmless with why.
+#[test]
+fn every_attribute_of_every_schema_refuses_hostile_input_or_is_harmless() {
+    let tf = &terraforms().unwrap()[0];
+    every_attribute::every_attribute(tf);
+}

@@ -79,39 +79,6 @@ fn is_region(s: &str) -> bool {
             .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// `http(s)://host[:port][/path]`, with a port from 1 to 65535 when given.
-fn endpoint_url_problem(s: &str) -> Option<String> {
-    let Some(rest) = s
-        .strip_prefix("http://")
-        .or_else(|| s.strip_prefix("https://"))
-    else {
-        return Some("is not an http:// or https:// URL".into());
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains(char::is_whitespace) {
-        return Some("has no host".into());
-    }
-    // `[::1]:5000` or `host:5000`.
-    let port = if let Some(v6) = authority.strip_prefix('[') {
-        match v6.split_once(']') {
-            Some((_, tail)) => tail.strip_prefix(':'),
-            None => return Some("has an unclosed [ in its host".into()),
-        }
-    } else {
-        authority.rsplit_once(':').map(|(_, p)| p)
-    };
-    match port {
-        None => None,
-        Some(p) => match p.parse::<u32>() {
-            Ok(n) if (1..=65535).contains(&n) && !p.starts_with('+') => None,
-            _ => Some(format!(
-                "has the port {}, but ports are 1 to 65535",
-                crate::validate::quoted(p)
-            )),
-        },
-    }
-}
-
 /// Check a provider configuration and turn it into a [`ProviderConfig`].
 pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
     let mut diags = Diagnostics::new();
@@ -135,7 +102,10 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
         diags.error_at(
             AttributePath::attr("region"),
             "Invalid AWS region",
-            format!("{r:?} is not an AWS region name. Use a region such as \"us-east-1\"."),
+            format!(
+                "{} is not an AWS region name. Use a region such as \"us-east-1\".",
+                crate::validate::quoted(r)
+            ),
         );
     }
     if let Some(p) = &out.profile
@@ -162,20 +132,17 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
                 continue;
             }
             let Some(url) = v.as_str() else { continue };
-            match endpoint_url_problem(url) {
-                None => {
+            // The rule `endpoints.*` declares (checked here too, so a
+            // configuration is never built from a URL it refuses).
+            match crate::validate::url::endpoint(url) {
+                Ok(()) => {
                     out.endpoints
                         .insert(service.to_string(), url.trim_end_matches('/').to_string());
                 }
-                Some(problem) => diags.error_at(
+                Err(detail) => diags.error_at(
                     AttributePath::attr("endpoints").then_attr(service),
                     "Invalid endpoint URL",
-                    format!(
-                        "{} {problem}. Use a full URL such as \
-                         \"https://{service}.us-east-1.amazonaws.com\" or \
-                         \"http://127.0.0.1:5000\".",
-                        crate::validate::quoted(url)
-                    ),
+                    detail,
                 ),
             }
         }
@@ -219,6 +186,19 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
                     out.default_tags.insert(k.clone(), s.to_string());
                 }
             }
+        }
+        let n = tags.as_entries().map_or(0, |m| m.len());
+        if let Ok(l) = crate::validate::Limits::embedded()
+            && n as u64 > l.eks.tags_per_resource.max
+        {
+            diags.error_at(
+                AttributePath::attr("default_tags"),
+                "Too many default tags",
+                format!(
+                    "default_tags has {n} tags, but EKS allows at most {} on a node group (the provider's own tags count too), so no node group could carry them. Keep the tags every object needs here and move the rest to the resources' own tags.",
+                    l.eks.tags_per_resource.max
+                ),
+            );
         }
     }
 

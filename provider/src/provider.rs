@@ -37,7 +37,7 @@ fn provider_schema() -> Schema {
         "AWS region for EKS, EC2 and SSM calls, e.g. `us-east-1`. Defaults to the standard \
          AWS chain (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's region).",
     ))
-    .attribute(Attribute::string("profile").optional().description(
+    .attribute(Attribute::string("profile").optional().validate(crate::validate::declared::PROFILE).description(
         "Named profile from the shared AWS config/credentials files. Defaults to the standard \
          AWS chain (`AWS_PROFILE`, then `default`). Credentials are never logged.",
     ))
@@ -48,7 +48,7 @@ fn provider_schema() -> Schema {
             ENDPOINT_SERVICES
                 .iter()
                 .map(|s| {
-                    Attribute::string(s).optional().description(&format!(
+                    Attribute::string(s).optional().validate(crate::validate::declared::ENDPOINT_URL).description(&format!(
                         "Endpoint URL for {} calls, e.g. `http://127.0.0.1:5000` for a local \
                          test server.",
                         s.to_ascii_uppercase()
@@ -64,10 +64,17 @@ fn provider_schema() -> Schema {
          the embedded capability data, and applying a resource that needs AWS fails with a \
          clear error. Defaults to `false`.",
     ))
-    .attribute(Attribute::string_map("default_tags").optional().description(
+    .attribute(
+        Attribute::string_map("default_tags")
+            .optional()
+            .validate(crate::validate::declared::TAG_KEYS)
+            .validate(crate::validate::declared::TAG_VALUES)
+            .description(
         "Tags added to every AWS object the provider creates. A resource's own `tags` win on \
-         conflict. Keys may not start with `aws:`.",
-    ))
+         conflict. Keys may not start with `aws:`; keys and values are AWS tags (letters, \
+         digits, spaces and `+ - = . _ : / @`).",
+        ),
+    )
     .attribute(Attribute::number("max_retries").optional().description(&format!(
         "How many times an AWS call that is throttled or fails with a 5xx error is retried \
          (0–{MAX_RETRIES_LIMIT}), with exponential backoff of at most {backoff} s between \

@@ -8,6 +8,7 @@ use aws_sdk_eks::types::{
     NodegroupStatus, NodegroupUpdateConfig, UpdateLabelsPayload, UpdateStatus, UpdateTaintsPayload,
 };
 
+mod elsewhere;
 mod flatten;
 
 pub use flatten::{effect_from_api, effect_to_api};

@@ -6,6 +6,7 @@
 pub mod ec2;
 pub mod eks;
 pub mod failure;
+pub mod retry;
 pub mod ssm;
 pub mod wait;
 
@@ -223,7 +224,9 @@ impl AwsClients {
             let mut b = aws_sdk_eks::config::Builder::from(&shared)
                 .retry_partition(retry_partition("nested-eks"));
             if let Some(url) = endpoint("eks") {
-                b = b.endpoint_url(url);
+                b = b
+                    .endpoint_url(url)
+                    .retry_classifier(retry::RefusedConnectionIsFinal);
             }
             aws_sdk_eks::Client::from_conf(b.build())
         };
@@ -231,7 +234,9 @@ impl AwsClients {
             let mut b = aws_sdk_ec2::config::Builder::from(&shared)
                 .retry_partition(retry_partition("nested-ec2"));
             if let Some(url) = endpoint("ec2") {
-                b = b.endpoint_url(url);
+                b = b
+                    .endpoint_url(url)
+                    .retry_classifier(retry::RefusedConnectionIsFinal);
             }
             aws_sdk_ec2::Client::from_conf(b.build())
         };
@@ -239,7 +244,9 @@ impl AwsClients {
             let mut b = aws_sdk_ssm::config::Builder::from(&shared)
                 .retry_partition(retry_partition("nested-ssm"));
             if let Some(url) = endpoint("ssm") {
-                b = b.endpoint_url(url);
+                b = b
+                    .endpoint_url(url)
+                    .retry_classifier(retry::RefusedConnectionIsFinal);
             }
             aws_sdk_ssm::Client::from_conf(b.build())
         };
@@ -247,7 +254,9 @@ impl AwsClients {
             let mut b = aws_sdk_sts::config::Builder::from(&shared)
                 .retry_partition(retry_partition("nested-sts"));
             if let Some(url) = endpoint("sts") {
-                b = b.endpoint_url(url);
+                b = b
+                    .endpoint_url(url)
+                    .retry_classifier(retry::RefusedConnectionIsFinal);
             }
             aws_sdk_sts::Client::from_conf(b.build())
         };

@@ -11,6 +11,7 @@ use crate::framework::{
     ReadDataRequest, ReadDataResponse, Schema, Value,
 };
 use crate::render::openshift::{OpenShiftError, admitted_pod, profile};
+use crate::validate::declared;
 
 pub struct OpenShiftProfileDataSource;
 
@@ -41,7 +42,7 @@ fn schema() -> Schema {
          SecurityContextConstraints, the pod and container security contexts, pod \
          annotations, and the Dev Spaces CheCluster patch. Pure: nothing is applied.",
     )
-    .attribute(Attribute::string("openshift_version").required().description(
+    .attribute(Attribute::string("openshift_version").required().validate(declared::OPENSHIFT_VERSION).description(
         "OpenShift minor version, e.g. `\"4.20\"`. 4.17 is the oldest with user namespaces \
          (behind upgrade-blocking feature gates until 4.20).",
     ))

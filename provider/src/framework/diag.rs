@@ -108,6 +108,62 @@ impl Diagnostic {
         self.path = Some(path);
         self
     }
+
+    /// The diagnostic as it may leave the provider: no line longer than
+    /// [`MAX_LINE_CHARS`] (a message that quotes a 1 MB value, e.g. a
+    /// parser's snippet of the offending line, is cut) and no control
+    /// character but newline and tab (a value's escape sequences never
+    /// reach the user's terminal raw).
+    #[must_use]
+    pub fn bounded(&self) -> Diagnostic {
+        Diagnostic {
+            severity: self.severity,
+            summary: bounded_text(&self.summary),
+            detail: bounded_text(&self.detail),
+            path: self.path.clone(),
+        }
+    }
+}
+
+/// Longest part of a user's value a message repeats.
+const SHOWN_CHARS: usize = 64;
+
+/// `value` quoted for a message, cut after 64 characters so a 1 MB value is
+/// never echoed back whole: `"aaaa…" (1048576 characters)`.
+pub fn quoted(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= SHOWN_CHARS {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(SHOWN_CHARS).collect();
+        format!("{head:?}… ({n} characters)")
+    }
+}
+
+/// Longest line of a diagnostic the provider sends.
+pub const MAX_LINE_CHARS: usize = 2000;
+
+/// `text` with no line longer than [`MAX_LINE_CHARS`] and control
+/// characters other than newline and tab escaped.
+pub fn bounded_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(64 * 1024));
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let n = line.chars().count();
+        for c in line.chars().take(MAX_LINE_CHARS) {
+            if c.is_control() && c != '\t' {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        if n > MAX_LINE_CHARS {
+            out.push_str(&format!("… ({} more characters)", n - MAX_LINE_CHARS));
+        }
+    }
+    out
 }
 
 /// An ordered collection of diagnostics.
@@ -160,6 +216,36 @@ impl Diagnostics {
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
+
+    /// One diagnostic per path, severity and summary: a rule broken by each
+    /// of 1000 set elements (which share the set's path) is one error that
+    /// says how many more there are, not 1000 errors at one line.
+    #[must_use]
+    pub fn collapsed(&self) -> Diagnostics {
+        let mut out: Vec<(Diagnostic, usize)> = Vec::new();
+        for d in &self.0 {
+            match out.iter_mut().find(|(o, _)| {
+                o.path.is_some()
+                    && o.path == d.path
+                    && o.severity == d.severity
+                    && o.summary == d.summary
+            }) {
+                Some((_, more)) => *more += 1,
+                None => out.push((d.clone(), 0)),
+            }
+        }
+        Diagnostics(
+            out.into_iter()
+                .map(|(mut d, more)| {
+                    if more > 0 {
+                        d.detail
+                            .push_str(&format!(" ({more} more values here break the same rule.)"));
+                    }
+                    d
+                })
+                .collect(),
+        )
+    }
 }
 
 impl From<Diagnostic> for Diagnostics {
@@ -180,6 +266,39 @@ mod tests {
         assert_eq!(p.to_string(), "labels[\"team\"]");
         let p = AttributePath::attr("taints").then_index(0).then_attr("key");
         assert_eq!(p.to_string(), "taints[0].key");
+    }
+
+    #[test]
+    fn what_leaves_the_provider_is_bounded_and_has_no_raw_control_characters() {
+        let huge = format!("not valid TOML:\n1 | {}\nfix it", "a".repeat(1 << 20));
+        let d = Diagnostic::error("Bad \u{1b}[31m", huge).bounded();
+        assert!(d.detail.len() < MAX_LINE_CHARS + 100, "{}", d.detail.len());
+        assert!(d.detail.contains("more characters)"));
+        assert!(d.detail.ends_with("\nfix it"));
+        assert_eq!(d.summary, "Bad \\u{1b}[31m");
+        let plain = Diagnostic::error("s", "line one\n\tline two");
+        assert_eq!(plain.bounded(), plain);
+    }
+
+    #[test]
+    fn errors_at_one_path_with_one_summary_are_one_error() {
+        let mut d = Diagnostics::new();
+        for i in 0..1000 {
+            d.error_at(
+                AttributePath::attr("subnet_ids"),
+                "Invalid subnet ID",
+                format!("{i} is not one."),
+            );
+        }
+        d.error_at(AttributePath::attr("subnet_ids"), "Too many subnets", "x");
+        d.error("Unpathed", "a");
+        d.error("Unpathed", "b");
+        let c = d.collapsed();
+        assert_eq!(c.0.len(), 4, "{c:?}");
+        assert_eq!(
+            c.0[0].detail,
+            "0 is not one. (999 more values here break the same rule.)"
+        );
     }
 
     #[test]

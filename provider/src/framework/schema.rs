@@ -4,11 +4,115 @@
 //! attribute carries a markdown description, which the docs generator and
 //! `terraform providers schema -json` show. Simple rules that are part of the
 //! schema (allowed values, defaults, replacement) are declared here and
-//! enforced generically, so they cannot drift from the documentation.
+//! enforced generically, so they cannot drift from the documentation. So are
+//! the rules of an attribute's value ([`Validator`]): declared on the
+//! attribute, run with the path the framework knows, as
+//! terraform-plugin-framework's `Validators` are.
 
-use super::diag::{AttributePath, Diagnostics};
+use std::fmt;
+
+use super::diag::{AttributePath, Diagnostics, quoted};
 use super::types::Type;
-use super::value::Value;
+use super::value::{Number, Value};
+
+/// What a [`Validator`] checks: a string or a number.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// A string; `Err` is the detail of the diagnostic: what is wrong, the
+    /// rule and the fix.
+    Text(fn(&str) -> Result<(), String>),
+    /// A number; `Err` as for `Text`.
+    Number(fn(&Number) -> Result<(), String>),
+}
+
+/// Which values of the attribute a [`Validator`] reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The attribute's own value.
+    Whole,
+    /// Each element of a list (at `attr[i]`) or set (at `attr`).
+    Elements,
+    /// Each key of a map (at `attr["key"]`).
+    Keys,
+    /// Each value of a map (at `attr["key"]`).
+    Values,
+}
+
+/// A rule the values of one attribute must follow, declared on it in the
+/// schema and enforced generically at the attribute's path
+/// ([`validate_declared`]). Null and unknown values are not checked (unknown
+/// ones are, once known).
+#[derive(Clone, Copy)]
+pub struct Validator {
+    /// The diagnostic's summary, e.g. `Invalid probe image`.
+    pub summary: &'static str,
+    pub reach: Reach,
+    pub check: Check,
+}
+
+impl Validator {
+    /// A rule for a string attribute.
+    pub const fn text(summary: &'static str, check: fn(&str) -> Result<(), String>) -> Self {
+        Self {
+            summary,
+            reach: Reach::Whole,
+            check: Check::Text(check),
+        }
+    }
+
+    /// A rule for a number attribute.
+    pub const fn number(summary: &'static str, check: fn(&Number) -> Result<(), String>) -> Self {
+        Self {
+            summary,
+            reach: Reach::Whole,
+            check: Check::Number(check),
+        }
+    }
+
+    /// The same rule for each element, key or map value instead.
+    #[must_use]
+    pub const fn each(mut self, reach: Reach) -> Self {
+        self.reach = reach;
+        self
+    }
+
+    fn run_text(&self, text: &str) -> Result<(), String> {
+        match self.check {
+            Check::Text(f) => f(text),
+            Check::Number(_) => Ok(()),
+        }
+    }
+
+    /// Check one value (a string or a number; anything else is the
+    /// schema's type check's concern).
+    fn run(&self, v: &Value) -> Result<(), String> {
+        if v.is_null() || !v.is_wholly_known() {
+            return Ok(());
+        }
+        match (self.check, v) {
+            (Check::Text(f), Value::String(s)) => f(s),
+            (Check::Number(f), Value::Number(n)) => f(n),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for Validator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Validator")
+            .field("summary", &self.summary)
+            .field("reach", &self.reach)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Validator {
+    /// Two validators are the same rule when they say the same and reach the
+    /// same values (function pointers do not compare reliably).
+    fn eq(&self, other: &Self) -> bool {
+        self.summary == other.summary && self.reach == other.reach
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nesting {
@@ -47,6 +151,8 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// A change of this attribute replaces the resource.
     pub requires_replace: bool,
+    /// Rules the attribute's values must follow.
+    pub validators: Vec<Validator>,
 }
 
 impl Attribute {
@@ -64,6 +170,7 @@ impl Attribute {
             allowed_values: Vec::new(),
             default: None,
             requires_replace: false,
+            validators: Vec::new(),
         }
     }
 
@@ -148,6 +255,12 @@ impl Attribute {
     #[must_use]
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;
+        self
+    }
+    /// Declare a rule the attribute's values must follow.
+    #[must_use]
+    pub fn validate(mut self, v: Validator) -> Self {
+        self.validators.push(v);
         self
     }
 
@@ -294,8 +407,8 @@ impl Schema {
 /// Check what the schema itself declares against a configuration, reporting
 /// each failure at its attribute path: no value on a read-only (computed,
 /// not optional) attribute, even an unknown one; allowed values and
-/// deprecations. Unknown values are otherwise skipped: they are checked
-/// again when known.
+/// deprecations, and the attributes' declared [`Validator`]s. Unknown values
+/// are otherwise skipped: they are checked again when known.
 ///
 /// Terraform does not refuse a value on a read-only attribute itself; the
 /// provider must (as terraform-plugin-framework does in
@@ -344,11 +457,13 @@ fn validate_attributes(
         {
             let detail = match a.allowed_values.iter().find(|x| x.eq_ignore_ascii_case(s)) {
                 Some(x) => format!(
-                    "{s:?} is not a valid value for `{}`: values are case-sensitive; write {x:?}.",
+                    "{} is not a valid value for `{}`: values are case-sensitive; write {x:?}.",
+                    quoted(s),
                     a.name
                 ),
                 None => format!(
-                    "{s:?} is not a valid value for `{}`. Use one of: {}.",
+                    "{} is not a valid value for `{}`. Use one of: {}.",
+                    quoted(s),
                     a.name,
                     a.allowed_values
                         .iter()
@@ -358,6 +473,9 @@ fn validate_attributes(
                 ),
             };
             diags.error_at(p.clone(), format!("Invalid value for `{}`", a.name), detail);
+        }
+        for rule in &a.validators {
+            run_validator(rule, v, &p, diags);
         }
         if let AttributeKind::Nested {
             nesting,
@@ -378,6 +496,44 @@ fn validate_attributes(
                             validate_attributes(attributes, e, &p.clone().then_key(k), diags);
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// One declared rule over the values it reaches, each failure at its path.
+fn run_validator(rule: &Validator, v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let mut refuse = |p: AttributePath, result: Result<(), String>| {
+        if let Err(detail) = result {
+            diags.error_at(p, rule.summary, detail);
+        }
+    };
+    match rule.reach {
+        Reach::Whole => refuse(path.clone(), rule.run(v)),
+        Reach::Elements => match v {
+            Value::List(items) => {
+                for (i, e) in items.iter().enumerate() {
+                    let idx = i64::try_from(i).unwrap_or(i64::MAX);
+                    refuse(path.clone().then_index(idx), rule.run(e));
+                }
+            }
+            Value::Set(items) => {
+                for e in items {
+                    refuse(path.clone(), rule.run(e));
+                }
+            }
+            _ => {}
+        },
+        Reach::Keys | Reach::Values => {
+            if let Some(entries) = v.as_entries() {
+                for (k, e) in entries {
+                    let result = if rule.reach == Reach::Keys {
+                        rule.run_text(k)
+                    } else {
+                        rule.run(e)
+                    };
+                    refuse(path.clone().then_key(k), result);
                 }
             }
         }

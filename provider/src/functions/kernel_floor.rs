@@ -40,7 +40,8 @@ impl Function for KernelFloorFunction {
                 FunctionError::at_argument(
                     0,
                     format!(
-                        "{name:?} is not a known sandbox; use one of: {}",
+                        "{} is not a known sandbox; use one of: {}",
+                        crate::validate::quoted(name),
                         SANDBOXES.join(", ")
                     ),
                 )

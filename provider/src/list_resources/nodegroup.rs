@@ -16,7 +16,7 @@ use crate::framework::{
 };
 use crate::resources::nodegroup::import::{Imported, imported_state};
 use crate::resources::nodegroup::model::{IdentityModel, NodegroupModel};
-use crate::resources::nodegroup::online::{aws_diag, online, runtime};
+use crate::resources::nodegroup::online::{aws_diag, cluster_missing, online, runtime};
 use crate::resources::nodegroup::read::identity;
 use crate::resources::nodegroup::sandbox_check::{Verdict, check};
 
@@ -40,6 +40,7 @@ fn schema() -> Schema {
     .attribute(
         Attribute::string("cluster_name")
             .required()
+            .validate(crate::validate::declared::EKS_CLUSTER_NAME)
             .description("Name of the EKS cluster whose node groups are listed."),
     )
     .attribute(
@@ -108,10 +109,24 @@ async fn list(req: &ListRequest, sink: &mut ListSink) -> Result<(), Diagnostic> 
                 ),
             ));
         }
-        let (names, next) = aws
-            .list_nodegroups_page(&cluster, token)
-            .await
-            .map_err(|e| at_cluster(aws_diag("Cannot list the cluster's node groups", &e)))?;
+        let (names, next) = match aws.list_nodegroups_page(&cluster, token).await {
+            Ok(page) => page,
+            Err(e) if e.is_not_found() => {
+                return Err(cluster_missing(
+                    &aws,
+                    &cluster,
+                    "Cannot list the cluster's node groups",
+                    "it has no node groups to list",
+                )
+                .await);
+            }
+            Err(e) => {
+                return Err(at_cluster(aws_diag(
+                    "Cannot list the cluster's node groups",
+                    &e,
+                )));
+            }
+        };
         for name in names {
             let ng = match aws.find_nodegroup(&cluster, &name).await {
                 Ok(ng) => ng,

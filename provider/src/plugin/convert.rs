@@ -49,6 +49,7 @@ pub fn path_from_proto(path: &pb::AttributePath) -> AttributePath {
 }
 
 pub fn diagnostic_to_proto(d: &Diagnostic) -> pb::Diagnostic {
+    let d = &d.bounded();
     pb::Diagnostic {
         severity: match d.severity {
             Severity::Error => pb::diagnostic::Severity::Error as i32,
@@ -61,7 +62,7 @@ pub fn diagnostic_to_proto(d: &Diagnostic) -> pb::Diagnostic {
 }
 
 pub fn diagnostics_to_proto(d: &Diagnostics) -> Vec<pb::Diagnostic> {
-    d.iter().map(diagnostic_to_proto).collect()
+    d.collapsed().iter().map(diagnostic_to_proto).collect()
 }
 
 // -------------------------------------------------------------------- values

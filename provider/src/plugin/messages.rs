@@ -333,7 +333,7 @@ impl From<Result<DynamicValue, FunctionError>> for pb::call_function::Response {
             Err(FunctionError { text, argument }) => Self {
                 result: None,
                 error: Some(pb::FunctionError {
-                    text,
+                    text: crate::framework::diag::bounded_text(&text),
                     function_argument: argument,
                 }),
             },

@@ -229,11 +229,28 @@ fn check_value(v: &Value, path: &mut Vec<String>) -> Result<(), BottlerocketErro
     Ok(())
 }
 
+/// A TOML parse error as "line L, column C: what", without the parser's
+/// snippet of the line (which would repeat a huge line whole).
+fn syntax_error(text: &str, e: &toml_edit::TomlError) -> BottlerocketError {
+    let at = e.span().map_or(0, |s| s.start.min(text.len()));
+    let before = text.get(..at).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    BottlerocketError::Syntax(format!(
+        "line {line}, column {column}: {}",
+        e.message().trim_end()
+    ))
+}
+
 /// Parse user TOML and check it is EKS-safe.
 pub fn parse_user(text: &str) -> Result<DocumentMut, BottlerocketError> {
-    let doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| BottlerocketError::Syntax(e.to_string()))?;
+    let doc: DocumentMut = text.parse().map_err(|e| syntax_error(text, &e))?;
     check_eks_safe(&doc)?;
     Ok(doc)
 }

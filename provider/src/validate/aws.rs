@@ -37,7 +37,7 @@ fn eks_name(s: &str, what: &str, limit: &Limit) -> Result<(), String> {
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !(first_ok && rest_ok) {
         return Err(format!(
-            "{} is not a valid {what}: it must start with a letter or digit and contain only letters, digits, \"-\" and \"_\" (e.g. \"agents-pool\")",
+            "{} is not {what}: it must start with a letter or digit and contain only letters, digits, \"-\" and \"_\" (e.g. \"agents-pool\")",
             quoted(s)
         ));
     }
@@ -107,6 +107,31 @@ pub fn iam_role_arn(s: &str) -> Result<(), String> {
     if !name_ok {
         return Err(format!(
             "{} does not end in a valid role name (1-64 of letters, digits and +=,.@_-); {fix}",
+            quoted(s)
+        ));
+    }
+    Ok(())
+}
+
+/// An IAM role's name (not its ARN): 1-64 of letters, digits and
+/// `+=,.@_-`.
+pub fn iam_role_name(s: &str, l: &Limits) -> Result<(), String> {
+    let fix = "use the role's name, e.g. \"eks-nodes\" (aws_iam_role.nodes.name)";
+    if s.starts_with("arn:") {
+        let name = s.rsplit(['/', ':']).next().unwrap_or_default();
+        return Err(format!(
+            "{} is an ARN, but this takes the IAM role's name: write {:?} (aws_iam_role.nodes.name, not .arn)",
+            quoted(s),
+            if name.is_empty() { "eks-nodes" } else { name }
+        ));
+    }
+    length(s, "an IAM role name", &l.iam.role_name).map_err(|e| format!("{e}; {fix}"))?;
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    {
+        return Err(format!(
+            "{} is not an IAM role name: letters, digits and + = , . @ _ - only; {fix}",
             quoted(s)
         ));
     }
@@ -239,6 +264,17 @@ mod tests {
         ] {
             let e = iam_role_arn(bad).unwrap_err();
             assert!(e.contains("e.g. \"arn:aws:iam::"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn role_names() {
+        assert!(iam_role_name("eks-nodes", l()).is_ok());
+        assert!(iam_role_name("a+=,.@_-1", l()).is_ok());
+        let e = iam_role_name("arn:aws:iam::123456789012:role/path/eks-nodes", l()).unwrap_err();
+        assert!(e.contains("write \"eks-nodes\""), "{e}");
+        for bad in ["", "eks nodes", "eks-nodes\n", "a/b", &"r".repeat(65)] {
+            assert!(iam_role_name(bad, l()).is_err(), "{bad:?}");
         }
     }
 

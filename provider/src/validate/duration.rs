@@ -21,8 +21,13 @@ const MAX_SECONDS: f64 = 366.0 * 24.0 * 3600.0;
 
 /// Parse a positive duration, or say exactly what is wrong with it.
 pub fn parse(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
+    let t = text;
     let shown = super::quoted(text);
+    if text.trim() != text {
+        return Err(format!(
+            "{shown} has spaces or line breaks around it; write the duration alone, e.g. \"30m\" (Go's time.ParseDuration, which Terraform's own timeouts use, takes none)"
+        ));
+    }
     if t.is_empty() {
         return Err(format!(
             "{shown} is empty; write a duration such as \"30m\" or \"1h30m\""

@@ -67,8 +67,9 @@ pub fn parse<'a>(name: &'a str, l: &Limits) -> Result<InstanceType<'a>, String> 
     }
     if !size_ok(size, l) {
         return Err(format!(
-            "{} has no size {size:?}; sizes are {}, Nxlarge (e.g. 2xlarge) and metal-Nxl",
+            "{} has no size {}; sizes are {}, Nxlarge (e.g. 2xlarge) and metal-Nxl",
             quoted(name),
+            quoted(size),
             l.ec2.sizes.join(", ")
         ));
     }

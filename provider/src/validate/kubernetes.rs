@@ -36,11 +36,46 @@ fn is_dns_subdomain(s: &str) -> bool {
         })
 }
 
+/// A DNS-1123 label (a namespace name): lower-case letters, digits and
+/// `-`, starting and ending with a letter or digit, within the limit.
+pub fn dns_label(s: &str, limits: &Limits) -> Result<(), String> {
+    let shown = super::quoted(s);
+    let max = limits.kubernetes.dns_label.max;
+    let n = s.chars().count() as u64;
+    if n == 0 {
+        return Err(
+            "the name is empty; a namespace is a DNS-1123 label such as \"nested-probe\"".into(),
+        );
+    }
+    if n > max {
+        return Err(format!(
+            "{shown} is {n} characters long; a DNS-1123 label has at most {max}"
+        ));
+    }
+    let ok = s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if !ok {
+        return Err(format!(
+            "{shown} is not a DNS-1123 label: lower-case letters, digits and \"-\", starting and ending with a letter or digit, e.g. \"nested-probe\""
+        ));
+    }
+    Ok(())
+}
+
 /// A label or taint key: `[prefix/]name`.
 pub fn qualified_name(key: &str, limits: &Limits) -> Result<(), String> {
     let shown = super::quoted(key);
     let name_max = limits.kubernetes.label_name.max;
     let prefix_max = limits.kubernetes.label_prefix.max;
+    if key.is_empty() {
+        return Err(
+            "the key is empty; a key is a name such as \"dedicated\" or \"example.com/dedicated\""
+                .into(),
+        );
+    }
     let (prefix, name) = match key.split_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, key),
@@ -63,7 +98,9 @@ pub fn qualified_name(key: &str, limits: &Limits) -> Result<(), String> {
         }
     }
     if name.is_empty() {
-        return Err(format!("{shown} has an empty name"));
+        return Err(format!(
+            "{shown} has an empty name after \"/\"; write \"prefix/name\", e.g. \"example.com/dedicated\""
+        ));
     }
     if name.chars().count() as u64 > name_max {
         return Err(format!(
@@ -139,6 +176,29 @@ mod tests {
         );
         let long_prefix = format!("{}/n", "a".repeat(254));
         assert!(qualified_name(&long_prefix, l()).is_err());
+    }
+
+    #[test]
+    fn dns_labels_follow_the_api_server() {
+        for ok in ["nested-probe", "a", "0x", &"a".repeat(63)] {
+            assert!(dns_label(ok, l()).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Nested",
+            "-a",
+            "a-",
+            "a.b",
+            "a_b",
+            "a\"b",
+            "a\nb",
+            "\u{0}",
+            &"a".repeat(64),
+        ] {
+            assert!(dns_label(bad, l()).is_err(), "{bad:?}");
+        }
+        let huge = "x".repeat(1 << 20);
+        assert!(dns_label(&huge, l()).unwrap_err().len() < 300);
     }
 
     #[test]

@@ -56,6 +56,19 @@ pub struct KubernetesLimits {
     pub label_name: Limit,
     pub label_prefix: Limit,
     pub label_value: Limit,
+    pub dns_label: Limit,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmsLimits {
+    pub key_id: Limit,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamLimits {
+    pub role_name: Limit,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -70,6 +83,8 @@ pub struct Limits {
     pub eks: EksLimits,
     pub ec2: Ec2Limits,
     pub kubernetes: KubernetesLimits,
+    pub kms: KmsLimits,
+    pub iam: IamLimits,
     pub linux: LinuxLimits,
 }
 
@@ -117,6 +132,9 @@ impl Limits {
             ("kubernetes.label_name", &self.kubernetes.label_name),
             ("kubernetes.label_prefix", &self.kubernetes.label_prefix),
             ("kubernetes.label_value", &self.kubernetes.label_value),
+            ("kubernetes.dns_label", &self.kubernetes.dns_label),
+            ("kms.key_id", &self.kms.key_id),
+            ("iam.role_name", &self.iam.role_name),
             ("linux.max_user_namespaces", &self.linux.max_user_namespaces),
         ]
     }

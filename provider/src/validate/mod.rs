@@ -6,12 +6,17 @@
 //! (`schemas/limits.toml`, [`limits`]).
 
 pub mod aws;
+pub mod cluster;
+pub mod declared;
 pub mod duration;
+pub mod ebs;
+pub mod image;
 pub mod instance_type;
 pub mod karpenter;
 pub mod kubernetes;
 pub mod limits;
 pub mod number;
+pub mod url;
 pub mod version;
 
 pub use limits::Limits;
@@ -19,17 +24,7 @@ pub use limits::Limits;
 /// Longest part of a user's value repeated in a message.
 const SHOWN_CHARS: usize = 64;
 
-/// `value` quoted for a message, cut after 64 characters so a 1 MB value is
-/// never echoed back whole: `"aaaa…" (1048576 characters)`.
-pub fn quoted(value: &str) -> String {
-    let n = value.chars().count();
-    if n <= SHOWN_CHARS {
-        format!("{value:?}")
-    } else {
-        let head: String = value.chars().take(SHOWN_CHARS).collect();
-        format!("{:?}… ({n} characters)", head)
-    }
-}
+pub use crate::framework::diag::quoted;
 
 /// Like [`quoted`], without the quotes (for numbers written as text).
 pub fn quoted_bare(value: &str) -> String {

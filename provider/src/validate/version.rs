@@ -50,9 +50,35 @@ pub fn kubernetes_minor(text: &str) -> Result<Version, String> {
     }
 }
 
+/// A dotted release (`"6.12"`, `"1.9.0"`, optionally `v`-prefixed) written
+/// exactly: no spaces or other characters around it. `example` is shown in
+/// the fix.
+pub fn dotted(text: &str, example: &str) -> Result<Version, String> {
+    let body = text.strip_prefix('v').unwrap_or(text);
+    let exact = !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    match body.parse::<Version>() {
+        Ok(v) if exact => Ok(v),
+        _ => Err(format!(
+            "{} is not a version; write one like \"{example}\"",
+            quoted(text)
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_versions_are_written_exactly() {
+        assert_eq!(dotted("6.12", "6.12").unwrap().to_string(), "6.12");
+        assert_eq!(dotted("v1.9.0", "1.9.0").unwrap().to_string(), "1.9");
+        assert_eq!(dotted("6.8.0", "6.12").unwrap().to_string(), "6.8");
+        for bad in ["", "6.12\n", " 6.12", "6", "6.x", "6.12.1.1", "\u{0}", "v"] {
+            let e = dotted(bad, "6.12").unwrap_err();
+            assert!(e.contains("\"6.12\""), "{bad:?}: {e}");
+        }
+    }
 
     #[test]
     fn only_major_minor_is_accepted() {

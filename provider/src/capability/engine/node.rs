@@ -160,6 +160,21 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
             format!("containerd {v} supports hostUsers: false only by chowning every image file at pod start, which duplicates image storage per pod; containerd ≥ {} uses idmapped mounts.", hu.containerd_floor),
         ),
         Some(_) => {}
+        // Your own nodes: the runtime decides whether hostUsers: false is
+        // honoured at all, so it is not assumed.
+        None if f.input.container_runtime.is_none() && f.platform.node_facts_from_inputs => c.error(
+            Field::ContainerRuntime,
+            "container_runtime is required",
+            format!(
+                "{} needs hostUsers: false, and on your own nodes only the container runtime tells whether it works: containerd below {} silently ignores it (the pod would run in the host user namespace), containerd below {} and CRI-O below {} refuse such pods. Set container_runtime to the nodes' runtime and version, e.g. \"containerd {}\" or \"cri-o {}\".",
+                f.sandbox.name,
+                hu.containerd_ignored_below,
+                hu.containerd_floor,
+                hu.crio_floor,
+                hu.containerd_floor,
+                hu.crio_floor
+            ),
+        ),
         None if f.input.container_runtime.is_none() && f.image.is_some() => c.warn(
             Field::AmiFamily,
             "containerd version not confirmed",

@@ -84,6 +84,21 @@ pub(super) fn check_inputs_fit_the_platform(f: &Facts<'_>) -> Contribution {
             ),
         );
     }
+    if f.input.ami_family.is_some() && f.platform.owns_bootstrap {
+        c.error(
+            Field::AmiFamily,
+            &format!("{} picks the node image", f.platform.title),
+            format!(
+                "On platform {p:?} AWS chooses and updates the node image itself (its node class has no AMI choice), so ami_family has nothing to set; remove it. The nodes run {}.",
+                f.platform
+                    .families
+                    .iter()
+                    .filter_map(|x| f.data.family(*x).map(|r| r.title.clone()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
     if (f.is_eks() || f.platform.node_facts_from_inputs) && f.input.kubernetes_version.is_none() {
         c.error(
             Field::KubernetesVersion,
@@ -150,7 +165,15 @@ pub(super) fn check_family_and_image(f: &Facts<'_>) -> Contribution {
         }
         None => {
             let (lo, hi) = f.data.family_range(family).unwrap_or((k8s, k8s));
-            let field = if f.input.ami_family.is_some() {
+            // The family is at fault only where another has images for this
+            // version; a version no family has images for is the version's
+            // fault.
+            let another_has_images = f
+                .platform
+                .families
+                .iter()
+                .any(|x| *x != family && f.data.image(*x, k8s).is_some());
+            let field = if f.input.ami_family.is_some() && another_has_images {
                 Field::AmiFamily
             } else {
                 Field::KubernetesVersion

@@ -528,3 +528,63 @@ fn a_version_without_images_and_no_family_suggests_a_version_not_the_failed_fami
         e[0].detail
     );
 }
+
+#[test]
+fn a_version_no_family_has_images_for_is_the_versions_fault_even_with_a_family() {
+    let d = eks("nsjail", Some("bottlerocket"), "1.99");
+    let e = errors(&d);
+    assert_eq!(e[0].field, Field::KubernetesVersion, "{e:?}");
+    assert!(
+        e[0].detail
+            .ends_with("No AMI family this provider knows has node images for Kubernetes 1.99."),
+        "{}",
+        e[0].detail
+    );
+    // Where another family has images, the family is at fault.
+    let d = eks("nsjail", Some("al2"), "1.33");
+    let e = errors(&d);
+    assert_eq!(e[0].field, Field::AmiFamily, "{e:?}");
+}
+
+#[test]
+fn an_ami_family_on_a_platform_that_picks_its_image_is_refused() {
+    let mut i = input("nsjail", "eks_auto_mode");
+    i.kubernetes_version = Some(v("1.34"));
+    i.ami_family = Some("bottlerocket".into());
+    let d = decide(data(), &i).unwrap();
+    let e = errors(&d);
+    assert_eq!(e[0].field, Field::AmiFamily, "{e:?}");
+    assert_eq!(e[0].summary, "EKS Auto Mode picks the node image");
+    i.ami_family = None;
+    assert!(!decide(data(), &i).unwrap().has_errors());
+}
+
+#[test]
+fn own_nodes_need_their_runtime_for_a_pod_user_namespace() {
+    for sandbox in ["podman", "bubblewrap"] {
+        let mut i = input(sandbox, "kubernetes");
+        i.kubernetes_version = Some(v("1.33"));
+        i.kernel_version = Some(v("6.12"));
+        let d = decide(data(), &i).unwrap();
+        let e = errors(&d);
+        assert_eq!(e[0].field, Field::ContainerRuntime, "{e:?}");
+        assert_eq!(e[0].summary, "container_runtime is required");
+        // containerd_ignored_below, from the data's host_users row.
+        assert!(
+            e[0].detail
+                .contains("containerd below 1.7 silently ignores it"),
+            "{}",
+            e[0].detail
+        );
+        i.container_runtime = Some(Runtime::parse("containerd 2.1").unwrap());
+        assert!(!decide(data(), &i).unwrap().has_errors());
+    }
+    // landjail runs in no pod user namespace: nothing to know.
+    let mut i = input("landjail", "kubernetes");
+    i.kubernetes_version = Some(v("1.33"));
+    i.kernel_version = Some(v("6.12"));
+    assert!(
+        errors(&decide(data(), &i).unwrap()).is_empty(),
+        "landjail needs no runtime"
+    );
+}

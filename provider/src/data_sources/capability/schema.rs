@@ -2,6 +2,7 @@
 
 use crate::capability::{AmiFamily, Architecture, PlatformKind, SANDBOXES};
 use crate::framework::{Attribute, Nesting, Schema, Type};
+use crate::validate::declared;
 
 pub(super) fn schema() -> Schema {
     Schema::new(
@@ -29,11 +30,11 @@ pub(super) fn schema() -> Schema {
                  `kernel_version`, `container_runtime` and `seccomp_default`).",
             ),
     )
-    .attribute(Attribute::string("kubernetes_version").optional().description(
+    .attribute(Attribute::string("kubernetes_version").optional().validate(declared::KUBERNETES_VERSION).description(
         "Kubernetes minor version, e.g. `\"1.33\"`. Required for `eks`, `eks_auto_mode` and \
          `kubernetes`.",
     ))
-    .attribute(Attribute::string("openshift_version").optional().description(
+    .attribute(Attribute::string("openshift_version").optional().validate(declared::OPENSHIFT_VERSION).description(
         "OpenShift minor version, e.g. `\"4.20\"`. Required for (and only for) `openshift`.",
     ))
     .attribute(
@@ -77,14 +78,16 @@ pub(super) fn schema() -> Schema {
         Attribute::string("kernel_version")
             .optional()
             .computed()
+            .validate(declared::KERNEL_VERSION)
             .description(
                 "Input for `kubernetes`: the nodes' kernel release, e.g. `\"6.12\"`. Output \
                  elsewhere: the kernel series of the chosen node image.",
             ),
     )
-    .attribute(Attribute::string("container_runtime").optional().description(
+    .attribute(Attribute::string("container_runtime").optional().validate(declared::CONTAINER_RUNTIME).description(
         "For `kubernetes`: the nodes' runtime and version, e.g. `\"containerd 2.1\"` or \
-         `\"cri-o 1.33\"`.",
+         `\"cri-o 1.33\"`. Required for the sandboxes that run in a pod user namespace \
+         (`bubblewrap`, `podman`): whether `hostUsers: false` is honoured depends on it.",
     ))
     .attribute(Attribute::bool("seccomp_default").optional().description(
         "For `kubernetes`: whether the kubelet runs pods with the runtime's default seccomp \
@@ -105,22 +108,22 @@ pub(super) fn schema() -> Schema {
             "cluster",
             Nesting::Single,
             vec![
-                Attribute::string("name").required().description(
+                Attribute::string("name").required().validate(declared::EKS_CLUSTER_NAME).description(
                     "The EKS cluster's name (`aws_eks_cluster.this.name`).",
                 ),
-                Attribute::string("api_server_endpoint").required().description(
+                Attribute::string("api_server_endpoint").required().validate(declared::API_SERVER_URL).description(
                     "The API server URL, `https://…` (`aws_eks_cluster.this.endpoint`).",
                 ),
-                Attribute::string("certificate_authority").required().description(
+                Attribute::string("certificate_authority").required().validate(declared::CERTIFICATE_AUTHORITY).description(
                     "The cluster CA, base64 as EKS gives it \
                      (`aws_eks_cluster.this.certificate_authority[0].data`).",
                 ),
-                Attribute::string("service_cidr").required().description(
+                Attribute::string("service_cidr").required().validate(declared::SERVICE_CIDR).description(
                     "The Kubernetes service CIDR, e.g. `10.100.0.0/16` \
                      (`aws_eks_cluster.this.kubernetes_network_config[0].service_ipv4_cidr`); \
                      nodeadm refuses a NodeConfig without it.",
                 ),
-                Attribute::string("dns_ip").optional().description(
+                Attribute::string("dns_ip").optional().validate(declared::IP_ADDRESS).description(
                     "Bottlerocket's `settings.kubernetes.cluster-dns-ip`, e.g. `10.100.0.10`; \
                      when omitted, Bottlerocket's pluto derives it from the service CIDR or \
                      the primary interface's CIDR.",
@@ -222,7 +225,7 @@ pub(super) fn schema() -> Schema {
             .computed()
             .description("Conditions that do not stop the sandbox but deserve attention."),
     )
-    .attribute(Attribute::string("probe_image").optional().description(
+    .attribute(Attribute::string("probe_image").optional().validate(declared::IMAGE).description(
         "Image of `nested-probe` for `probe_manifest`; default \
          `ghcr.io/nested-sandbox/nested-probe:0.1.0` (the probe alone). For what the image \
          must provide (`image_needs`: sudo and setpriv for a non-root nsjail agent, the \
@@ -230,7 +233,7 @@ pub(super) fn schema() -> Schema {
          the image it runs in: build one from your sandbox's image with `/nested-probe` \
          copied in, and name it here.",
     ))
-    .attribute(Attribute::string("probe_namespace").optional().description(
+    .attribute(Attribute::string("probe_namespace").optional().validate(declared::NAMESPACE).description(
         "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
          which Pod Security label that namespace needs (`pod_security_level`).",
     ))

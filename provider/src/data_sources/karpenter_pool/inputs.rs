@@ -2,12 +2,9 @@
 //! attribute for an engine field, AMI releases, taints, durations, and the
 //! inputs EKS Auto Mode refuses, selector tags the EC2NodeClass refuses.
 
-use std::collections::BTreeMap;
-
 use crate::capability::{AmiFamily, Field, Version};
 use crate::framework::{AttributePath, Diagnostics};
 use crate::render::Taint;
-use crate::render::karpenter::data::SelectorTags;
 
 use super::model::PoolModel;
 use super::plan::SANDBOX_TAINT_KEY;
@@ -17,11 +14,14 @@ pub(super) fn at(name: &str) -> AttributePath {
 }
 
 /// The attribute of this schema for an input the engine names.
-pub(super) fn field_attr(f: Field) -> AttributePath {
+/// `family_given`: `ami_family` is set (else the family is the default, and
+/// what is wrong with it is the Kubernetes version's choice of images).
+pub(super) fn field_attr(f: Field, family_given: bool) -> AttributePath {
     at(match f {
         Field::Platform | Field::UserNamespaces => "mode",
         Field::KubernetesVersion => "kubernetes_version",
-        Field::AmiFamily => "ami_family",
+        Field::AmiFamily if family_given => "ami_family",
+        Field::AmiFamily => "kubernetes_version",
         Field::Architecture => "requirements",
         Field::RunAsRoot => "run_as_root",
         Field::IdsPerPod => "ids_per_pod",
@@ -39,8 +39,11 @@ pub(super) fn ami_release(family: AmiFamily, text: &str) -> Result<Option<String
         return Ok(None);
     }
     let body = text.strip_prefix('v').unwrap_or("");
+    let digits_and_dots = body.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     let ok = match family {
-        AmiFamily::Bottlerocket => body.parse::<Version>().is_ok() && body.split('.').count() == 3,
+        AmiFamily::Bottlerocket => {
+            digits_and_dots && body.parse::<Version>().is_ok() && body.split('.').count() == 3
+        }
         _ => body.len() == 8 && body.bytes().all(|b| b.is_ascii_digit()),
     };
     if ok {
@@ -52,7 +55,8 @@ pub(super) fn ami_release(family: AmiFamily, text: &str) -> Result<Option<String
             "v20251120"
         };
         Err(format!(
-            "{text:?} is not a {family} AMI release; use \"latest\" or a release such as {example:?}."
+            "{} is not a {family} AMI release; use \"latest\" or a release such as {example:?}.",
+            crate::validate::quoted(text)
         ))
     }
 }
@@ -94,37 +98,6 @@ pub(super) fn auto_mode_inputs(m: &PoolModel, diags: &mut Diagnostics) {
                 at(name),
                 "Not settable on EKS Auto Mode",
                 format!("{why}, so {name} has nothing to set. Remove {name}, or use mode = \"karpenter\"."),
-            );
-        }
-    }
-}
-
-/// A selector tag with an empty key or value, which the EC2NodeClass CRD
-/// refuses, is an error at that tag.
-pub(super) fn empty_selector_tags(
-    attr: &str,
-    tags: &BTreeMap<String, String>,
-    rule: &SelectorTags,
-    diags: &mut Diagnostics,
-) {
-    for (key, value) in tags {
-        let fix = if key.is_empty() {
-            "Name the tag's key.".to_string()
-        } else {
-            format!(
-                "Give the tag's value, or {:?} to select by the key alone ({}).",
-                rule.any_value, rule.any_value_note
-            )
-        };
-        if key.is_empty() || value.is_empty() {
-            diags.error_at(
-                at(attr).then_key(key),
-                if key.is_empty() {
-                    "Empty selector tag key"
-                } else {
-                    "Empty selector tag value"
-                },
-                sourced(&format!("{} {fix}", rule.empty_refused), &rule.sources),
             );
         }
     }

@@ -2,6 +2,7 @@
 //! that can run a nested sandbox. Pure: answered from the embedded data.
 
 mod alias;
+mod checks;
 mod inputs;
 mod karpenter_rules;
 mod model;

@@ -17,9 +17,8 @@ use crate::render::probe::Toleration;
 use crate::render::{Taint, UserDataOptions};
 
 use super::alias::{AliasCheck, check_alias};
-use super::inputs::{
-    ami_release, at, auto_mode_inputs, empty_selector_tags, field_attr, sourced, taints_of,
-};
+use super::checks::{check_pool, user_data_fits};
+use super::inputs::{ami_release, at, auto_mode_inputs, field_attr, sourced, taints_of};
 use super::karpenter_rules::{BottlerocketCheck, check_bottlerocket};
 use super::model::{PoolModel, string_map, strings};
 
@@ -76,6 +75,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     let mut reasons = Vec::new();
     let am = &kd.auto_mode;
 
+    check_pool(m, kd, auto, diags);
     if auto {
         auto_mode_inputs(m, diags);
     } else if opt_in {
@@ -127,7 +127,8 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             "eks"
         },
     );
-    input.ami_family = Some(family.to_string());
+    // EKS Auto Mode picks its own image: no family is asked for there.
+    input.ami_family = (!auto || workaround).then(|| family.to_string());
     input.architecture = if architectures == ["arm64"] {
         Architecture::Arm64
     } else {
@@ -191,7 +192,8 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             return None;
         }
     };
-    outputs::findings_to_diagnostics(&decision, field_attr, diags);
+    let family_given = m.ami_family.known().is_some();
+    outputs::findings_to_diagnostics(&decision, |f| field_attr(f, family_given), diags);
     if diags.has_errors() {
         return None;
     }
@@ -247,7 +249,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         || name.starts_with('-')
     {
-        diags.error_at(at("name"), "Invalid name", format!("{name:?} is not a Kubernetes object name (lower case letters, digits and '-', at most 63)."));
+        diags.error_at(at("name"), "Invalid name", format!("{} is not a Kubernetes object name (lower case letters, digits and '-', at most 63).", crate::validate::quoted(&name)));
     }
     let taints = taints_of(m, &sandbox);
     let mut labels = decision.node_labels.clone();
@@ -321,9 +323,6 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
                 "No selector tags",
                 format!("{attr} selects nothing when empty; Karpenter requires at least one term."),
             );
-        }
-        if !auto {
-            empty_selector_tags(attr, &string_map(tags), &kd.selector_tags, diags);
         }
     }
     let hop = m
@@ -446,6 +445,9 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
                 warnings.extend(notes.warnings);
                 reasons.extend(notes.reasons);
                 merged_user_data = notes.merged;
+                if let Some(merged) = &merged_user_data {
+                    user_data_fits(merged, m.taints.known().is_some(), diags);
+                }
             }
             _ => {
                 for r in &kd.al2023_merge {

@@ -2,6 +2,7 @@
 
 use crate::capability::SANDBOXES;
 use crate::framework::{Attribute, Nesting, Schema, Type};
+use crate::validate::declared;
 
 pub(super) const MODES: &[&str] = &["karpenter", "auto_mode"];
 
@@ -99,9 +100,10 @@ pub(super) fn schema() -> Schema {
     .attribute(
         Attribute::string("cluster_name")
             .required()
+            .validate(declared::EKS_CLUSTER_NAME)
             .description("The EKS cluster's name."),
     )
-    .attribute(Attribute::string("kubernetes_version").required().description(
+    .attribute(Attribute::string("kubernetes_version").required().validate(declared::KUBERNETES_VERSION).description(
         "Kubernetes minor version of the cluster, e.g. `\"1.33\"`: it picks the node image's \
          kernel.",
     ))
@@ -118,13 +120,13 @@ pub(super) fn schema() -> Schema {
          (Bottlerocket) or `v20251120` (AL2023); default `latest`, which moves (a warning says \
          so). An alias whose kernel is below the sandbox's floor is an error here.",
     ))
-    .attribute(Attribute::string("karpenter_version").optional().description(
+    .attribute(Attribute::string("karpenter_version").optional().validate(declared::KARPENTER_VERSION).description(
         "Karpenter only: the Karpenter release running the cluster, e.g. `\"1.9.0\"`. It \
          decides which Bottlerocket `settings.kubernetes` keys survive (`ids-per-pod` from \
          1.9.0). Default: assumed at least 1.9.0, with a warning when that matters.",
     ))
-    .attribute(Attribute::string("role").required().description(
-        "The node IAM role name (`spec.role`).",
+    .attribute(Attribute::string("role").required().validate(declared::IAM_ROLE_NAME).description(
+        "The node IAM role's name, not its ARN (`spec.role`), e.g. `aws_iam_role.nodes.name`.",
     ))
     .attribute(Attribute::string_map("subnet_selector_tags").required().description(
         "Tags that select the nodes' subnets (`subnetSelectorTerms[0].tags`).",
@@ -153,7 +155,7 @@ pub(super) fn schema() -> Schema {
         .optional()
         .description("NodePool requirements; each list empty or null is left out."),
     )
-    .attribute(Attribute::string_map("labels").optional().description(
+    .attribute(Attribute::string_map("labels").optional().validate(declared::LABEL_KEYS).validate(declared::LABEL_VALUES).description(
         "Labels for the nodes, added to the sandbox's `node_labels`.",
     ))
     .attribute(
@@ -161,8 +163,8 @@ pub(super) fn schema() -> Schema {
             "taints",
             Nesting::List,
             vec![
-                Attribute::string("key").required().description("Taint key."),
-                Attribute::string("value").optional().description("Taint value."),
+                Attribute::string("key").required().validate(declared::TAINT_KEY).description("Taint key."),
+                Attribute::string("value").optional().validate(declared::TAINT_VALUE).description("Taint value."),
                 Attribute::string("effect")
                     .required()
                     .one_of(&["NoSchedule", "PreferNoSchedule", "NoExecute"])
@@ -228,14 +230,14 @@ pub(super) fn schema() -> Schema {
                  true, with a warning: it runs privileged.",
             ),
     )
-    .attribute(Attribute::string("sysctl_daemonset_image").optional().description(
+    .attribute(Attribute::string("sysctl_daemonset_image").optional().validate(declared::IMAGE).description(
         "Image of the sysctl DaemonSet (needs `/bin/sh` and `kubectl`); default \
          `docker.io/alpine/k8s:1.33.4`.",
     ))
-    .attribute(Attribute::string("probe_image").optional().description(
+    .attribute(Attribute::string("probe_image").optional().validate(declared::IMAGE).description(
         "Image of `nested-probe` for `probe_manifest`.",
     ))
-    .attribute(Attribute::string("probe_namespace").optional().description(
+    .attribute(Attribute::string("probe_namespace").optional().validate(declared::NAMESPACE).description(
         "Namespace of the probe Job (and of the sysctl DaemonSet); default `nested-probe`.",
     ))
     .attribute(Attribute::string("node_class_manifest").computed().description(

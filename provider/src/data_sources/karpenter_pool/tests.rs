@@ -400,3 +400,46 @@ async fn an_empty_selector_tag_value_or_key_is_refused_at_that_tag() {
     .await;
     assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
 }
+
+#[tokio::test]
+async fn a_version_without_images_is_blamed_on_kubernetes_version_with_or_without_a_family() {
+    for family in [None, Some("al2023")] {
+        let mut pairs = vec![
+            ("sandbox", s("nsjail")),
+            ("mode", s("karpenter")),
+            ("kubernetes_version", s("1.99")),
+        ];
+        if let Some(f) = family {
+            pairs.push(("ami_family", s(f)));
+        }
+        let r = read(&pairs).await;
+        let e = error_at(&r, "kubernetes_version");
+        assert!(e.contains("Kubernetes 1.99"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn karpenter_rows_refuse_what_matches_no_node_at_the_element() {
+    let reqs = Value::object([
+        ("architectures", Value::List(vec![s("x86_64")])),
+        ("capacity_types", Value::Null),
+        ("instance_families", Value::Null),
+    ]);
+    let r = read(&[
+        ("sandbox", s("nsjail")),
+        ("mode", s("karpenter")),
+        ("requirements", reqs),
+    ])
+    .await;
+    let d = r
+        .diagnostics
+        .0
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+        .unwrap();
+    assert_eq!(
+        d.path.as_ref().unwrap().to_string(),
+        "requirements.architectures[0]"
+    );
+    assert!(d.detail.contains("write \"amd64\""), "{}", d.detail);
+}

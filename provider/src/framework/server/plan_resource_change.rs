@@ -6,6 +6,7 @@ use super::panics::answer;
 use super::{OrReport, Server};
 use crate::framework::diag::{AttributePath, Diagnostics};
 use crate::framework::provider::PlanRequest;
+use crate::framework::schema::validate_declared;
 
 /// The name of the operation.
 pub const PLAN_RESOURCE_CHANGE: &str = "PlanResourceChange";
@@ -51,6 +52,20 @@ impl Server {
                     planned_state: req.proposed_new_state,
                     planned_private: req.prior_private,
                     planned_identity: req.prior_identity,
+                    ..Default::default()
+                });
+            }
+            // The rules the schema declares, again: a client that skipped
+            // ValidateResourceConfig (or had unknowns then) gets no plan
+            // built on a value they refuse.
+            let mut declared = Diagnostics::new();
+            validate_declared(&entry.state.schema.block, &config, &mut declared);
+            if declared.has_errors() {
+                return Ok(PlanResourceChangeResponse {
+                    planned_state: req.proposed_new_state,
+                    planned_private: req.prior_private,
+                    planned_identity: req.prior_identity,
+                    diagnostics: declared,
                     ..Default::default()
                 });
             }

@@ -6,7 +6,7 @@ use super::panics::answer;
 use super::{OrReport, Server};
 use crate::framework::diag::Diagnostics;
 use crate::framework::provider::ReadDataRequest;
-use crate::framework::schema::apply_defaults;
+use crate::framework::schema::{apply_defaults, validate_declared};
 
 /// The name of the operation.
 pub const READ_DATA_SOURCE: &str = "ReadDataSource";
@@ -32,6 +32,16 @@ impl Server {
             let entry = self.registry.data_source(&req.type_name)?;
             let ty = &entry.config.ty;
             let mut config = self.decode("data source configuration", req.config.as_ref(), ty)?;
+            // The rules the schema declares, for a client that skipped
+            // ValidateDataResourceConfig.
+            let mut declared = Diagnostics::new();
+            validate_declared(&entry.config.schema.block, &config, &mut declared);
+            if declared.has_errors() {
+                return Ok(ReadDataSourceResponse {
+                    state: None,
+                    diagnostics: declared,
+                });
+            }
             apply_defaults(&entry.config.schema.block.attributes, &mut config);
             let resp = entry
                 .imp

@@ -7,7 +7,7 @@ use super::Server;
 use super::codec::DynamicValue;
 use super::panics::answer;
 use super::registry::Typed;
-use crate::framework::diag::{Diagnostics, Severity};
+use crate::framework::diag::{Diagnostics, PathStep, Severity};
 use crate::framework::schema::validate_declared;
 use crate::framework::value::Value;
 
@@ -81,14 +81,20 @@ impl Server {
         let mut diags = Diagnostics::new();
         validate_declared(&schema.schema.block, &config, &mut diags);
         // An attribute the schema's own rules already refused gets no
-        // second error from the implementation's checks.
+        // second error from the implementation's checks, and they see it as
+        // not known yet: a check built on a refused value (a 1 MB label in
+        // the rendered user data) would blame another attribute for it.
         let refused: Vec<_> = diags
             .iter()
             .filter(|d| d.severity == Severity::Error)
             .filter_map(|d| d.path.clone())
             .collect();
+        let mut masked = config.clone();
+        for p in &refused {
+            mask_refused(&mut masked, &p.steps);
+        }
         diags.extend(Diagnostics(
-            checks(&config)
+            checks(&masked)
                 .0
                 .into_iter()
                 .filter(|d| {
@@ -98,5 +104,70 @@ impl Server {
                 .collect(),
         ));
         Ok(diags)
+    }
+}
+
+/// Make the attribute at `steps` unknown (a map entry or list element: the
+/// whole collection).
+fn mask_refused(v: &mut Value, steps: &[PathStep]) {
+    let end = steps
+        .iter()
+        .rposition(|s| matches!(s, PathStep::Attribute(_)))
+        .map_or(0, |i| i + 1);
+    set_unknown(v, &steps[..end]);
+}
+
+fn set_unknown(v: &mut Value, steps: &[PathStep]) {
+    let Some((first, rest)) = steps.split_first() else {
+        *v = Value::unknown();
+        return;
+    };
+    let next = match (first, v) {
+        (PathStep::Attribute(a), Value::Object(m)) => m.get_mut(a),
+        (PathStep::Key(k), Value::Map(m)) => m.get_mut(k),
+        (PathStep::Index(i), Value::List(items) | Value::Tuple(items)) => {
+            usize::try_from(*i).ok().and_then(|i| items.get_mut(i))
+        }
+        _ => None,
+    };
+    if let Some(x) = next {
+        set_unknown(x, rest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_value_is_unknown_to_the_implementations_checks() {
+        let mut v = Value::object([
+            (
+                "taints",
+                Value::List(vec![Value::object([("key", Value::string("bad"))])]),
+            ),
+            (
+                "labels",
+                Value::Map([("k".to_string(), Value::string("v"))].into()),
+            ),
+        ]);
+        mask_refused(
+            &mut v,
+            &[
+                PathStep::Attribute("taints".into()),
+                PathStep::Index(0),
+                PathStep::Attribute("key".into()),
+            ],
+        );
+        mask_refused(
+            &mut v,
+            &[
+                PathStep::Attribute("labels".into()),
+                PathStep::Key("k".into()),
+            ],
+        );
+        assert!(v.attr("labels").is_some_and(Value::is_unknown));
+        let taint = &v.attr("taints").and_then(Value::as_elements).unwrap()[0];
+        assert!(taint.attr("key").is_some_and(Value::is_unknown));
     }
 }

@@ -81,16 +81,6 @@ pub struct Defaults {
     pub sources: Vec<String>,
 }
 
-/// What Karpenter's EC2NodeClass takes as selector tags.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SelectorTags {
-    pub empty_refused: String,
-    pub any_value: String,
-    pub any_value_note: String,
-    pub sources: Vec<String>,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AutoMode {
@@ -120,8 +110,9 @@ pub struct KarpenterData {
     pub alias: AliasRow,
     pub alias_kernel: Vec<AliasKernel>,
     pub defaults: Defaults,
-    pub selector_tags: SelectorTags,
     pub auto_mode: AutoMode,
+    /// Label keys and requirement values a NodePool can carry.
+    pub node_pool: crate::validate::karpenter::NodePoolRules,
 }
 
 fn version(row: &str, text: &str) -> Result<Version, KarpenterDataError> {
@@ -174,8 +165,16 @@ impl KarpenterData {
             rows.push((format!("alias_kernel {}", r.family), &r.sources));
         }
         rows.push(("defaults".into(), &self.defaults.sources));
-        rows.push(("selector_tags".into(), &self.selector_tags.sources));
         rows.push(("auto_mode".into(), &self.auto_mode.sources));
+        rows.push(("node_pool.labels".into(), &self.node_pool.labels.sources));
+        for r in &self.node_pool.requirement {
+            rows.push((format!("node_pool.requirement {}", r.attribute), &r.sources));
+        }
+        rows.push((
+            "node_pool.selector_tags".into(),
+            &self.node_pool.selector_tags.sources,
+        ));
+        rows.push(("node_pool.api".into(), &self.node_pool.api.sources));
         rows
     }
 
@@ -202,6 +201,7 @@ impl KarpenterData {
                 });
             }
         }
+        version("node_pool.api", &self.node_pool.api.first_version)?;
         for r in &self.bottlerocket_merge {
             if !["overridden", "merged", "replaced", "kept", "dropped"].contains(&r.effect.as_str())
             {

@@ -126,6 +126,18 @@ pub(super) async fn create(
         Some(v) => v,
         None => match aws.find_cluster(&cluster).await {
             Ok(c) => c.version,
+            Err(e) if e.is_not_found() => {
+                diags.push(
+                    super::online::cluster_missing(
+                        aws,
+                        &cluster,
+                        "EKS cluster not found",
+                        "no node group can be created in it",
+                    )
+                    .await,
+                );
+                return failed(diags);
+            }
             Err(e) => {
                 diags.push(
                     aws_diag("Cannot read the cluster", &e).at(AttributePath::attr("cluster_name")),
@@ -332,6 +344,20 @@ impl Create<'_> {
                             failed(diags)
                         }
                     };
+                }
+                // CreateNodegroup's only not-found is its cluster's.
+                Err(e) if e.is_not_found() => {
+                    diags.push(
+                        super::online::cluster_missing(
+                            aws,
+                            &cluster,
+                            "EKS cluster not found",
+                            "no node group can be created in it",
+                        )
+                        .await,
+                    );
+                    discard_template(aws, &lt_id, &mut diags).await;
+                    return failed(diags);
                 }
                 Err(e) => {
                     diags.push(aws_diag(&format!("creating EKS Node Group ({id})"), &e));

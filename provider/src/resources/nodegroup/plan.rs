@@ -218,6 +218,9 @@ async fn kubernetes_version(
                             cluster = c,
                             "cluster not found at plan; its version is read at apply"
                         );
+                        if let Some(d) = super::online::cluster_elsewhere(&aws, c).await {
+                            diags.push(d);
+                        }
                         None
                     }
                     Err(e) => {
@@ -436,6 +439,16 @@ async fn check_version_against_cluster(
     let Ok(aws) = rt.aws().await else { return };
     let cl = match aws.find_cluster(cluster).await {
         Ok(cl) => cl,
+        Err(e) if e.is_not_found() => {
+            tracing::debug!(
+                cluster,
+                "cluster not found at plan; its version is checked at apply"
+            );
+            if let Some(d) = super::online::cluster_elsewhere(&aws, cluster).await {
+                diags.push(d);
+            }
+            return;
+        }
         Err(e) => {
             tracing::debug!(cluster, error = %e, "cluster not readable at plan; its version is checked at apply");
             return;

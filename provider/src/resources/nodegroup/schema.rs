@@ -259,7 +259,7 @@ pub fn schema() -> Schema {
             "block_device",
             Nesting::Single,
             vec![
-                Attribute::string("device_name").optional().computed().description(
+                Attribute::string("device_name").optional().computed().validate(crate::validate::declared::DEVICE_NAME).description(
                     "Defaults to the volume that holds images and pods: `/dev/xvdb` (the data \
                      volume) on Bottlerocket, `/dev/xvda` (the root volume) on Amazon Linux.",
                 ),
@@ -275,8 +275,9 @@ pub fn schema() -> Schema {
                     .optional()
                     .description("Throughput in MiB/s, 125 to 1000 (`gp3` only)."),
                 Attribute::bool("encrypted").optional().description("Encrypt the volume."),
-                Attribute::string("kms_key_id").optional().description(
-                    "ARN of the KMS key that encrypts the volume (needs `encrypted = true`).",
+                Attribute::string("kms_key_id").optional().validate(crate::validate::declared::KMS_KEY).description(
+                    "The KMS key that encrypts the volume: key ARN, key ID, alias (`alias/…`) \
+                     or alias ARN (needs `encrypted = true`).",
                 ),
             ],
         )
@@ -394,13 +395,13 @@ pub fn schema() -> Schema {
         "The Pod Security Standards level (`restricted`, `baseline`, `privileged`) the pods' \
          namespace must allow.",
     ))
-    .attribute(Attribute::string("probe_image").optional().description(
+    .attribute(Attribute::string("probe_image").optional().validate(crate::validate::declared::IMAGE).description(
         "Image of `nested-probe` for `probe_manifest`; default \
          `ghcr.io/nested-sandbox/nested-probe:0.1.0`. Point it at your own registry mirror, \
          or at your sandbox's image with `/nested-probe` copied in: the probe judges what \
          the image provides (`image_needs`) only in the image it runs in.",
     ))
-    .attribute(Attribute::string("probe_namespace").optional().description(
+    .attribute(Attribute::string("probe_namespace").optional().validate(crate::validate::declared::NAMESPACE).description(
         "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
          which Pod Security label it needs.",
     ))

@@ -344,6 +344,15 @@ fn instance_types(config: &Value, l: &Limits, diags: &mut Diagnostics) {
     else {
         return;
     };
+    if items.is_empty() {
+        err(
+            diags,
+            AttributePath::attr("instance_types"),
+            "No instance types",
+            "instance_types = [] names no instance type: EKS would pick one, read back after create, and the next plan would replace the node group to get back to []. Remove the attribute to let EKS choose, or name at least one, e.g. [\"m6i.large\"].".into(),
+        );
+        return;
+    }
     let max = l.eks.instance_types.max;
     if items.len() as u64 > max {
         err(
@@ -357,9 +366,11 @@ fn instance_types(config: &Value, l: &Limits, diags: &mut Diagnostics) {
         );
     }
     let arch = known_str(config, "architecture").unwrap_or("x86_64");
+    // An architecture the schema refuses is reported there, not here.
     let arch_known = config
         .attr("architecture")
-        .is_none_or(Value::is_wholly_known);
+        .is_none_or(Value::is_wholly_known)
+        && crate::capability::Architecture::parse(arch).is_some();
     let mut seen = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let Some(name) = item.as_str() else { continue };

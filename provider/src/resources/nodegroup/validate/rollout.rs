@@ -15,7 +15,10 @@ fn release_shape(s: &str) -> bool {
         && parts
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && !build.is_empty()
+        && parts.iter().all(|p| p.len() <= 10)
+        // A date (Amazon Linux, `20250704`) or a commit ID (Bottlerocket,
+        // `7c3e9198`): a full Git hash is the longest.
+        && (1..=40).contains(&build.len())
         && build.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
