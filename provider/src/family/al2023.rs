@@ -29,7 +29,12 @@ pub(super) fn amazon_linux(
                 )),
                 e => e.into(),
             })?;
-            let doubts = render::al2023_conflicts::check(&theirs, &d.sysctls, &d.kubelet_settings)?;
+            let doubts = render::al2023_conflicts::check(
+                &theirs,
+                &d.sysctls,
+                &d.sysctl_floors,
+                &d.kubelet_settings,
+            )?;
             Ok(UserData {
                 text: Some(render::al2023::render_merged(theirs, &parts)),
                 warnings: doubts.iter().map(ToString::to_string).collect(),

@@ -230,3 +230,28 @@ fn user_data_over_16_kib_is_refused() {
             .contains("16384")
     );
 }
+
+/// AL2023 allows user namespaces by default, so the provider writes no
+/// sysctl there, but a part of the user's that sets the limit to 0 is
+/// still refused: the sandbox's need is a floor.
+#[test]
+fn a_users_part_cannot_lower_the_user_namespace_floor_the_image_gives() {
+    let d = decision("nsjail", "al2023", "1.33");
+    assert!(d.sysctls.is_empty(), "{:?}", d.sysctls);
+    assert_eq!(d.sysctl_floors.get("user.max_user_namespaces"), Some(&1));
+    let data = CapabilityData::embedded().unwrap();
+    let opts = UserDataOptions {
+        user: Some("#!/bin/bash\necho 0 > /proc/sys/user/max_user_namespaces\n"),
+        custom_ami: None,
+    };
+    let e = user_data(data, &d, &opts).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("sets user.max_user_namespaces to 0, but the sandbox needs at least 1"),
+        "{e}"
+    );
+    // landjail needs no user namespace: no floor, nothing refused.
+    let l = decision("landjail", "al2023", "1.33");
+    assert!(l.sysctl_floors.is_empty(), "{:?}", l.sysctl_floors);
+    assert!(user_data(data, &l, &opts).is_ok());
+}

@@ -54,7 +54,7 @@ impl std::fmt::Display for Doubt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "your part {} ({}): {}. The sandbox needs {} = {}, which the provider writes itself; make sure this part does not change it, or remove it.",
+            "your part {} ({}): {}. The sandbox needs {} to be {}; make sure this part does not change it, or remove it.",
             self.index, self.media, self.why, self.key, self.ours
         )
     }
@@ -62,26 +62,49 @@ impl std::fmt::Display for Doubt {
 
 /// What the sandbox needs, as the checks take it.
 struct Needs<'a> {
+    /// Sysctls the provider writes (exact values).
     sysctls: &'a BTreeMap<String, String>,
+    /// Sysctls that must stay at least at a value.
+    floors: &'a BTreeMap<String, u64>,
     kubelet: &'a BTreeMap<String, String>,
+    /// Every sysctl key above, for the scanners.
+    keys: BTreeMap<String, String>,
     /// The kubelet settings' leaf names (`idsPerPod`), whose mention in a
     /// script cannot be evaluated.
     leaves: Vec<String>,
 }
 
 impl Needs<'_> {
+    /// What the sandbox needs of `key`, as said to the user: `65536`, or
+    /// `at least 1`.
     fn ours(&self, key: &str) -> String {
-        self.sysctls
-            .get(key)
-            .or_else(|| self.kubelet.get(key))
-            .or_else(|| {
-                self.kubelet
-                    .iter()
-                    .find(|(k, _)| k.rsplit('.').next() == Some(key))
-                    .map(|(_, v)| v)
-            })
-            .cloned()
+        if let Some(v) = self.sysctls.get(key).or_else(|| self.kubelet.get(key)) {
+            return v.clone();
+        }
+        if let Some(floor) = self.floors.get(key) {
+            return format!("at least {floor}");
+        }
+        self.kubelet
+            .iter()
+            .find(|(k, _)| k.rsplit('.').next() == Some(key))
+            .map(|(_, v)| v.clone())
             .unwrap_or_default()
+    }
+
+    /// Whether `value` for the sysctl `key` is what the sandbox needs.
+    fn satisfied(&self, key: &str, value: &str) -> bool {
+        if let Some(ours) = self.sysctls.get(key) {
+            return sysctl_key::same_value(value, ours);
+        }
+        match (self.floors.get(key), sysctl_key::kernel_int(value.trim())) {
+            (Some(floor), Some(v)) => v >= i128::from(*floor),
+            // Not a number: the kernel refuses the write.
+            _ => true,
+        }
+    }
+
+    fn all_keys(&self) -> impl Iterator<Item = &String> {
+        self.keys.keys().chain(self.kubelet.keys())
     }
 }
 
@@ -90,11 +113,19 @@ impl Needs<'_> {
 pub fn check(
     parts: &[Part],
     sysctls: &BTreeMap<String, String>,
+    floors: &BTreeMap<String, u64>,
     kubelet: &BTreeMap<String, String>,
 ) -> Result<Vec<Doubt>, Box<Contradiction>> {
+    let keys = sysctls
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .chain(floors.iter().map(|(k, v)| (k.clone(), v.to_string())))
+        .collect();
     let needs = Needs {
         sysctls,
+        floors,
         kubelet,
+        keys,
         leaves: kubelet
             .keys()
             .filter_map(|k| k.rsplit('.').next().map(str::to_string))
@@ -124,13 +155,13 @@ pub fn check(
                 } else {
                     "is binary, which the provider cannot read"
                 };
-                for key in needs.sysctls.keys().chain(needs.kubelet.keys()) {
+                for key in needs.all_keys() {
                     doubt(key, what.to_string());
                 }
                 continue;
             }
             Err(e) => {
-                for key in needs.sysctls.keys().chain(needs.kubelet.keys()) {
+                for key in needs.all_keys() {
                     doubt(key, e.clone());
                 }
                 continue;
@@ -150,13 +181,13 @@ pub fn check(
                 })?;
                 continue;
             }
-            Kind::Shell => shell::scan(&text, needs.sysctls, &needs.leaves)
+            Kind::Shell => shell::scan(&text, &needs.keys, &needs.leaves)
                 .into_iter()
                 .map(|f| (f, None))
                 .collect(),
             Kind::CloudConfig => cloud_config(&text, &needs, &mut doubt),
             Kind::Include => {
-                for key in needs.sysctls.keys().chain(needs.kubelet.keys()) {
+                for key in needs.all_keys() {
                     doubt(
                         key,
                         "includes content from URLs, which the provider cannot read".into(),
@@ -165,7 +196,7 @@ pub fn check(
                 continue;
             }
             Kind::Other => {
-                for key in needs.sysctls.keys() {
+                for key in needs.keys.keys() {
                     if sysctl_key::mentioned(&text, key) {
                         doubt(
                             key,
@@ -195,10 +226,19 @@ pub fn check(
                     key,
                     value,
                     how,
+                    conditional,
                 } => {
-                    let ours = needs.ours(&key);
-                    if !sysctl_key::same_value(&value, &ours) {
-                        let at = place.unwrap_or_else(|| format!("line {line}"));
+                    if needs.satisfied(&key, &value) {
+                        continue;
+                    }
+                    let at = place.unwrap_or_else(|| format!("line {line}"));
+                    if conditional {
+                        doubt(
+                            &key,
+                            format!("{at}: {how} sets it to {value} when a condition holds"),
+                        );
+                    } else {
+                        let ours = needs.ours(&key);
                         return Err(Box::new(Contradiction {
                             index,
                             media,
@@ -343,7 +383,7 @@ fn cloud_config(
         Ok(Some(doc)) => doc,
         Ok(None) => return Vec::new(),
         Err(e) => {
-            for key in needs.sysctls.keys() {
+            for key in needs.keys.keys() {
                 if sysctl_key::mentioned(text, key) {
                     doubt(
                         key,
@@ -405,7 +445,7 @@ fn cloud_config(
         }
     }
     let mut out: Vec<(Finding, Place)> =
-        shell::scan_with_files(&files, &scripts, needs.sysctls, &needs.leaves)
+        shell::scan_with_files(&files, &scripts, &needs.keys, &needs.leaves)
             .into_iter()
             .map(|f| (f, Some("write_files/bootcmd/runcmd".to_string())))
             .collect();
@@ -416,7 +456,7 @@ fn cloud_config(
                 continue;
             }
             let scalars = v.scalars();
-            for key in needs.sysctls.keys() {
+            for key in needs.keys.keys() {
                 if scalars.iter().any(|s| sysctl_key::mentioned(s, key)) {
                     out.push((
                         Finding::Doubt {

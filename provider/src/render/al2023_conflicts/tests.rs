@@ -4,6 +4,14 @@ fn part(content_type: &str, body: &str) -> Part {
     Part::new(content_type, body)
 }
 
+fn check_(
+    parts: &[Part],
+    sysctls: &BTreeMap<String, String>,
+    kubelet: &BTreeMap<String, String>,
+) -> Result<Vec<Doubt>, Box<Contradiction>> {
+    check(parts, sysctls, &BTreeMap::new(), kubelet)
+}
+
 fn needs() -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     (
         [("user.max_user_namespaces".into(), "65536".into())].into(),
@@ -19,7 +27,7 @@ fn a_sysctl_set_otherwise_is_a_contradiction_however_it_is_written() {
         "#!/bin/bash\necho 'user.max_user_namespaces = 0' > /etc/sysctl.d/99.conf\n",
         "#!/bin/bash\necho 0 > /proc/sys/user/max_user_namespaces\n",
     ] {
-        let e = check(&[part("text/x-shellscript", body)], &s, &k).unwrap_err();
+        let e = check_(&[part("text/x-shellscript", body)], &s, &k).unwrap_err();
         assert_eq!(e.key, "user.max_user_namespaces", "{body}");
         assert_eq!((e.theirs.as_str(), e.ours.as_str()), ("0", "65536"));
         assert_eq!(e.index, 1);
@@ -58,7 +66,7 @@ fn every_spelling_and_every_writer_is_a_contradiction() {
     ];
     for line in cases {
         let body = format!("#!/bin/bash\nset -e\n{line}\n");
-        match check(&[part("text/x-shellscript", &body)], &s, &k) {
+        match check_(&[part("text/x-shellscript", &body)], &s, &k) {
             Err(e) => {
                 assert_eq!(e.key, "user.max_user_namespaces", "{line}");
                 assert_eq!(e.theirs, "0", "{line}");
@@ -91,7 +99,7 @@ fn what_cannot_be_evaluated_is_a_doubt_not_a_pass_nor_a_guess() {
     ];
     for line in cases {
         let body = format!("#!/bin/bash\n{line}\n");
-        let doubts = check(&[part("text/x-shellscript", &body)], &s, &k)
+        let doubts = check_(&[part("text/x-shellscript", &body)], &s, &k)
             .unwrap_or_else(|e| panic!("{line}: {e}"));
         let d = doubts
             .iter()
@@ -103,7 +111,7 @@ fn what_cannot_be_evaluated_is_a_doubt_not_a_pass_nor_a_guess() {
             "{line}: {text}"
         );
         assert!(
-            text.contains("The sandbox needs user.max_user_namespaces = 65536"),
+            text.contains("The sandbox needs user.max_user_namespaces to be 65536"),
             "{text}"
         );
     }
@@ -115,7 +123,7 @@ fn the_same_value_comments_and_other_keys_are_fine() {
     let parts = [
         part(
             "text/x-shellscript",
-            "#!/bin/bash\n# sysctl -w user.max_user_namespaces=0\nsysctl -w user.max_user_namespaces=65536\nsysctl -w net.ipv4.ip_forward=1\necho 0x10000 > /proc/sys/user/max_user_namespaces\ncat /proc/sys/user/max_user_namespaces\nsysctl user.max_user_namespaces\necho 'user.max_user_namespaces = 0' > /tmp/notes.txt\n",
+            "#!/bin/bash\n# sysctl -w user.max_user_namespaces=0\nsysctl -w user.max_user_namespaces=65536\nsysctl -w net.ipv4.ip_forward=1\necho 0x10000 > /proc/sys/user/max_user_namespaces\ncat /proc/sys/user/max_user_namespaces\nsysctl user.max_user_namespaces\necho 'user.max_user_namespaces = 0' > /tmp/notes.txt\n[ -f /x ] && sysctl -w user.max_user_namespaces=65536\n",
         ),
         part(
             NODECONFIG_CONTENT_TYPE,
@@ -123,7 +131,7 @@ fn the_same_value_comments_and_other_keys_are_fine() {
         ),
     ];
     // The notes file is never applied: a doubt at most, never an error.
-    let doubts = check(&parts, &s, &k).unwrap();
+    let doubts = check_(&parts, &s, &k).unwrap();
     assert!(
         doubts.iter().all(|d| !d.why.contains("sysctl -w")),
         "{doubts:?}"
@@ -140,7 +148,7 @@ fn a_kubelet_setting_set_otherwise_in_a_nodeconfig_is_a_contradiction() {
             "spec:\n  kubelet:\n    config:\n      userNamespaces:\n        idsPerPod: 65536 # ours\n",
         ),
     ];
-    let e = check(&parts, &s, &k).unwrap_err();
+    let e = check_(&parts, &s, &k).unwrap_err();
     assert_eq!(e.index, 2);
     assert!(
         e.to_string()
@@ -167,7 +175,7 @@ fn a_nodeconfig_in_flow_style_or_base64_is_read_like_block_style() {
     ] {
         let mut p = part(NODECONFIG_CONTENT_TYPE, &body);
         p.headers = headers;
-        let e = check(&[p], &s, &k).unwrap_err();
+        let e = check_(&[p], &s, &k).unwrap_err();
         assert_eq!(e.key, "userNamespaces.idsPerPod", "{body}");
         assert_eq!(e.ours, "131072");
     }
@@ -176,7 +184,7 @@ fn a_nodeconfig_in_flow_style_or_base64_is_read_like_block_style() {
         NODECONFIG_CONTENT_TYPE,
         "spec: {kubelet: {config: {userNamespaces: {idsPerPod: 0x20000}}}}\n",
     );
-    assert_eq!(check(&[same], &s, &k), Ok(vec![]));
+    assert_eq!(check_(&[same], &s, &k), Ok(vec![]));
 }
 
 #[test]
@@ -191,18 +199,18 @@ fn base64_and_text_plain_scripts_are_read_as_cloud_init_reads_them() {
     encoded
         .headers
         .push(("Content-Transfer-Encoding".into(), "base64".into()));
-    assert_eq!(check(&[encoded], &s, &k).unwrap_err().theirs, "0");
+    assert_eq!(check_(&[encoded], &s, &k).unwrap_err().theirs, "0");
     let plain = part(
         "text/plain",
         "#!/bin/sh\nsysctl -w user.max_user_namespaces=0\n",
     );
-    assert_eq!(check(&[plain], &s, &k).unwrap_err().index, 1);
+    assert_eq!(check_(&[plain], &s, &k).unwrap_err().index, 1);
 }
 
 #[test]
 fn cloud_config_write_files_and_runcmd_are_read() {
     let (s, k) = needs();
-    let e = check(
+    let e = check_(
         &[part(
             "text/cloud-config",
             "#cloud-config\nwrite_files:\n  - path: /etc/sysctl.d/99-x.conf\n    content: |\n      user.max_user_namespaces = 0\n",
@@ -212,7 +220,7 @@ fn cloud_config_write_files_and_runcmd_are_read() {
     )
     .unwrap_err();
     assert_eq!(e.theirs, "0");
-    let e = check(
+    let e = check_(
         &[part(
             "text/cloud-config",
             "#cloud-config\nruncmd:\n  - [sysctl, -w, user.max_user_namespaces=0]\n",
@@ -222,7 +230,7 @@ fn cloud_config_write_files_and_runcmd_are_read() {
     )
     .unwrap_err();
     assert_eq!(e.theirs, "0");
-    let e = check(
+    let e = check_(
         &[part(
             "text/cloud-config",
             "#cloud-config\nwrite_files:\n  - {path: /tmp/u.conf, encoding: b64, content: dXNlci5tYXhfdXNlcl9uYW1lc3BhY2VzID0gMAo=}\nruncmd: ['sysctl -p /tmp/u.conf']\n",
@@ -232,11 +240,43 @@ fn cloud_config_write_files_and_runcmd_are_read() {
     )
     .unwrap_err();
     assert_eq!(e.theirs, "0");
-    let doubts = check(
+    let doubts = check_(
         &[part("text/x-include-url", "https://example.com/mine\n")],
         &s,
         &k,
     )
     .unwrap();
     assert!(doubts.iter().any(|d| d.why.contains("URLs")), "{doubts:?}");
+}
+
+/// On an image whose default already allows user namespaces the provider
+/// writes no sysctl, but a part that sets the limit to 0 still undoes what
+/// the sandbox needs.
+#[test]
+fn lowering_a_floor_the_image_gives_is_a_contradiction() {
+    let floors: BTreeMap<String, u64> = [("user.max_user_namespaces".to_string(), 1)].into();
+    let none = BTreeMap::new();
+    let zero = part(
+        "text/x-shellscript",
+        "#!/bin/sh\nsysctl -w user/max_user_namespaces=0\n",
+    );
+    let e = check(&[zero], &none, &floors, &none).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("sets user.max_user_namespaces to 0, but the sandbox needs at least 1"),
+        "{e}"
+    );
+    let more = part(
+        "text/x-shellscript",
+        "#!/bin/sh\nsysctl -w user.max_user_namespaces=15000\n",
+    );
+    assert_eq!(check(&[more], &none, &floors, &none), Ok(vec![]));
+    let doubt = part("text/x-shellscript", "#!/bin/sh\neval \"$X\"\n");
+    let d = check(&[doubt], &none, &floors, &none).unwrap();
+    assert!(
+        d[0].to_string()
+            .contains("The sandbox needs user.max_user_namespaces to be at least 1"),
+        "{}",
+        d[0]
+    );
 }

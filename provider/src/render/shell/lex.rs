@@ -113,7 +113,7 @@ impl Lexer {
     fn run(mut self) -> Vec<Token> {
         while let Some(c) = self.peek(0) {
             match c {
-                ' ' | '\t' | '\r' => self.pos += 1,
+                ' ' | '\t' => self.pos += 1,
                 '\\' if self.peek(1) == Some('\n') => {
                     self.pos += 2;
                     self.line += 1;
@@ -148,7 +148,14 @@ impl Lexer {
                     );
                 }
                 c if is_operator_char(c) => self.operator(None),
-                _ => self.word(),
+                _ => {
+                    let before = self.pos;
+                    self.word();
+                    // Never stand still, whatever the input.
+                    if self.pos == before {
+                        self.pos += 1;
+                    }
+                }
             }
         }
         self.push(Tok::Op(Op::End), self.line);
@@ -342,7 +349,10 @@ impl Lexer {
             Some('(') => Piece::Dynamic(self.balanced(1)),
             Some('{') => {
                 let raw = self.balanced(1);
-                let inner = &raw[2..raw.len().saturating_sub(1).max(2)];
+                let inner = raw
+                    .strip_prefix("${")
+                    .and_then(|r| r.strip_suffix('}'))
+                    .unwrap_or_default();
                 if is_name(inner) {
                     Piece::Var(inner.to_string())
                 } else {
@@ -382,7 +392,9 @@ impl Lexer {
             }
         };
         while let Some(c) = self.peek(0) {
-            if c.is_whitespace() || is_operator_char(c) {
+            // Only space, tab and newline separate words (IFS); any other
+            // character, U+2028 or CR included, is part of one.
+            if matches!(c, ' ' | '\t' | '\n') || is_operator_char(c) {
                 break;
             }
             match c {

@@ -27,12 +27,14 @@ use lex::{Op, Piece, Redirect, Tok, Word};
 /// One thing a script does to a key the sandbox needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
-    /// Sets `key` to `value`, for certain.
+    /// Sets `key` to `value`: for certain, or only when a condition holds
+    /// (`if`, loops, after `&&`/`||`).
     Sets {
         line: usize,
         key: String,
         value: String,
         how: String,
+        conditional: bool,
     },
     /// May change `key`; how cannot be evaluated.
     Doubt {
@@ -237,19 +239,12 @@ impl Scanner<'_> {
     }
 
     fn sets(&mut self, line: usize, key: &str, value: &str, how: String, conditional: bool) {
-        if conditional {
-            self.doubt(
-                line,
-                key,
-                format!("{how} sets it to {} when a condition holds", value.trim()),
-            );
-            return;
-        }
         self.findings.push(Finding::Sets {
             line,
             key: key.to_string(),
             value: value.trim().to_string(),
             how,
+            conditional,
         });
     }
 

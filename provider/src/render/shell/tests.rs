@@ -82,6 +82,11 @@ fn arbitrary_text_never_panics() {
         "sysctl -p",
         "\\",
         "echo $'\\",
+        "echo a\u{2028}b",
+        "\u{85}",
+        "x\r--b",
+        "\u{a0}\u{3000}",
+        "\u{feff}#!/bin/sh",
     ] {
         let _ = scan(s, &needs(), &["idsPerPod".to_string()]);
     }
@@ -94,6 +99,11 @@ mod properties {
     proptest! {
         #[test]
         fn any_script_scans_without_panicking(s in "[ -~\\n\\t]{0,200}") {
+            let _ = scan(&s, &needs(), &["idsPerPod".to_string()]);
+        }
+
+        #[test]
+        fn any_text_at_all_scans_and_ends(s in any::<String>()) {
             let _ = scan(&s, &needs(), &["idsPerPod".to_string()]);
         }
     }
