@@ -513,15 +513,27 @@ output "user_data" {{ value = data.nested_capability.br.user_data }}
     let text = python_check(&ws, "toml", &Value::Object(cases));
     assert_eq!(text.trim(), "checked 3 toml cases");
 
-    // A double quote inside a value: the function's own error, naming the key.
-    ws.write(
-        "values.json",
-        &json!({ "quoted": "say \"hi\"" }).to_string(),
+    // A double quote inside a value: the function's own error, naming the
+    // key (not a later refusal by the merge it feeds).
+    let ws = Workspace::new(
+        tf,
+        &format!(
+            r#"{HEADER}
+output "doc" {{
+  value = provider::nested::bottlerocket_settings({{ motd = {{ quoted = "say \"hi\"" }} }})
+}}
+"#
+        ),
     )
     .unwrap();
     let r = ws.run(&["plan", "-no-color"]).unwrap();
     assert!(!r.ok(), "{}", r.text());
     let e = flat(&r.stderr);
+    assert!(
+        e.contains("Invalid function argument")
+            && e.contains("while calling provider::nested::bottlerocket_settings(settings)"),
+        "{e}"
+    );
     assert!(e.contains("settings.motd.quoted"), "{e}");
     assert!(
         e.contains("quotes inside a string value are not accepted by EKS"),
