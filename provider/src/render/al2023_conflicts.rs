@@ -132,6 +132,7 @@ pub fn check(
             .collect(),
     };
     let mut doubts = Vec::new();
+    let mut more = 0usize;
     for (i, part) in parts.iter().enumerate() {
         let index = i + 1;
         let media = part.media_type();
@@ -143,7 +144,12 @@ pub fn check(
                 ours: needs.ours(key),
                 why,
             };
-            if !doubts.contains(&d) {
+            if doubts.contains(&d) {
+                return;
+            }
+            if doubts.len() >= MAX_DOUBTS {
+                more += 1;
+            } else {
                 doubts.push(d);
             }
         };
@@ -256,8 +262,18 @@ pub fn check(
             }
         }
     }
+    if more > 0
+        && let Some(last) = doubts.last_mut()
+    {
+        last.why.push_str(&format!(
+            " (and {more} more places the provider cannot evaluate)"
+        ));
+    }
     Ok(doubts)
 }
+
+/// Warnings one document gives at most; the rest are counted in the last.
+const MAX_DOUBTS: usize = 10;
 
 enum Kind {
     NodeConfig,

@@ -17,7 +17,7 @@
 
 mod lex;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use base64::Engine;
 
@@ -25,7 +25,7 @@ use super::sysctl_key;
 use lex::{Op, Piece, Redirect, Tok, Word};
 
 /// One thing a script does to a key the sandbox needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Finding {
     /// Sets `key` to `value`: for certain, or only when a condition holds
     /// (`if`, loops, after `&&`/`||`).
@@ -46,6 +46,10 @@ pub enum Finding {
 
 /// How deep `sh -c`, `source` and `eval` of literal text are followed.
 const MAX_DEPTH: usize = 4;
+
+/// Doubts kept per key: more say nothing new, and a script of many
+/// thousand lines must not cost quadratic time or as many warnings.
+const MAX_DOUBTS_PER_KEY: usize = 3;
 
 /// Paths systemd-sysctl and `sysctl --system` apply at every boot.
 fn is_sysctl_conf(path: &str) -> bool {
@@ -168,6 +172,9 @@ struct Scanner<'a> {
     /// Files the script wrote, by path (not `/proc`, not `sysctl.d`).
     files: HashMap<String, Content>,
     findings: Vec<Finding>,
+    /// Doubts already recorded, and how many per key.
+    seen: HashSet<Finding>,
+    doubts_per_key: HashMap<String, usize>,
     depth: usize,
     /// `if`/`while`/`for`/`case` nesting.
     blocks: usize,
@@ -183,6 +190,8 @@ pub fn scan(script: &str, sysctls: &BTreeMap<String, String>, mentions: &[String
         vars: HashMap::new(),
         files: HashMap::new(),
         findings: Vec::new(),
+        seen: HashSet::new(),
+        doubts_per_key: HashMap::new(),
         depth: 0,
         blocks: 0,
     };
@@ -206,6 +215,8 @@ pub fn scan_with_files(
         vars: HashMap::new(),
         files: HashMap::new(),
         findings: Vec::new(),
+        seen: HashSet::new(),
+        doubts_per_key: HashMap::new(),
         depth: 0,
         blocks: 0,
     };
@@ -228,12 +239,17 @@ impl Scanner<'_> {
     }
 
     fn doubt(&mut self, line: usize, key: &str, why: String) {
+        let count = self.doubts_per_key.entry(key.to_string()).or_insert(0);
+        if *count >= MAX_DOUBTS_PER_KEY {
+            return;
+        }
         let f = Finding::Doubt {
             line,
             key: key.to_string(),
             why,
         };
-        if !self.findings.contains(&f) {
+        if self.seen.insert(f.clone()) {
+            *count += 1;
             self.findings.push(f);
         }
     }
