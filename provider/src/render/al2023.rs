@@ -158,6 +158,18 @@ pub fn parse(text: &str) -> Result<Vec<Part>, MimeError> {
     if is_nodeconfig(&text) {
         return Ok(vec![Part::new(NODECONFIG_CONTENT_TYPE, text)]);
     }
+    let start = text.trim_start();
+    if ["---", "apiVersion:", "kind:", "{"]
+        .iter()
+        .any(|p| start.starts_with(p))
+        && text.contains("node.eks.aws/")
+        && text.contains("NodeConfig")
+        && let Err(e) = super::yaml_read::load_all(&text)
+    {
+        return Err(MimeError::NotMultipart(format!(
+            "this looks like a nodeadm NodeConfig, but it is not YAML nodeadm can read ({e})"
+        )));
+    }
     if is_toml(&text) {
         return Err(MimeError::Toml);
     }
@@ -257,6 +269,20 @@ mod tests {
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].content_type, NODECONFIG_CONTENT_TYPE);
         assert!(parts[0].body.contains("maxPods: 58"));
+    }
+
+    #[test]
+    fn a_nodeconfig_that_is_not_yaml_says_so() {
+        let e = parse("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec: {kubelet: [\n")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("looks like a nodeadm NodeConfig"),
+            "{e}"
+        );
+        // Flow style is YAML too.
+        let parts =
+            parse("{apiVersion: node.eks.aws/v1alpha1, kind: NodeConfig, spec: {}}\n").unwrap();
+        assert_eq!(parts[0].content_type, NODECONFIG_CONTENT_TYPE);
     }
 
     #[test]
