@@ -61,6 +61,7 @@ fn rendered_documents_match_the_golden_files() {
         };
         let text = family::user_data(data, &d, &opts)
             .unwrap()
+            .text
             .unwrap_or_default();
         failures.extend(check(name, &text));
     };
@@ -109,6 +110,7 @@ fn rendered_documents_match_the_golden_files() {
     };
     let text = family::user_data(data, &nsjail_userns_off, &UserDataOptions::default())
         .unwrap()
+        .text
         .unwrap();
     failures.extend(check("landjail-al2023-userns-off.mime", &text));
 

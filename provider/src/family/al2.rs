@@ -4,7 +4,7 @@
 use super::NodeFamily;
 use super::al2023::amazon_linux;
 use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
-use crate::render::{RenderError, UserDataOptions};
+use crate::render::{RenderError, UserData, UserDataOptions};
 
 pub struct Al2;
 
@@ -34,7 +34,7 @@ impl NodeFamily for Al2 {
         _data: &CapabilityData,
         d: &Decision,
         opts: &UserDataOptions<'_>,
-    ) -> Result<Option<String>, RenderError> {
+    ) -> Result<UserData, RenderError> {
         amazon_linux(d, true, opts)
     }
 }

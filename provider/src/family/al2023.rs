@@ -3,17 +3,18 @@
 
 use super::NodeFamily;
 use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
-use crate::render::{self, RenderError, UserDataOptions};
+use crate::render::{self, RenderError, UserData, UserDataOptions};
 
 pub struct Al2023;
 
 /// Amazon Linux user data from the parts a decision needs (AL2: no
-/// NodeConfig), merged with the user's own document.
+/// NodeConfig), merged with the user's own document; what in the user's
+/// parts cannot be read with certainty comes back as warnings.
 pub(super) fn amazon_linux(
     d: &Decision,
     al2: bool,
     opts: &UserDataOptions<'_>,
-) -> Result<Option<String>, RenderError> {
+) -> Result<UserData, RenderError> {
     let parts = render::amazon_linux_parts(d, al2, opts.custom_ami)?;
     match opts.user {
         Some(user) if !user.trim().is_empty() => {
@@ -28,11 +29,19 @@ pub(super) fn amazon_linux(
                 )),
                 e => e.into(),
             })?;
-            render::al2023_conflicts::check(&theirs, &d.sysctls, &d.kubelet_settings)?;
-            Ok(Some(render::al2023::render_merged(theirs, &parts)))
+            let doubts = render::al2023_conflicts::check(
+                &theirs,
+                &d.sysctls,
+                &d.sysctl_floors,
+                &d.kubelet_settings,
+            )?;
+            Ok(UserData {
+                text: Some(render::al2023::render_merged(theirs, &parts)),
+                warnings: doubts.iter().map(ToString::to_string).collect(),
+            })
         }
-        _ if parts.is_empty() => Ok(None),
-        _ => Ok(Some(render::al2023::render(&parts))),
+        _ if parts.is_empty() => Ok(UserData::default()),
+        _ => Ok(UserData::text(Some(render::al2023::render(&parts)))),
     }
 }
 
@@ -67,7 +76,7 @@ impl NodeFamily for Al2023 {
         _data: &CapabilityData,
         d: &Decision,
         opts: &UserDataOptions<'_>,
-    ) -> Result<Option<String>, RenderError> {
+    ) -> Result<UserData, RenderError> {
         amazon_linux(d, false, opts)
     }
 }

@@ -2,7 +2,7 @@
 
 use super::NodeFamily;
 use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
-use crate::render::{self, RenderError, UserDataOptions, bottlerocket};
+use crate::render::{self, RenderError, UserData, UserDataOptions, bottlerocket};
 
 pub struct Bottlerocket;
 
@@ -34,7 +34,7 @@ impl NodeFamily for Bottlerocket {
         data: &CapabilityData,
         d: &Decision,
         opts: &UserDataOptions<'_>,
-    ) -> Result<Option<String>, RenderError> {
+    ) -> Result<UserData, RenderError> {
         let settings = render::bottlerocket_settings(data, d, opts.custom_ami)?;
         let text = match opts.user {
             Some(user) if !user.trim().is_empty() => {
@@ -42,6 +42,6 @@ impl NodeFamily for Bottlerocket {
             }
             _ => bottlerocket::render(&settings)?,
         };
-        Ok((!text.is_empty()).then_some(text))
+        Ok(UserData::text((!text.is_empty()).then_some(text)))
     }
 }

@@ -12,7 +12,8 @@ mod al2023;
 mod bottlerocket;
 
 use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
-use crate::render::{RenderError, UserDataOptions};
+use crate::render::{RenderError, UserData, UserDataOptions};
+use crate::validate::Limits;
 
 /// What differs between node image families.
 pub trait NodeFamily: Send + Sync {
@@ -37,13 +38,13 @@ pub trait NodeFamily: Send + Sync {
     }
 
     /// The bootstrap document the decision needs, merged with the user's
-    /// own (`opts.user`); `None` when there is nothing to write.
+    /// own (`opts.user`); no text when there is nothing to write.
     fn user_data(
         &self,
         data: &CapabilityData,
         d: &Decision,
         opts: &UserDataOptions<'_>,
-    ) -> Result<Option<String>, RenderError>;
+    ) -> Result<UserData, RenderError>;
 }
 
 /// The behaviour of `kind`.
@@ -88,18 +89,41 @@ pub fn from_ami_type(data: &CapabilityData, ami_type: &str) -> Option<(AmiFamily
     })
 }
 
-/// The bootstrap document for the decision's family. `None` off EKS node
-/// groups, and where the platform owns the node's bootstrap (EKS Auto
-/// Mode: no `amiType`).
+/// The bootstrap document for the decision's family, within EC2's user
+/// data limit. No text off EKS node groups, and where the platform owns
+/// the node's bootstrap (EKS Auto Mode: no `amiType`). Every place that
+/// renders user data (`nested_nodegroup`, `nested_capability`,
+/// `nested_karpenter_pool`) comes through here, so each obeys the limit.
 pub fn user_data(
     data: &CapabilityData,
     d: &Decision,
     opts: &UserDataOptions<'_>,
-) -> Result<Option<String>, RenderError> {
-    match (d.ami_family, &d.ami_type) {
-        (Some(kind), Some(_)) => of(kind).user_data(data, d, opts),
-        _ => Ok(None),
+) -> Result<UserData, RenderError> {
+    let out = match (d.ami_family, &d.ami_type) {
+        (Some(kind), Some(_)) => of(kind).user_data(data, d, opts)?,
+        _ => UserData::default(),
+    };
+    if let Some(Err(e)) = out.text.as_deref().map(user_data_size) {
+        return Err(RenderError::TooLarge(e));
     }
+    Ok(out)
+}
+
+/// Rendered user data over EC2's limit (`schemas/limits.toml`,
+/// `ec2.user_data_bytes`).
+pub fn user_data_size(user_data: &str) -> Result<(), String> {
+    let Ok(l) = Limits::embedded() else {
+        return Ok(());
+    };
+    let max = l.ec2.user_data_bytes.max;
+    let n = user_data.len() as u64;
+    if n > max {
+        return Err(format!(
+            "the launch template's user data would be {n} bytes after the provider adds what the sandbox needs, but EC2 allows {max} bytes (before base64). Shorten bootstrap_extra_settings by at least {} bytes.",
+            n - max
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

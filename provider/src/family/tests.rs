@@ -15,7 +15,9 @@ fn decision(sandbox: &str, family: &str, k8s: &str) -> Decision {
 
 fn render(sandbox: &str, family: &str, k8s: &str, opts: &UserDataOptions<'_>) -> Option<String> {
     let data = CapabilityData::embedded().unwrap();
-    user_data(data, &decision(sandbox, family, k8s), opts).unwrap()
+    user_data(data, &decision(sandbox, family, k8s), opts)
+        .unwrap()
+        .text
 }
 
 #[test]
@@ -149,7 +151,10 @@ fn auto_mode_owns_the_bootstrap() {
     let mut i = Input::new("nsjail", "eks_auto_mode");
     i.kubernetes_version = Some("1.34".parse().unwrap());
     let d = decide(data, &i).unwrap();
-    assert_eq!(user_data(data, &d, &UserDataOptions::default()), Ok(None));
+    assert_eq!(
+        user_data(data, &d, &UserDataOptions::default()),
+        Ok(UserData::default())
+    );
 }
 
 #[test]
@@ -214,4 +219,39 @@ fn the_container_volume_is_bottlerockets_data_volume_and_amazon_linuxs_root() {
     assert_eq!(of(AmiFamily::Bottlerocket).container_volume(), "/dev/xvdb");
     assert_eq!(of(AmiFamily::Al2023).container_volume(), "/dev/xvda");
     assert_eq!(of(AmiFamily::Al2).container_volume(), "/dev/xvda");
+}
+
+#[test]
+fn user_data_over_16_kib_is_refused() {
+    assert!(user_data_size(&"x".repeat(16384)).is_ok());
+    assert!(
+        user_data_size(&"x".repeat(16385))
+            .unwrap_err()
+            .contains("16384")
+    );
+}
+
+/// AL2023 allows user namespaces by default, so the provider writes no
+/// sysctl there, but a part of the user's that sets the limit to 0 is
+/// still refused: the sandbox's need is a floor.
+#[test]
+fn a_users_part_cannot_lower_the_user_namespace_floor_the_image_gives() {
+    let d = decision("nsjail", "al2023", "1.33");
+    assert!(d.sysctls.is_empty(), "{:?}", d.sysctls);
+    assert_eq!(d.sysctl_floors.get("user.max_user_namespaces"), Some(&1));
+    let data = CapabilityData::embedded().unwrap();
+    let opts = UserDataOptions {
+        user: Some("#!/bin/bash\necho 0 > /proc/sys/user/max_user_namespaces\n"),
+        custom_ami: None,
+    };
+    let e = user_data(data, &d, &opts).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("sets user.max_user_namespaces to 0, but the sandbox needs at least 1"),
+        "{e}"
+    );
+    // landjail needs no user namespace: no floor, nothing refused.
+    let l = decision("landjail", "al2023", "1.33");
+    assert!(l.sysctl_floors.is_empty(), "{:?}", l.sysctl_floors);
+    assert!(user_data(data, &l, &opts).is_ok());
 }

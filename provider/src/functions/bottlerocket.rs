@@ -11,15 +11,18 @@ pub struct MergeBottlerocketTomlFunction;
 fn collect(value: &Value, path: &mut Vec<String>, out: &mut Vec<Setting>) -> Result<(), String> {
     if let Some(entries) = value.as_entries() {
         for (k, v) in entries {
-            if k.is_empty() || k.contains(['"', '\\', '\'']) || k.chars().any(char::is_control) {
+            let under = if path.is_empty() {
+                "settings".to_string()
+            } else {
+                path.join(".")
+            };
+            if k.is_empty() {
+                return Err(format!("an empty key under {under}: name the key"));
+            }
+            if let Some(problem) = bottlerocket::unsafe_key(k) {
                 return Err(format!(
-                    "key {} under {}: keys with quotes, backslashes or control characters need escapes inside a quoted TOML key, which EKS's user-data merge rejects; rename the key",
+                    "key {} under {under}: {problem}; rename the key",
                     crate::validate::quoted(k),
-                    if path.is_empty() {
-                        "settings".to_string()
-                    } else {
-                        path.join(".")
-                    }
                 ));
             }
             if k.contains('.') && v.as_entries().is_some() {
@@ -39,6 +42,7 @@ fn collect(value: &Value, path: &mut Vec<String>, out: &mut Vec<Setting>) -> Res
     let leaf = if value.is_null() {
         return Ok(());
     } else if let Some(s) = value.as_str() {
+        check_string(s, &here())?;
         SettingValue::String(s.to_string())
     } else if let Some(b) = value.as_bool() {
         SettingValue::Bool(b)
@@ -54,6 +58,9 @@ fn collect(value: &Value, path: &mut Vec<String>, out: &mut Vec<Setting>) -> Res
             .iter()
             .map(|i| i.as_str().map(str::to_string))
             .collect();
+        for item in strings.iter().flatten() {
+            check_string(item, &here())?;
+        }
         SettingValue::Strings(strings.ok_or_else(|| {
             format!(
                 "{}: lists must hold only strings (EKS rejects mixed-type arrays)",
@@ -68,6 +75,18 @@ fn collect(value: &Value, path: &mut Vec<String>, out: &mut Vec<Setting>) -> Res
         value: leaf,
     });
     Ok(())
+}
+
+/// A string value EKS's merge refuses (the merge's own rule), as the
+/// function's error.
+fn check_string(value: &str, at: &str) -> Result<(), String> {
+    match bottlerocket::unsafe_string(value) {
+        Some(problem) => Err(format!(
+            "{at} = {}: {problem}; use single quotes inside the value, or none",
+            crate::validate::quoted(value)
+        )),
+        None => Ok(()),
+    }
 }
 
 impl Function for BottlerocketSettingsFunction {
@@ -99,9 +118,13 @@ impl Function for BottlerocketSettingsFunction {
         let mut settings = Vec::new();
         collect(&arg, &mut vec!["settings".to_string()], &mut settings)
             .map_err(|e| FunctionError::at_argument(0, e))?;
-        bottlerocket::render(&settings)
-            .map(Value::String)
-            .map_err(|e| FunctionError::at_argument(0, e.to_string()))
+        let text = bottlerocket::render(&settings)
+            .map_err(|e| FunctionError::at_argument(0, e.to_string()))?;
+        // What the function returns, the provider's own merge takes: checked
+        // by the merge's own reader, not by a second copy of its rules.
+        bottlerocket::parse_user(&text)
+            .map_err(|e| FunctionError::at_argument(0, e.to_string()))?;
+        Ok(Value::String(text))
     }
 }
 
@@ -192,6 +215,42 @@ mod tests {
         MergeBottlerocketTomlFunction
             .call(&[doc.clone(), doc])
             .unwrap();
+    }
+
+    #[test]
+    fn values_the_merge_refuses_are_refused_and_everything_returned_merges() {
+        for (value, ok) in [
+            ("say \"hi\"", false),
+            ("say 'hi'", true),
+            ("a\\b", true),
+            ("line\nbreak", true),
+            ("tab\tand \u{7f} del", true),
+        ] {
+            let arg = Value::object([("motd", Value::string(value))]);
+            match BottlerocketSettingsFunction.call(&[arg]) {
+                Ok(doc) => {
+                    assert!(ok, "{value:?} rendered {doc:?}");
+                    let text = doc.as_str().unwrap();
+                    bottlerocket::render_merged(text, &[], true).unwrap();
+                    let t: toml::Table = toml::from_str(text).unwrap();
+                    assert_eq!(t["settings"]["motd"].as_str(), Some(value));
+                }
+                Err(e) => {
+                    assert!(!ok, "{value:?}: {}", e.text);
+                    assert!(e.text.contains("settings.motd"), "{}", e.text);
+                    assert!(
+                        e.text.contains("quotes inside a string value"),
+                        "{}",
+                        e.text
+                    );
+                }
+            }
+        }
+        let list = Value::object([(
+            "x",
+            Value::Tuple(vec![Value::string("a"), Value::string("b\"c")]),
+        )]);
+        assert!(BottlerocketSettingsFunction.call(&[list]).is_err());
     }
 
     #[test]

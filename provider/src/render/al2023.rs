@@ -9,19 +9,13 @@
 
 use std::collections::BTreeMap;
 
+use super::mime;
 use super::yaml;
 
-/// Fixed boundary: the same input always renders the same bytes.
-pub const BOUNDARY: &str = "//NESTED-BOUNDARY//";
+pub use super::mime::{MimeError, Part};
 
 /// The MIME type nodeadm reads a NodeConfig part from.
 pub const NODECONFIG_CONTENT_TYPE: &str = "application/node.eks.aws";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    pub content_type: String,
-    pub body: String,
-}
 
 /// Cluster fields a NodeConfig needs when the node group uses a custom AMI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,29 +26,19 @@ pub struct ClusterInfo {
     pub service_cidr: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MimeError {
-    #[error("not a MIME multipart document: {0}")]
-    NotMultipart(String),
-    #[error("part {index}: {problem}")]
-    Part { index: usize, problem: String },
-    /// A TOML document (Bottlerocket settings) where Amazon Linux user
-    /// data belongs.
-    #[error(
-        "this is TOML (Bottlerocket settings), but Amazon Linux user data is a MIME multipart document (Content-Type: multipart/mixed) or a #! shell script"
-    )]
-    Toml,
-}
-
 /// Text that parses as a TOML document with at least one key, and has no
 /// MIME headers: Bottlerocket settings.
 fn is_toml(text: &str) -> bool {
-    header(
-        text.split("\n\n").next().unwrap_or_default(),
-        "content-type",
-    )
-    .is_none()
-        && text.parse::<toml::Table>().is_ok_and(|t| !t.is_empty())
+    let has_content_type = text
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .any(|l| {
+            l.split_once(':')
+                .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("content-type"))
+        });
+    !has_content_type && text.parse::<toml::Table>().is_ok_and(|t| !t.is_empty())
 }
 
 /// The sysctl shell part.
@@ -66,12 +50,12 @@ pub fn sysctl_part(sysctls: &BTreeMap<String, String>) -> Option<Part> {
     for (k, v) in sysctls {
         lines.push_str(&format!("{k} = {v}\n"));
     }
-    Some(Part {
-        content_type: "text/x-shellscript; charset=\"us-ascii\"".into(),
-        body: format!(
+    Some(Part::new(
+        "text/x-shellscript; charset=\"us-ascii\"",
+        format!(
             "#!/bin/bash\n# Written by terraform-provider-nested: kernel settings the sandbox needs.\nset -euo pipefail\ncat > /etc/sysctl.d/90-nested-sandbox.conf <<'SYSCTL'\n{lines}SYSCTL\nsysctl -p /etc/sysctl.d/90-nested-sandbox.conf\n"
         ),
-    })
+    ))
 }
 
 /// The nodeadm NodeConfig part (kubelet settings; for custom AMIs the
@@ -116,10 +100,10 @@ pub fn nodeconfig_part(
         "kind": "NodeConfig",
         "spec": serde_json::Value::Object(spec),
     });
-    Some(Part {
-        content_type: NODECONFIG_CONTENT_TYPE.into(),
-        body: format!("---\n{}", yaml::to_yaml(&doc)),
-    })
+    Some(Part::new(
+        NODECONFIG_CONTENT_TYPE,
+        format!("---\n{}", yaml::to_yaml(&doc)),
+    ))
 }
 
 /// `userNamespaces.idsPerPod` = "131072" → {"userNamespaces": {"idsPerPod": 131072}}
@@ -148,114 +132,54 @@ fn insert_dotted(map: &mut serde_json::Map<String, serde_json::Value>, path: &st
     }
 }
 
-/// Serialise parts as one multipart/mixed document.
+/// Serialise parts as one multipart/mixed document (with a boundary that
+/// occurs in none of them).
 pub fn render(parts: &[Part]) -> String {
-    let mut out =
-        format!("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"{BOUNDARY}\"\n\n");
-    for p in parts {
-        out.push_str(&format!(
-            "--{BOUNDARY}\nContent-Type: {}\n\n",
-            p.content_type
-        ));
-        out.push_str(&p.body);
-        if !p.body.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    out.push_str(&format!("--{BOUNDARY}--\n"));
-    out
+    mime::render(parts)
 }
 
-/// Parse a user's multipart document into its parts, in order. A document
-/// without MIME headers is taken as a single shell script part.
+/// The Content-Type of a bare `#!` script: us-ascii when it is, else UTF-8.
+fn script_content_type(text: &str) -> String {
+    let charset = if text.is_ascii() { "us-ascii" } else { "utf-8" };
+    format!("text/x-shellscript; charset=\"{charset}\"")
+}
+
+/// Parse a user's document into its parts, in order: a `#!` script or a
+/// bare NodeConfig is one part; anything else must be a MIME multipart
+/// document (read as RFC 2046 says, see [`mime::parse`]).
 pub fn parse(text: &str) -> Result<Vec<Part>, MimeError> {
     let text = text.replace("\r\n", "\n");
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
     if text.starts_with("#!") {
-        return Ok(vec![Part {
-            content_type: "text/x-shellscript; charset=\"us-ascii\"".into(),
-            body: text,
-        }]);
+        return Ok(vec![Part::new(script_content_type(&text), text)]);
     }
     if is_nodeconfig(&text) {
-        return Ok(vec![Part {
-            content_type: NODECONFIG_CONTENT_TYPE.into(),
-            body: text,
-        }]);
+        return Ok(vec![Part::new(NODECONFIG_CONTENT_TYPE, text)]);
+    }
+    let start = text.trim_start();
+    if ["---", "apiVersion:", "kind:", "{"]
+        .iter()
+        .any(|p| start.starts_with(p))
+        && text.contains("node.eks.aws/")
+        && text.contains("NodeConfig")
+        && let Err(e) = super::yaml_read::load_all(&text)
+    {
+        return Err(MimeError::NotMultipart(format!(
+            "this looks like a nodeadm NodeConfig, but it is not YAML nodeadm can read ({e})"
+        )));
     }
     if is_toml(&text) {
         return Err(MimeError::Toml);
     }
-    let Some((headers, body)) = text.split_once("\n\n") else {
-        return Err(MimeError::NotMultipart(
-            "no blank line after the headers".into(),
-        ));
-    };
-    let content_type = header(headers, "content-type").unwrap_or_default();
-    if !content_type.to_ascii_lowercase().starts_with("multipart/") {
-        return Err(MimeError::NotMultipart(
-            "expected Content-Type: multipart/mixed (or a #! shell script)".into(),
-        ));
-    }
-    let boundary = content_type
-        .split(';')
-        .filter_map(|p| p.trim().strip_prefix("boundary="))
-        .next()
-        .map(|b| b.trim_matches('"').to_string())
-        .ok_or_else(|| MimeError::NotMultipart("Content-Type has no boundary".into()))?;
-    let delimiter = format!("--{boundary}");
-    let mut parts = Vec::new();
-    let mut closed = false;
-    for (index, chunk) in body.split(&delimiter).enumerate().skip(1) {
-        if chunk.starts_with("--") {
-            closed = true;
-            break;
-        }
-        let chunk = chunk.strip_prefix('\n').unwrap_or(chunk);
-        let (part_headers, part_body) =
-            chunk.split_once("\n\n").ok_or_else(|| MimeError::Part {
-                index,
-                problem: "no blank line after the part headers".into(),
-            })?;
-        let content_type = header(part_headers, "content-type").ok_or_else(|| MimeError::Part {
-            index,
-            problem: "no Content-Type".into(),
-        })?;
-        parts.push(Part {
-            content_type,
-            body: part_body.to_string(),
-        });
-    }
-    if !closed {
-        return Err(MimeError::NotMultipart(format!(
-            "the closing boundary {delimiter}-- is missing"
-        )));
-    }
-    Ok(parts)
+    mime::parse(&text)
 }
 
 /// A bare nodeadm NodeConfig YAML document (no MIME headers), taken as one
-/// `application/node.eks.aws` part.
+/// `application/node.eks.aws` part: block or flow style.
 fn is_nodeconfig(text: &str) -> bool {
-    let t = text.trim_start();
-    (t.starts_with("---") || t.starts_with("apiVersion:"))
-        && t.contains("node.eks.aws/")
-        && t.lines().any(|l| {
-            l.trim()
-                .strip_prefix("kind:")
-                .is_some_and(|k| k.trim().trim_matches(['"', '\'']) == "NodeConfig")
-        })
-}
-
-fn header(headers: &str, name: &str) -> Option<String> {
-    headers.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_string())
-    })
+    super::nodeconfig::is_nodeconfig(text)
 }
 
 /// The user's parts (in their order, as [`parse`] read them) followed by
@@ -327,14 +251,8 @@ mod tests {
     #[test]
     fn user_parts_keep_their_order_before_ours() {
         let user = render(&[
-            Part {
-                content_type: "text/x-shellscript".into(),
-                body: "#!/bin/bash\necho one\n".into(),
-            },
-            Part {
-                content_type: "text/cloud-config".into(),
-                body: "runcmd: [two]\n".into(),
-            },
+            Part::new("text/x-shellscript", "#!/bin/bash\necho one\n"),
+            Part::new("text/cloud-config", "runcmd: [two]\n"),
         ]);
         let merged = render_merged(parse(&user).unwrap(), &[sysctl_part(&sysctls()).unwrap()]);
         let parts = parse(&merged).unwrap();
@@ -351,6 +269,20 @@ mod tests {
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].content_type, NODECONFIG_CONTENT_TYPE);
         assert!(parts[0].body.contains("maxPods: 58"));
+    }
+
+    #[test]
+    fn a_nodeconfig_that_is_not_yaml_says_so() {
+        let e = parse("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec: {kubelet: [\n")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("looks like a nodeadm NodeConfig"),
+            "{e}"
+        );
+        // Flow style is YAML too.
+        let parts =
+            parse("{apiVersion: node.eks.aws/v1alpha1, kind: NodeConfig, spec: {}}\n").unwrap();
+        assert_eq!(parts[0].content_type, NODECONFIG_CONTENT_TYPE);
     }
 
     #[test]

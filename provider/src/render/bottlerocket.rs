@@ -8,6 +8,8 @@
 
 use toml_edit::{Array, DocumentMut, Item, Key, Table, TableLike, Value};
 
+use super::sysctl_key;
+
 /// One provider-owned setting: a key path under the document root and its value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {
@@ -106,6 +108,18 @@ pub enum BottlerocketError {
         theirs: String,
         ours: String,
     },
+    /// Another spelling of a sysctl key the provider writes (Bottlerocket
+    /// writes both to the same file, in no fixed order).
+    #[error(
+        "{key} names the same sysctl as {ours_key} (/proc/sys/{file}) and is set to {theirs} here, but the sandbox needs {ours}; remove {key} (the provider writes {ours_key} itself)"
+    )]
+    Alias {
+        key: String,
+        ours_key: String,
+        file: String,
+        theirs: String,
+        ours: String,
+    },
     /// A key the provider must not take from the user.
     #[error("{key}: {problem}")]
     Forbidden { key: String, problem: String },
@@ -128,6 +142,7 @@ impl BottlerocketError {
             Self::Syntax(_) => None,
             Self::Unsafe { key, .. }
             | Self::Conflict { key, .. }
+            | Self::Alias { key, .. }
             | Self::Forbidden { key, .. }
             | Self::Shape { key, .. } => Some(key),
         }
@@ -152,6 +167,30 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// Why EKS's merge of launch-template user data refuses a key, if it does:
+/// quotes inside it, or a character that needs an escape inside a quoted
+/// key (backslash, control characters). The one rule for keys, used by the
+/// merge and by `provider::nested::bottlerocket_settings`.
+pub fn unsafe_key(name: &str) -> Option<&'static str> {
+    if name.contains(['"', '\'']) {
+        Some("quotes inside a key are not accepted by EKS")
+    } else if name.contains('\\') || name.chars().any(char::is_control) {
+        Some(
+            "a backslash or control character in a key needs an escape inside a quoted key, which EKS does not accept",
+        )
+    } else {
+        None
+    }
+}
+
+/// Why EKS's merge refuses a string value, if it does: the one rule for
+/// values, used by the merge and by `bottlerocket_settings`.
+pub fn unsafe_string(value: &str) -> Option<&'static str> {
+    value
+        .contains('"')
+        .then_some("quotes inside a string value are not accepted by EKS")
+}
+
 /// Refuse what EKS's merge of launch-template user data rejects.
 pub fn check_eks_safe(doc: &DocumentMut) -> Result<(), BottlerocketError> {
     check_table_like(doc.as_table(), &mut Vec::new(), true)
@@ -165,10 +204,10 @@ fn check_table_like(
     for (name, item) in table.iter() {
         path.push(name.to_string());
         let key_label = dotted(path);
-        if name.contains('"') || name.contains('\'') {
+        if let Some(problem) = unsafe_key(name) {
             return Err(BottlerocketError::Unsafe {
                 key: key_label,
-                problem: "quotes inside a key are not accepted by EKS".into(),
+                problem: problem.into(),
             });
         }
         let quoted = table.key(name).is_some_and(is_quoted);
@@ -203,11 +242,13 @@ fn check_table_like(
 
 fn check_value(v: &Value, path: &mut Vec<String>) -> Result<(), BottlerocketError> {
     match v {
-        Value::String(s) if s.value().contains('"') => {
-            return Err(BottlerocketError::Unsafe {
-                key: dotted(path),
-                problem: "quotes inside a string value are not accepted by EKS".into(),
-            });
+        Value::String(s) => {
+            if let Some(problem) = unsafe_string(s.value()) {
+                return Err(BottlerocketError::Unsafe {
+                    key: dotted(path),
+                    problem: problem.into(),
+                });
+            }
         }
         Value::Array(a) => {
             let mut kinds = a.iter().map(type_name);
@@ -312,6 +353,9 @@ pub fn merge_settings(
                 }
             };
         }
+        if parents == ["settings", "kernel", "sysctl"] {
+            check_sysctl_aliases(&*table, parents, leaf, &s.value)?;
+        }
         match table.get(leaf) {
             None => {
                 table.insert(leaf, Item::Value(s.value.to_toml()));
@@ -331,6 +375,42 @@ pub fn merge_settings(
     }
     // Tables created for the provider's keys get a header only where they
     // hold values; parents stay implicit so no table appears twice.
+    Ok(())
+}
+
+/// Another key of `settings.kernel.sysctl` that names the same file as
+/// `leaf` (Bottlerocket's corndog turns every `.` into `/`:
+/// `user/max_user_namespaces` is `user.max_user_namespaces`) with another
+/// value: the two would be written in no fixed order.
+fn check_sysctl_aliases(
+    table: &dyn TableLike,
+    parents: &[String],
+    leaf: &str,
+    ours: &SettingValue,
+) -> Result<(), BottlerocketError> {
+    let file = sysctl_key::bottlerocket_path(leaf);
+    for (name, item) in table.iter() {
+        if name == leaf || sysctl_key::bottlerocket_path(name) != file {
+            continue;
+        }
+        if item.as_value().is_some_and(|v| ours.matches(v)) {
+            continue;
+        }
+        let mut path = parents.to_vec();
+        path.push(name.to_string());
+        let mut ours_path = parents.to_vec();
+        ours_path.push(leaf.to_string());
+        return Err(BottlerocketError::Alias {
+            key: dotted(&path),
+            ours_key: dotted(&ours_path),
+            file,
+            theirs: item.as_value().map_or_else(
+                || "a table".to_string(),
+                |v| v.to_string().trim().to_string(),
+            ),
+            ours: ours.display(),
+        });
+    }
     Ok(())
 }
 
@@ -470,6 +550,34 @@ mod tests {
     }
 
     #[test]
+    fn another_spelling_of_our_sysctl_key_is_a_conflict() {
+        for user in [
+            "[settings.kernel.sysctl]\n\"user/max_user_namespaces\" = \"0\"\n",
+            "[settings.kernel]\nsysctl = { \"user//max_user_namespaces\" = \"0\" }\n",
+            "[settings.kernel.sysctl]\n\"user/max_user_namespaces\" = \"0\"\n\"user.max_user_namespaces\" = \"65536\"\n",
+        ] {
+            let e = render_merged(user, &[sysctl("65536")], true).unwrap_err();
+            assert!(matches!(e, BottlerocketError::Alias { .. }), "{user}: {e}");
+            let text = e.to_string();
+            assert!(
+                text.contains("/proc/sys/user/max_user_namespaces"),
+                "{text}"
+            );
+            assert!(
+                text.contains("\"0\"") && text.contains("\"65536\""),
+                "{text}"
+            );
+            assert!(e.key().unwrap().contains("user/"), "{text}");
+        }
+        // The same value under another spelling writes the same thing.
+        let same = "[settings.kernel.sysctl]\n\"user/max_user_namespaces\" = \"65536\"\n";
+        assert!(render_merged(same, &[sysctl("65536")], true).is_ok());
+        // Other sysctls are untouched.
+        let other = "[settings.kernel.sysctl]\n\"user/max_ipc_namespaces\" = \"0\"\n";
+        assert!(render_merged(other, &[sysctl("65536")], true).is_ok());
+    }
+
+    #[test]
     fn inline_tables_are_merged_into_not_duplicated() {
         let user = "[settings.kernel]\nsysctl = { \"vm.swappiness\" = \"10\" }\n";
         let out = render_merged(user, &[sysctl("65536")], true).unwrap();
@@ -496,6 +604,8 @@ mod tests {
             ),
             ("[settings]\nx = [1, 2.5]\n", "mixing value types"),
             ("[settings]\nx = [\"a\", 1]\n", "mixing value types"),
+            ("[settings]\n\"a\\\\b\" = 1\n", "backslash"),
+            ("[settings]\n\"a\\tb\" = 1\n", "control character"),
         ];
         for (doc, why) in cases {
             let e = parse_user(doc).unwrap_err();

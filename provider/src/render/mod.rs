@@ -7,9 +7,14 @@ pub mod al2023;
 pub mod al2023_conflicts;
 pub mod bottlerocket;
 pub mod karpenter;
+pub mod mime;
+pub mod nodeconfig;
 pub mod openshift;
 pub mod probe;
+pub mod shell;
+pub mod sysctl_key;
 pub mod yaml;
+pub mod yaml_read;
 
 use std::collections::BTreeMap;
 
@@ -24,10 +29,45 @@ pub enum RenderError {
     Mime(#[from] al2023::MimeError),
     /// The user's Amazon Linux part sets what the sandbox needs otherwise.
     #[error(transparent)]
-    Contradiction(#[from] al2023_conflicts::Contradiction),
+    Contradiction(#[from] Box<al2023_conflicts::Contradiction>),
     /// A setting the chosen family has no way to express.
     #[error("{0}")]
     Unsupported(String),
+    /// The document is over EC2's user data limit.
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+impl RenderError {
+    /// The diagnostic summary for this error.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Self::TooLarge(_) => "User data too large",
+            _ => "Bootstrap settings cannot be used",
+        }
+    }
+}
+
+/// The diagnostic summary of [`UserData::warnings`].
+pub const UNCHECKED_SUMMARY: &str = "Bootstrap settings could not be fully checked";
+
+/// A rendered bootstrap document, and what in the user's own settings
+/// could not be read with certainty (shown as warnings at
+/// `bootstrap_extra_settings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserData {
+    /// `None` when there is nothing to write.
+    pub text: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl UserData {
+    pub fn text(text: Option<String>) -> Self {
+        Self {
+            text,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// A node taint as the node group carries it.

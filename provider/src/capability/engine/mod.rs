@@ -180,6 +180,11 @@ pub struct Decision {
     pub kernel_floor: Option<Version>,
     pub kernel_version: Option<Version>,
     pub sysctls: BTreeMap<String, String>,
+    /// Sysctls the sandbox needs at least at a value, whether the provider
+    /// writes them (`sysctls`) or the image's default gives them: a user's
+    /// bootstrap settings must not lower them (`user.max_user_namespaces`
+    /// ≥ 1 for a sandbox that creates a user namespace).
+    pub sysctl_floors: BTreeMap<String, u64>,
     pub kubelet_settings: BTreeMap<String, String>,
     /// JSON object of pod spec fields (e.g. `hostUsers`), which live in the
     /// pod spec itself, not in its `securityContext`.
@@ -297,6 +302,7 @@ pub(super) struct Contribution {
     allow_privilege_escalation: bool,
     seccomp_profile: Option<&'static str>,
     sysctls: BTreeMap<String, String>,
+    sysctl_floors: BTreeMap<String, u64>,
     kubelet_settings: BTreeMap<String, String>,
     runtime_args: Vec<String>,
     image_needs: Vec<String>,
@@ -348,6 +354,10 @@ impl Contribution {
         self.allow_privilege_escalation |= other.allow_privilege_escalation;
         self.seccomp_profile = other.seccomp_profile.or(self.seccomp_profile);
         self.sysctls.extend(other.sysctls);
+        for (k, v) in other.sysctl_floors {
+            let floor = self.sysctl_floors.entry(k).or_insert(v);
+            *floor = (*floor).max(v);
+        }
         self.kubelet_settings.extend(other.kubelet_settings);
         self.runtime_args.extend(other.runtime_args);
         self.image_needs.extend(other.image_needs);
@@ -525,6 +535,7 @@ fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
         kernel_floor: f.data.kernel_floor(f.sandbox),
         kernel_version,
         sysctls: all.sysctls,
+        sysctl_floors: all.sysctl_floors,
         kubelet_settings: all.kubelet_settings,
         pod_spec: Json::Object(pod_spec),
         pod_security_context: Json::Object(Map::new()),

@@ -36,6 +36,11 @@ pub(super) fn check_user_namespaces(f: &Facts<'_>) -> Contribution {
         }
         return c;
     }
+    if needs {
+        // However the node gets there (the image's default or the sysctl
+        // below), the sandbox's user namespace needs a limit of at least 1.
+        c.sysctl_floors.insert(sysctl.clone(), 1);
+    }
     if needs && image_default == Some(0) {
         if f.platform.sysctls_settable {
             c.sysctls

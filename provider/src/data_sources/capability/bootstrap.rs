@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use crate::capability::{AmiFamily, CapabilityData, Decision};
 use crate::framework::{Attr, AttributePath, Diagnostics};
+use crate::render::mime::Content;
 use crate::render::{self, CustomAmi, UserDataOptions, al2023};
 
 use super::model::{CapabilityModel, ClusterModel};
@@ -21,8 +22,69 @@ pub(super) struct Bootstrap {
     pub nodeadm_config: Option<String>,
     /// Amazon Linux: the provider's sysctl script.
     pub sysctl_script: Option<String>,
-    /// Amazon Linux: every part of `user_data`, in order.
-    pub parts: Option<Vec<al2023::Part>>,
+    /// Amazon Linux: every part of `user_data`, in order, in the shape of a
+    /// `cloudinit_config` part; `None` when one cannot take that shape.
+    pub parts: Option<Vec<CloudinitPart>>,
+}
+
+/// A part as `cloudinit_config` and terraform-aws-modules/eks's
+/// `cloudinit_pre_nodeadm` take it: content decoded (they write it as
+/// text, 7bit), the file name and merge type from its headers.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct CloudinitPart {
+    pub content_type: String,
+    pub content: String,
+    pub filename: Option<String>,
+    pub merge_type: Option<String>,
+}
+
+/// Headers a `cloudinit_config` part carries (or that decoding makes moot).
+const CARRIED_HEADERS: [&str; 5] = [
+    "content-transfer-encoding",
+    "content-disposition",
+    "x-merge-type",
+    "merge-type",
+    "mime-version",
+];
+
+/// The parts in `cloudinit_config`'s shape, or why one cannot take it.
+fn cloudinit_parts(parts: &[al2023::Part]) -> Result<Vec<CloudinitPart>, String> {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let index = i + 1;
+            let content = match p.content() {
+                Ok(Content::Text(t)) => t,
+                Ok(Content::Binary(_)) => {
+                    return Err(format!(
+                        "part {index} ({}) is binary after its transfer encoding is undone (e.g. gzip), and a cloudinit_parts content is text",
+                        p.media_type()
+                    ));
+                }
+                Err(e) => return Err(format!("part {index}: {e}")),
+            };
+            if let Some((name, _)) = p
+                .headers
+                .iter()
+                .find(|(k, _)| !CARRIED_HEADERS.iter().any(|c| k.eq_ignore_ascii_case(c)))
+            {
+                return Err(format!(
+                    "part {index} ({}) has a {name} header, which a cloudinit_parts element cannot carry",
+                    p.media_type()
+                ));
+            }
+            Ok(CloudinitPart {
+                content_type: p.content_type.clone(),
+                content,
+                filename: p.filename(),
+                merge_type: p
+                    .header("x-merge-type")
+                    .or_else(|| p.header("merge-type"))
+                    .map(str::to_string),
+            })
+        })
+        .collect()
 }
 
 const SETTINGS: &str = "bootstrap_extra_settings";
@@ -162,14 +224,19 @@ pub(super) fn bootstrap(
         custom_ami: custom.as_ref(),
     };
     let user_data = match crate::family::user_data(data, d, &opts) {
-        Ok(u) => u,
+        Ok(u) => {
+            for w in u.warnings {
+                diags.warning_at(AttributePath::attr(SETTINGS), render::UNCHECKED_SUMMARY, w);
+            }
+            u.text
+        }
         Err(e) => {
             let at = if user.is_some() {
                 AttributePath::attr(SETTINGS)
             } else {
                 AttributePath::attr("cluster")
             };
-            diags.error_at(at, "Bootstrap settings cannot be used", e.to_string());
+            diags.error_at(at, e.summary(), e.to_string());
             return None;
         }
     };
@@ -206,10 +273,23 @@ pub(super) fn bootstrap(
             .find(|p| p.content_type.starts_with(content_type))
             .map(|p| p.body.clone())
     };
+    let parts = match cloudinit_parts(&parts) {
+        Ok(p) => Some(p),
+        Err(why) => {
+            diags.warning_at(
+                AttributePath::attr(SETTINGS),
+                "cloudinit_parts cannot carry every part",
+                format!(
+                    "{why}, so cloudinit_parts is null rather than missing something; use user_data, which keeps every part and header as it is."
+                ),
+            );
+            None
+        }
+    };
     Some(Bootstrap {
         nodeadm_config: body(al2023::NODECONFIG_CONTENT_TYPE),
         sysctl_script: body("text/x-shellscript"),
-        parts: Some(parts),
+        parts,
         user_data,
     })
 }

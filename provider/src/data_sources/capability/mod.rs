@@ -79,7 +79,9 @@ fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
                 .map(|p| {
                     Attr::Known(PartModel {
                         content_type: Attr::Known(p.content_type),
-                        content: Attr::Known(p.body),
+                        content: Attr::Known(p.content),
+                        filename: p.filename.into(),
+                        merge_type: p.merge_type.into(),
                     })
                 })
                 .collect()

@@ -67,6 +67,8 @@ crate::model! {
     pub struct PartModel {
         content_type: Attr<String>,
         content: Attr<String>,
+        filename: Attr<String>,
+        merge_type: Attr<String>,
     }
 }
 

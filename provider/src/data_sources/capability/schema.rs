@@ -99,9 +99,11 @@ pub(super) fn schema() -> Schema {
          sandbox needs set to another value is an error here, as are keys EKS sets itself \
          for an EKS-provided AMI), or for `al2023` / `al2` a MIME multipart document, a \
          `#!` script or a bare nodeadm `NodeConfig` (your parts first, the provider's after \
-         them; a part that sets a sysctl or kubelet setting the sandbox needs to another \
-         value is an error here). The merged document is `user_data`; its parts are \
-         `cloudinit_parts`.",
+         them, with their headers; a part that sets a sysctl or kubelet setting the sandbox \
+         needs to another value is an error here, however it is written: `sysctl -w`, a \
+         `user/…` key, a write to `/proc/sys`, a `sysctl.d` file, a NodeConfig in block or \
+         flow style; what the provider cannot evaluate, e.g. a computed value or `eval`, is \
+         a warning). The merged document is `user_data`; its parts are `cloudinit_parts`.",
     ))
     .attribute(
         Attribute::nested(
@@ -275,14 +277,21 @@ pub(super) fn schema() -> Schema {
             Type::list(Type::object([
                 ("content_type", Type::String),
                 ("content", Type::String),
+                ("filename", Type::String),
+                ("merge_type", Type::String),
             ])),
         )
         .computed()
         .description(
             "Amazon Linux: every part of `user_data` in order (yours from \
-             `bootstrap_extra_settings`, then the provider's), each `{ content_type, content }`: \
-             the shape of terraform-aws-modules/eks's `cloudinit_pre_nodeadm` and of \
-             `cloudinit_config` `part` blocks. Null on Bottlerocket.",
+             `bootstrap_extra_settings`, then the provider's), each `{ content_type, content, \
+             filename, merge_type }`: the shape of terraform-aws-modules/eks's \
+             `cloudinit_pre_nodeadm` and of `cloudinit_config` `part` blocks. `content` is the \
+             part's text with its transfer encoding (base64, quoted-printable) undone; \
+             `filename` (from `Content-Disposition`) and `merge_type` (`X-Merge-Type`) are null \
+             when the part has none. Null on Bottlerocket, and (with a warning) when one of \
+             your parts cannot take this shape (binary content, another header): \
+             `user_data` keeps it.",
         ),
     )
 }

@@ -387,3 +387,62 @@ async fn a_contradicting_nodeconfig_is_refused_at_the_attribute() {
         d.detail
     );
 }
+
+#[tokio::test]
+async fn a_base64_part_keeps_its_encoding_and_cloudinit_parts_carry_its_text() {
+    let user = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"u\"\n\n--u\nContent-Type: text/x-shellscript; charset=\"utf-8\"\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"mine.sh\"\nX-Merge-Type: list(append)+dict(recurse_array)\n\nIyEvYmluL3NoCmVjaG8gbWluZQo=\n--u--\n";
+    let mut pairs = PODMAN_AL2023.to_vec();
+    pairs.push(("bootstrap_extra_settings", user));
+    let mut cfg = config(&pairs);
+    cfg.set_attr("ids_per_pod", Value::int(131_072));
+    let r = read_config(cfg).await;
+    assert!(
+        r.diagnostics
+            .0
+            .iter()
+            .all(|d| d.path != Some(AttributePath::attr("bootstrap_extra_settings"))),
+        "{:?}",
+        r.diagnostics
+    );
+    let ud = text(&r.state, "user_data");
+    assert!(
+        ud.contains("Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"mine.sh\"\n"),
+        "{ud}"
+    );
+    let parts = r
+        .state
+        .attr("cloudinit_parts")
+        .unwrap()
+        .as_elements()
+        .unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(text(&parts[0], "content"), "#!/bin/sh\necho mine\n");
+    assert_eq!(text(&parts[0], "filename"), "mine.sh");
+    assert_eq!(
+        text(&parts[0], "merge_type"),
+        "list(append)+dict(recurse_array)"
+    );
+    assert_eq!(parts[1].attr("filename"), Some(&Value::Null));
+}
+
+#[tokio::test]
+async fn a_binary_part_leaves_cloudinit_parts_null_with_a_warning() {
+    // gzip magic, base64-encoded.
+    let user = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"u\"\n\n--u\nContent-Type: application/x-gzip\nContent-Transfer-Encoding: base64\n\nH4sIAAAAAAAAA0tMTgYAo9ULHgMAAAA=\n--u--\n";
+    let mut pairs = PODMAN_AL2023.to_vec();
+    pairs.push(("bootstrap_extra_settings", user));
+    let mut cfg = config(&pairs);
+    cfg.set_attr("ids_per_pod", Value::int(131_072));
+    let r = read_config(cfg).await;
+    assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
+    assert_eq!(r.state.attr("cloudinit_parts"), Some(&Value::Null));
+    let w: Vec<&str> = r.diagnostics.0.iter().map(|d| d.detail.as_str()).collect();
+    assert!(
+        w.iter()
+            .any(|d| d.contains("is binary") && d.contains("use user_data")),
+        "{w:?}"
+    );
+    // The document itself keeps the part; the check says it cannot read it.
+    assert!(text(&r.state, "user_data").contains("H4sIAAAAAAAAA0tMTgYAo9ULHgMAAAA="));
+    assert!(w.iter().any(|d| d.contains("gzip-compressed")), "{w:?}");
+}

@@ -403,13 +403,18 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             custom_ami: None,
         };
         match crate::family::user_data(cd, &decision, &opts) {
-            Ok(u) => pool.user_data = u,
+            Ok(u) => {
+                for w in u.warnings {
+                    diags.warning_at(
+                        at("bootstrap_extra_settings"),
+                        crate::render::UNCHECKED_SUMMARY,
+                        w,
+                    );
+                }
+                pool.user_data = u.text;
+            }
             Err(e) => {
-                diags.error_at(
-                    at("bootstrap_extra_settings"),
-                    "Bootstrap settings cannot be used",
-                    e.to_string(),
-                );
+                diags.error_at(at("bootstrap_extra_settings"), e.summary(), e.to_string());
                 return None;
             }
         }

@@ -218,7 +218,9 @@ pub(super) fn schema() -> Schema {
         "Karpenter only: your own user data, merged with what the sandbox needs (Bottlerocket \
          TOML, or AL2023 MIME / NodeConfig / shell). A key Karpenter would drop or write over \
          in a way that breaks the sandbox, or a taint (which Karpenter discards), is an error \
-         here; other dropped keys are warnings.",
+         here; other dropped keys are warnings. As in `nested_nodegroup`, a setting that \
+         contradicts what the sandbox needs is an error however it is written, and what the \
+         provider cannot evaluate in a script is a warning.",
     ))
     .attribute(
         Attribute::bool("allow_privileged_sysctl_daemonset")

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use super::model::NodegroupModel;
-use super::validate;
 use crate::capability::{CapabilityData, Decision, Field, Input, any_version, decide};
 use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics, Model, Severity};
 use crate::outputs;
@@ -99,22 +98,17 @@ pub fn derive(
     };
     let bootstrap = AttributePath::attr("bootstrap_extra_settings");
     match crate::family::user_data(data, &decision, &opts) {
-        Ok(user_data) => {
-            if let Some(Err(e)) = user_data.as_deref().map(validate::user_data_size) {
-                diags.error_at(bootstrap, "User data too large", e);
-                return None;
+        Ok(rendered) => {
+            for w in rendered.warnings {
+                diags.warning_at(bootstrap.clone(), crate::render::UNCHECKED_SUMMARY, w);
             }
             Some(Derived {
                 decision,
-                user_data,
+                user_data: rendered.text,
             })
         }
         Err(e) => {
-            diags.error_at(
-                bootstrap,
-                "Bootstrap settings cannot be used",
-                e.to_string(),
-            );
+            diags.error_at(bootstrap, e.summary(), e.to_string());
             None
         }
     }

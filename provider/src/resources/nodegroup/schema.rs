@@ -214,8 +214,11 @@ pub fn schema() -> Schema {
     .attribute(Attribute::string("bootstrap_extra_settings").optional().description(
         "Your own bootstrap settings, merged by the provider: Bottlerocket TOML (your keys, \
          order and comments are kept; a key that contradicts what the sandbox needs is an \
-         error) or an Amazon Linux MIME multipart document / shell script (your parts come \
-         first, in order).",
+         error, in any spelling of a sysctl key) or an Amazon Linux MIME multipart document / \
+         shell script / nodeadm NodeConfig (your parts come first, in order, with their \
+         headers; a part that sets a sysctl or kubelet setting the sandbox needs to another \
+         value, however it is written, is an error; what the provider cannot evaluate, e.g. \
+         a computed value or `eval`, is a warning).",
     ))
     .attribute(
         Attribute::nested(

@@ -424,22 +424,6 @@ fn timeouts(config: &Value, diags: &mut Diagnostics) {
     }
 }
 
-/// Rendered user data over EC2's limit.
-pub fn user_data_size(user_data: &str) -> Result<(), String> {
-    let Ok(l) = Limits::embedded() else {
-        return Ok(());
-    };
-    let max = l.ec2.user_data_bytes.max;
-    let n = user_data.len() as u64;
-    if n > max {
-        return Err(format!(
-            "the launch template's user data would be {n} bytes after the provider adds what the sandbox needs, but EC2 allows {max} bytes (before base64). Shorten bootstrap_extra_settings by at least {} bytes.",
-            n - max
-        ));
-    }
-    Ok(())
-}
-
 mod rollout;
 mod template;
 

@@ -187,13 +187,3 @@ fn tag_totals_count_default_tags_and_bookkeeping() {
     assert_eq!(d.0.len(), 1);
     assert!(d.0[0].detail.contains("at most 50"), "{}", d.0[0].detail);
 }
-
-#[test]
-fn user_data_over_16_kib_is_refused() {
-    assert!(user_data_size(&"x".repeat(16384)).is_ok());
-    assert!(
-        user_data_size(&"x".repeat(16385))
-            .unwrap_err()
-            .contains("16384")
-    );
-}
