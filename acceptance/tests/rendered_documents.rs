@@ -600,19 +600,39 @@ fn every_rendered_manifest_decodes_back_to_what_was_meant() {
     // value that is also a valid label value where possible.
     let labels: serde_json::Map<String, Value> =
         keys.iter().map(|k| ((*k).to_string(), json!(k))).collect();
-    // Tags (EC2 takes any string): hostile keys and values both.
-    let tags: serde_json::Map<String, Value> = keys
+    // Selector tags: hostile keys and values both, as far as AWS's tag
+    // characters allow (letters, digits, spaces and _ . : / = + - @; the
+    // provider refuses the rest at plan, and a selector term takes at
+    // most 20 tags): YAML 1.1 and 1.2 would read many of them as other
+    // types. Control characters reach the YAML through the script.
+    let aws_tag = |t: &str| {
+        t.chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+    };
+    let all_tags: Vec<(String, Value)> = keys
         .iter()
         .zip(values.iter().cycle())
         .map(|(k, v)| (format!("t/{k}"), json!(v)))
         .chain(values.iter().map(|v| ((*v).to_string(), json!(v))))
+        .filter(|(k, v)| {
+            aws_tag(k) && aws_tag(v.as_str().unwrap_or_default()) && !k.is_empty() && v != ""
+        })
         .collect();
+    assert!(all_tags.len() > 20, "{all_tags:?}");
+    let subnet_tags: serde_json::Map<String, Value> = all_tags.iter().take(20).cloned().collect();
+    let group_tags: serde_json::Map<String, Value> =
+        all_tags.iter().skip(20).take(20).cloned().collect();
     let script: String = std::iter::once("#!/bin/bash".to_string())
         .chain(values.iter().map(|v| format!("# {v}")))
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
-    let inputs = json!({ "labels": labels, "tags": tags, "script": script });
+    let inputs = json!({
+        "labels": labels,
+        "subnet_tags": subnet_tags,
+        "group_tags": group_tags,
+        "script": script,
+    });
     let config = format!(
         r#"{HEADER}
 locals {{
@@ -628,8 +648,8 @@ data "nested_karpenter_pool" "k" {{
   karpenter_version            = "1.9.0"
   ids_per_pod                  = 131072
   role                         = "KarpenterNodeRole-demo"
-  subnet_selector_tags         = local.in.tags
-  security_group_selector_tags = local.in.tags
+  subnet_selector_tags         = local.in.subnet_tags
+  security_group_selector_tags = local.in.group_tags
   labels                       = local.in.labels
   bootstrap_extra_settings     = local.in.script
 }}
@@ -641,8 +661,8 @@ data "nested_karpenter_pool" "auto" {{
   kubernetes_version                = "1.34"
   allow_privileged_sysctl_daemonset = true
   role                              = "AutoNodeRole-demo"
-  subnet_selector_tags              = local.in.tags
-  security_group_selector_tags      = local.in.tags
+  subnet_selector_tags              = local.in.subnet_tags
+  security_group_selector_tags      = local.in.group_tags
   labels                            = local.in.labels
 }}
 
@@ -712,14 +732,14 @@ output "k_user_data" {{ value = data.nested_karpenter_pool.k.user_data }}
         match name {
             "node_pool" | "auto_node_pool" => each(labels_at, &labels),
             "node_class" => {
-                let mut v = each(subnets, &tags);
-                v.extend(each(groups, &tags));
+                let mut v = each(subnets, &subnet_tags);
+                v.extend(each(groups, &group_tags));
                 v.push(json!([[0, "spec", "userData"], user_data]));
                 v
             }
             "auto_node_class" => {
-                let mut v = each(subnets, &tags);
-                v.extend(each(groups, &tags));
+                let mut v = each(subnets, &subnet_tags);
+                v.extend(each(groups, &group_tags));
                 v
             }
             _ => Vec::new(),

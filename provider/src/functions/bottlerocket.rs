@@ -124,6 +124,20 @@ impl Function for BottlerocketSettingsFunction {
         // by the merge's own reader, not by a second copy of its rules.
         bottlerocket::parse_user(&text)
             .map_err(|e| FunctionError::at_argument(0, e.to_string()))?;
+        // Bottlerocket settings are EC2 user data: a document over EC2's
+        // limit never reaches a node.
+        if let Ok(l) = crate::validate::Limits::embedded() {
+            let (n, max) = (text.len() as u64, l.ec2.user_data_bytes.max);
+            if n > max {
+                return Err(FunctionError::at_argument(
+                    0,
+                    format!(
+                        "the settings render to {n} bytes of TOML, but Bottlerocket reads them from EC2 user data, which takes at most {max} bytes (before base64); shorten them by at least {} bytes",
+                        n - max
+                    ),
+                ));
+            }
+        }
         Ok(Value::String(text))
     }
 }
