@@ -11,7 +11,7 @@ mod al2;
 mod al2023;
 mod bottlerocket;
 
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, ImageVariant, Version};
 use crate::render::{RenderError, UserDataOptions};
 
 /// What differs between node image families.
@@ -69,22 +69,44 @@ fn kubernetes_of_release(release: &str) -> Option<Version> {
     })
 }
 
-/// The EKS `amiType` of `kind` on `arch`, from the family's data row.
-pub fn ami_type(data: &CapabilityData, kind: AmiFamily, arch: Architecture) -> Option<&str> {
+/// The EKS `amiType` of `kind`'s `variant` on `arch`, from the family's
+/// data row.
+pub fn ami_type(
+    data: &CapabilityData,
+    kind: AmiFamily,
+    variant: ImageVariant,
+    arch: Architecture,
+) -> Option<&str> {
     data.family(kind)?
         .ami_type
-        .get(arch.as_str())
+        .get(&variant)?
+        .get(&arch)
         .map(String::as_str)
 }
 
-/// The family and architecture an EKS `amiType` stands for (import reads a
-/// node group's `amiType`); `None` for one no family row names.
-pub fn from_ami_type(data: &CapabilityData, ami_type: &str) -> Option<(AmiFamily, Architecture)> {
+/// What an EKS `amiType` stands for (import and `terraform query` read a
+/// node group's `amiType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmiTypeOf {
+    pub family: AmiFamily,
+    pub variant: ImageVariant,
+    pub architecture: Architecture,
+}
+
+/// The family, variant and architecture of an EKS `amiType`; `None` for
+/// one no family row names (`CUSTOM`, Windows).
+pub fn from_ami_type(data: &CapabilityData, ami_type: &str) -> Option<AmiTypeOf> {
     data.family.iter().find_map(|row| {
-        row.ami_type
-            .iter()
-            .find(|(_, t)| t.as_str() == ami_type)
-            .and_then(|(arch, _)| Some((row.name, Architecture::parse(arch)?)))
+        row.ami_type.iter().find_map(|(variant, by_arch)| {
+            by_arch
+                .iter()
+                .find(|(_, t)| t.as_str() == ami_type)
+                .map(|(arch, _)| AmiTypeOf {
+                    family: row.name,
+                    variant: *variant,
+                    architecture: *arch,
+                })
+        })
     })
 }
 

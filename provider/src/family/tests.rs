@@ -124,16 +124,47 @@ fn release_parameters_follow_the_published_layout() {
 #[test]
 fn every_family_has_its_behaviour_and_ami_types_round_trip() {
     let data = CapabilityData::embedded().unwrap();
+    // The amiTypes EKS knows, from the AWS SDK's own enum.
+    let eks_knows = aws_sdk_eks::types::AmiTypes::values();
+    let mut named = 0;
     for kind in AmiFamily::ALL {
         assert_eq!(of(*kind).kind(), *kind);
+        for variant in ImageVariant::ALL {
+            for arch in [Architecture::X86_64, Architecture::Arm64] {
+                let Some(t) = ami_type(data, *kind, *variant, arch) else {
+                    continue;
+                };
+                named += 1;
+                assert!(eks_knows.contains(&t), "{t} is not an EKS amiType");
+                assert_eq!(
+                    from_ami_type(data, t),
+                    Some(AmiTypeOf {
+                        family: *kind,
+                        variant: *variant,
+                        architecture: arch
+                    }),
+                    "{t}"
+                );
+            }
+        }
         for arch in [Architecture::X86_64, Architecture::Arm64] {
-            let t = ami_type(data, *kind, arch).unwrap();
-            assert_eq!(from_ami_type(data, t), Some((*kind, arch)), "{t}");
+            assert!(ami_type(data, *kind, ImageVariant::Standard, arch).is_some());
         }
     }
+    // Every Linux amiType of these families is named (Windows and CUSTOM
+    // are not node images the provider judges).
+    let linux: Vec<&&str> = eks_knows
+        .iter()
+        .filter(|t| t.starts_with("AL2") || t.starts_with("BOTTLEROCKET"))
+        .collect();
+    assert_eq!(named, linux.len(), "{linux:?}");
     assert_eq!(
-        from_ami_type(data, "BOTTLEROCKET_ARM_64"),
-        Some((AmiFamily::Bottlerocket, Architecture::Arm64))
+        from_ami_type(data, "BOTTLEROCKET_ARM_64_FIPS"),
+        Some(AmiTypeOf {
+            family: AmiFamily::Bottlerocket,
+            variant: ImageVariant::Fips,
+            architecture: Architecture::Arm64
+        })
     );
     assert_eq!(from_ami_type(data, "CUSTOM"), None);
     assert_eq!(

@@ -158,7 +158,12 @@ pub async fn imported_state(
     let known = CapabilityData::embedded()
         .ok()
         .and_then(|data| crate::family::from_ami_type(data, &ng.ami_type));
-    let Some((family, arch)) = known else {
+    let Some(crate::family::AmiTypeOf {
+        family,
+        architecture: arch,
+        ..
+    }) = known
+    else {
         return Err(Diagnostic::error(
             "Unknown AMI type",
             format!(
