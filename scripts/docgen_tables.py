@@ -322,9 +322,6 @@ def karpenter_table(k: dict, name: str) -> str:
         return table(["Karpenter from", "`settings.kubernetes` keys kept", "Sources"], rows)
     if name == "al2023":
         rows = [[r["rule"], sources_md(r["sources"])] for r in k["al2023_merge"]]
-        rows += [[f"`al2023@` releases before v{r['before']} ship Linux {r['kernel']} on Kubernetes "
-                  f"{r['kubernetes'][0]}–{r['kubernetes'][1]}", sources_md(r["sources"])]
-                 for r in k["alias_kernel"]]
         return table(["AL2023 rule", "Sources"], rows)
     if name == "auto-mode":
         a = k["auto_mode"]

@@ -17,7 +17,7 @@ use crate::render::probe::Toleration;
 use crate::render::{Taint, UserDataOptions};
 
 use super::alias::{AliasCheck, check_alias};
-use super::inputs::{ami_release, at, auto_mode_inputs, field_attr, sourced, taints_of};
+use super::inputs::{at, auto_mode_inputs, field_attr, sourced, taints_of};
 use super::karpenter_rules::{BottlerocketCheck, check_bottlerocket};
 use super::model::{PoolModel, string_map, strings};
 
@@ -151,17 +151,13 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             ),
         }
     }
-    let release = if auto {
-        None
-    } else {
-        match ami_release(family, m.ami_version.as_deref().unwrap_or("latest")) {
-            Ok(r) => r,
-            Err(e) => {
-                diags.error_at(at("ami_version"), "Invalid ami_version", e);
-                None
-            }
-        }
-    };
+    if !auto {
+        // The alias's release, judged by the engine (`latest`: Karpenter
+        // launches the newest release, which is what the data's newest
+        // row describes, so no warning about older ones).
+        input.ami_release = m.ami_version.known().cloned();
+        input.warn_unpinned_release = false;
+    }
     let karpenter_version = match m.karpenter_version.as_deref() {
         None => None,
         Some(t) => match t.trim_start_matches('v').parse::<Version>() {
@@ -216,21 +212,18 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     let (alias, kernel) = if auto {
         (None, decision.kernel_version)
     } else {
-        let a = check_alias(
+        let alias = check_alias(
             &AliasCheck {
                 kd,
-                cd,
                 decision: &decision,
                 family,
-                release: release.as_deref(),
                 kubernetes: input.kubernetes_version,
-                sandbox: &sandbox,
             },
             diags,
             &mut warnings,
             &mut reasons,
         );
-        (Some(a.0), a.1)
+        (Some(alias), decision.kernel_version)
     };
 
     // The NodePool.
