@@ -11,30 +11,27 @@ mod al2;
 mod al2023;
 mod bottlerocket;
 
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, ImageVariant, Version};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, ImageVariant};
 use crate::render::{RenderError, UserDataOptions};
 
 /// What differs between node image families.
 pub trait NodeFamily: Send + Sync {
     fn kind(&self) -> AmiFamily;
 
-    /// The SSM public parameter that holds the latest node image release
-    /// for `kubernetes` (e.g. `1.33`) and `arch`; `None` when the family
-    /// publishes none the provider reads.
-    fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String>;
+    /// The SSM public parameter that holds the latest release of the
+    /// family's `variant` node image for `kubernetes` (e.g. `1.33`) and
+    /// `arch`; `None` when the family publishes none the provider reads.
+    fn release_parameter(
+        &self,
+        kubernetes: &str,
+        variant: ImageVariant,
+        arch: Architecture,
+    ) -> Option<String>;
 
     /// The device of the volume that holds container images and pod data,
     /// which `block_device` sizes: the root volume where the image has one
     /// volume, the data volume where it has two.
     fn container_volume(&self) -> &'static str;
-
-    /// The Kubernetes version a node image release is built for, where the
-    /// release names it (Amazon Linux: `1.33.0-20250704` is for 1.33);
-    /// `None` where releases have their own numbering (Bottlerocket).
-    fn release_kubernetes(&self, release: &str) -> Option<Version> {
-        let _ = release;
-        None
-    }
 
     /// The bootstrap document the decision needs, merged with the user's
     /// own (`opts.user`); `None` when there is nothing to write.
@@ -53,20 +50,6 @@ pub fn of(kind: AmiFamily) -> &'static dyn NodeFamily {
         AmiFamily::Al2023 => &al2023::Al2023,
         AmiFamily::Al2 => &al2::Al2,
     }
-}
-
-/// The Kubernetes minor version at the front of an Amazon Linux release
-/// (`1.33.0-20250704` → 1.33).
-fn kubernetes_of_release(release: &str) -> Option<Version> {
-    let (version, _build) = release.split_once('-')?;
-    let mut parts = version.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some(Version {
-        major,
-        minor,
-        patch: 0,
-    })
 }
 
 /// The EKS `amiType` of `kind`'s `variant` on `arch`, from the family's

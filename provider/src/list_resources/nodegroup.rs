@@ -216,6 +216,7 @@ impl Found<'_> {
         if let Some(t) = known {
             m.ami_family = Attr::Known(t.family.to_string());
             m.architecture = Attr::Known(t.architecture.to_string());
+            m.ami_variant = Attr::Known(t.variant.to_string());
         }
         m.ami_type = Attr::Known(self.ng.ami_type.clone());
         m.release_version = Attr::Known(self.ng.release_version.clone());

@@ -50,8 +50,17 @@ pub fn check(data: &CapabilityData, m: &NodegroupModel, sandbox: &str) -> Verdic
         .as_deref()
         .and_then(|t| crate::family::from_ami_type(data, t));
     let release = m.release_version.as_deref().filter(|r| !r.is_empty());
-    let head = match release {
-        Some(r) => format!("{title} {version} ({r})"),
+    // The release the nodes run, as the family numbers it (`v1.51.0` of
+    // `1.51.0-d7ba6a2a`, `v20251016` of `1.33.0-20251016`).
+    let canonical = release.and_then(|r| {
+        data.release_format(family?)?
+            .parse_pin(r)
+            .ok()
+            .flatten()
+            .map(|p| p.release)
+    });
+    let head = match canonical {
+        Some(r) => format!("{title} {version} {r}"),
         None => format!("{title} {version}"),
     };
     let cannot = |head: String, reasons: Vec<String>| Verdict {
@@ -87,7 +96,9 @@ pub fn check(data: &CapabilityData, m: &NodegroupModel, sandbox: &str) -> Verdic
     input.ids_per_pod = m.ids_per_pod.known().and_then(|n| u64::try_from(*n).ok());
     // Judged by the image the nodes run: its variant and the release EKS
     // reports (the newest known when it reports none).
-    input.ami_variant = of_type.map(|t| t.variant.to_string());
+    input.ami_variant = of_type
+        .map(|t| t.variant.to_string())
+        .or_else(|| m.ami_variant.known().cloned());
     input.ami_release = release.map(str::to_string);
     input.warn_unpinned_release = false;
     let decision = match decide(data, &input) {
