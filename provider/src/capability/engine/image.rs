@@ -157,7 +157,7 @@ pub(super) fn check_variant_and_release(f: &Facts<'_>) -> Contribution {
                 first_of(oldest)
             ),
         ),
-        (Some(p), Some(img)) if std::ptr::eq(img, *newest) => {
+        (Some(p), Some(img)) if std::ptr::eq(img, *newest) && f.input.release_warnings => {
             if let Some([_, last]) = img.release_range
                 && p.release > last
             {
@@ -233,7 +233,7 @@ fn answer(d: &Decision) -> (bool, String) {
 pub(super) fn older_releases_differ(f: &Facts<'_>, d: &Decision) -> Option<Finding> {
     if f.pin.is_some()
         || f.pin_error.is_some()
-        || !f.input.warn_unpinned_release
+        || !f.input.release_warnings
         || f.platform.owns_bootstrap
     {
         return None;

@@ -84,10 +84,11 @@ pub struct Input {
     /// `bottlerocket@v1.52.0`, an EKS `releaseVersion`; `latest` or unset:
     /// the newest the data knows).
     pub ami_release: Option<String>,
-    /// Without a pinned release, warn when older releases answer
-    /// differently (off where the newest release is what the nodes get,
-    /// e.g. a node group being created).
-    pub warn_unpinned_release: bool,
+    /// Warn about the release: none pinned while older releases answer
+    /// differently, or one newer than the data. Off where the release is
+    /// whatever EKS gives the nodes (a node group created or refreshed
+    /// without a pin, `terraform query`, a Karpenter `latest` alias).
+    pub release_warnings: bool,
     pub architecture: Architecture,
     pub user_namespaces: bool,
     pub kernel_version: Option<Version>,
@@ -112,7 +113,7 @@ impl Input {
             ami_family: None,
             ami_variant: None,
             ami_release: None,
-            warn_unpinned_release: true,
+            release_warnings: true,
             architecture: Architecture::X86_64,
             user_namespaces: true,
             kernel_version: None,

@@ -128,7 +128,7 @@ fn without_a_pin_the_newest_release_is_assumed_and_older_ones_are_named() {
     let mut i = Input::new("bubblewrap", "eks");
     i.ami_family = Some("al2023".into());
     i.kubernetes_version = Some("1.33".parse().unwrap());
-    i.warn_unpinned_release = false;
+    i.release_warnings = false;
     let quiet = decide(data(), &i).unwrap();
     assert!(warning_at(&quiet, Field::AmiRelease).is_none());
 }

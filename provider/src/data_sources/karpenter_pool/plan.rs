@@ -156,7 +156,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
         // launches the newest release, which is what the data's newest
         // row describes, so no warning about older ones).
         input.ami_release = m.ami_version.known().cloned();
-        input.warn_unpinned_release = false;
+        input.release_warnings = m.ami_version.known().is_some_and(|v| v != "latest");
     }
     let karpenter_version = match m.karpenter_version.as_deref() {
         None => None,

@@ -65,7 +65,7 @@ fn input(
         .known()
         .filter(|r| super::rollout::release_kubernetes(m, r).is_none_or(|k| Some(k) == kubernetes))
         .cloned();
-    input.warn_unpinned_release = warnings == ReleaseWarnings::Pinned;
+    input.release_warnings = warnings == ReleaseWarnings::Pinned;
     if let Some(n) = m
         .max_user_namespaces
         .known()

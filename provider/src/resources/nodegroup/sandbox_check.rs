@@ -100,7 +100,7 @@ pub fn check(data: &CapabilityData, m: &NodegroupModel, sandbox: &str) -> Verdic
         .map(|t| t.variant.to_string())
         .or_else(|| m.ami_variant.known().cloned());
     input.ami_release = release.map(str::to_string);
-    input.warn_unpinned_release = false;
+    input.release_warnings = false;
     let decision = match decide(data, &input) {
         Ok(d) => d,
         Err(e) => return cannot(head, vec![e.to_string()]),
