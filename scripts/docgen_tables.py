@@ -59,6 +59,9 @@ class Capabilities:
             if (r["sandbox"] == sandbox and r["agent"] == agent
                     and r["node"].get("ami_family") == row.get("ami_family")
                     and r["node"].get("kubernetes") in kube_list(row)
+                    and "standard" in row.get("variants", ["standard"])
+                    and not row.get("architectures")
+                    and row.get("releases") in (None, r["node"].get("releases"))
                     and r["platform"] == row["platform"] and r["proven"]):
                 out.append(f"kernel {r['kernel']}")
         return sorted(set(out))
@@ -87,6 +90,14 @@ class Capabilities:
         return [r for r in self.matrix["rows"] if r["platform"] == platform]
 
 
+def image_variants(row: dict) -> str:
+    """`standard, nvidia` or `nvidia on arm64`: the images a row describes."""
+    text = ", ".join(row.get("variants", ["standard"]))
+    if row.get("architectures"):
+        text += " on " + ", ".join(row["architectures"])
+    return text
+
+
 def kube_list(row: dict) -> list[str]:
     if "kubernetes_versions" not in row:
         return []
@@ -108,8 +119,14 @@ def capability_table(caps: Capabilities, name: str) -> str:
         rows = []
         for r in caps.rows(platform):
             lo, hi = (ver(x) for x in r["kubernetes_versions"])
-            label = (f"{caps.family_title(r['ami_family'])} · Kubernetes {krange(lo, hi)} · "
-                     f"kernel {r['kernel']} · containerd {r['containerd'] or 'unconfirmed'}")
+            label = f"{caps.family_title(r['ami_family'])}"
+            if platform == "eks":
+                label += f" ({image_variants(r)})"
+            label += f" · Kubernetes {krange(lo, hi)}"
+            if r.get("releases"):
+                label += f" · releases {r['releases']}"
+            label += (f" · kernel {r['kernel']} · containerd {r['containerd'] or 'unconfirmed'}"
+                      f" · Landlock {'on' if r['landlock_enabled'] else 'off'}")
             rows.append([label] + [caps.cell_markdown(r, sb, agent) for sb in sbs])
         return table(head, rows)
     if name == "other-matrix":
@@ -262,18 +279,26 @@ def capability_table(caps: Capabilities, name: str) -> str:
         for img in d["image"]:
             lo, hi = (ver(x) for x in img["kubernetes"])
             userns = img.get("max_user_namespaces")
-            rows.append([f"`{img['family']}`", krange(lo, hi), img["kernel"],
+            releases = img.get("releases")
+            rows.append([f"`{img['family']}`", image_variants(img), krange(lo, hi),
+                         "every release" if not releases else
+                         (releases[0] if releases[0] == releases[1] else f"{releases[0]} to {releases[1]}"),
+                         img["kernel"],
                          img.get("containerd", "not confirmed"),
                          "yes" if img["landlock_enabled"] else "no",
                          "kernel default" if userns is None else str(userns),
                          "RuntimeDefault" if img["seccomp_default"] else "Unconfined",
+                         "yes" if img.get("ids_per_pod_setting", True) else "no",
+                         img.get("evidence", "documented"),
                          sources_md(img["sources"])])
-        return table(["AMI family", "Kubernetes", "Kernel", "containerd", "Landlock enabled",
-                      "`user.max_user_namespaces`", "Pods without a seccomp profile",
+        return table(["AMI family", "Variants", "Kubernetes", "Releases", "Kernel", "containerd",
+                      "Landlock enabled", "`user.max_user_namespaces`",
+                      "Pods without a seccomp profile", "idsPerPod setting", "Evidence",
                       "Sources"], rows)
     if name == "families":
         rows = [[f"`{f['name']}`", f["title"],
-                 ", ".join(f"`{v}` ({k})" for k, v in sorted(f["ami_type"].items())),
+                 ", ".join(f"`{t}` ({variant}, {arch})" for variant, by_arch in f["ami_type"].items()
+                           for arch, t in sorted(by_arch.items())),
                  sources_md(f["sources"])] for f in d["family"]]
         return table(["`ami_family`", "Name", "EKS `amiType`", "Sources"], rows)
     if name == "landlock":
@@ -322,9 +347,6 @@ def karpenter_table(k: dict, name: str) -> str:
         return table(["Karpenter from", "`settings.kubernetes` keys kept", "Sources"], rows)
     if name == "al2023":
         rows = [[r["rule"], sources_md(r["sources"])] for r in k["al2023_merge"]]
-        rows += [[f"`al2023@` releases before v{r['before']} ship Linux {r['kernel']} on Kubernetes "
-                  f"{r['kubernetes'][0]}–{r['kubernetes'][1]}", sources_md(r["sources"])]
-                 for r in k["alias_kernel"]]
         return table(["AL2023 rule", "Sources"], rows)
     if name == "auto-mode":
         a = k["auto_mode"]

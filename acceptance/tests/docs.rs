@@ -41,7 +41,12 @@ fn matrix() -> Vec<Value> {
                     }
                 }
                 if row["platform"] == "eks" {
+                    // The image the row is judged on: its family, first
+                    // variant, architecture and first release.
                     c["ami_family"] = row["ami_family"].clone();
+                    c["ami_variant"] = row["variants"][0].clone();
+                    c["architecture"] = row["architectures"][0].clone();
+                    c["ami_release"] = row["judged_on_release"].clone();
                 }
                 out.push(c);
             }
@@ -79,8 +84,10 @@ fn cases(cells: &[Value]) -> Vec<(String, String, String, String)> {
                 s("sandbox").unwrap(),
                 s("platform").unwrap()
             );
-            if let Some(f) = s("ami_family") {
-                body.push_str(&format!("  ami_family = \"{f}\"\n"));
+            for attr in ["ami_family", "ami_variant", "architecture", "ami_release"] {
+                if let Some(value) = s(attr) {
+                    body.push_str(&format!("  {attr} = \"{value}\"\n"));
+                }
             }
             if let Some(v) = &v {
                 body.push_str(&format!("  {key} = \"{v}\"\n"));
@@ -90,7 +97,11 @@ fn cases(cells: &[Value]) -> Vec<(String, String, String, String)> {
                 s("sandbox").unwrap(),
                 if root { "root" } else { "non-root" },
                 s("platform").unwrap(),
-                s("ami_family").map_or_else(String::new, |f| format!("/{f}")),
+                ["ami_family", "ami_variant", "architecture", "ami_release"]
+                    .iter()
+                    .filter_map(|a| s(a))
+                    .map(|x| format!("/{x}"))
+                    .collect::<String>(),
                 v.map_or_else(String::new, |v| format!(" {v}"))
             );
             out.push((

@@ -111,7 +111,7 @@ fn query_lists_every_pool_with_whether_it_can_run_the_sandbox() {
     let agents = by_name(&found, "agents");
     assert_eq!(
         agents["display_name"],
-        "agents — Bottlerocket 1.33: nsjail can run"
+        "agents — Bottlerocket 1.33 v1.66.0: nsjail can run"
     );
     assert_eq!(agents["identity"]["cluster_name"], "prod");
     assert_eq!(agents["identity"]["region"], "us-east-1");
@@ -123,7 +123,7 @@ fn query_lists_every_pool_with_whether_it_can_run_the_sandbox() {
     let legacy = by_name(&found, "legacy-br");
     assert_eq!(
         legacy["display_name"],
-        "legacy-br (not created by nested_nodegroup) — Bottlerocket 1.32, max_user_namespaces 0: nsjail cannot run"
+        "legacy-br (not created by nested_nodegroup) — Bottlerocket 1.32 v1.66.0, max_user_namespaces 0: nsjail cannot run"
     );
     let check = &legacy["resource_object"]["sandbox_check"];
     assert_eq!(check["can_run"], false);
@@ -143,7 +143,7 @@ fn query_lists_every_pool_with_whether_it_can_run_the_sandbox() {
     assert_eq!(plain["severity"], "warning");
     let detail = plain["detail"].as_str().unwrap();
     assert!(
-        detail.contains("Amazon Linux 2023 1.32: nsjail can run"),
+        detail.contains("Amazon Linux 2023 1.32 v20261012: nsjail can run"),
         "{detail}"
     );
     assert!(detail.contains("`removed`"), "{detail}");
@@ -183,7 +183,7 @@ fn query_lists_every_pool_with_whether_it_can_run_the_sandbox() {
     let agents = by_name(&found, "agents");
     assert_eq!(
         agents["display_name"],
-        "agents — Bottlerocket 1.33: nsjail can run"
+        "agents — Bottlerocket 1.33 v1.66.0: nsjail can run"
     );
 
     // The Registry example, as written: one line per result.

@@ -44,7 +44,7 @@ fn release_pinning_force_update_config_and_repair() {
     // Create with a pinned release, update_config and repair: EKS gets them.
     let extra = r#"
   kubernetes_version = "1.33"
-  release_version    = "1.33.0-20240101"
+  release_version    = "1.33.0-20251016"
   update_config      = { max_unavailable_percentage = 50 }
   node_repair_config = { enabled = true }
 "#;
@@ -52,7 +52,7 @@ fn release_pinning_force_update_config_and_repair() {
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
     assert_eq!(
         describe(&moto, "releaseVersion"),
-        "1.33.0-20240101",
+        "1.33.0-20251016",
         "pinned, not the latest"
     );
     assert_eq!(
@@ -64,7 +64,7 @@ fn release_pinning_force_update_config_and_repair() {
         serde_json::json!({"enabled": true})
     );
     let ng = &ws.outputs().unwrap()["ng"]["value"];
-    assert_eq!(ng["release_version"], "1.33.0-20240101");
+    assert_eq!(ng["release_version"], "1.33.0-20251016");
     assert_eq!(ng["update_config"]["max_unavailable_percentage"], 50);
     plan_is_empty(&ws);
 
@@ -96,7 +96,7 @@ fn release_pinning_force_update_config_and_repair() {
     // is replaced (at the release_version line), and `force` sent.
     let extra3 = format!(
         "{}  force_update_version = true\n",
-        extra2.replace("1.33.0-20240101", "1.33.0-20240601")
+        extra2.replace("1.33.0-20251016", "1.33.0-20251108")
     );
     ws.write("main.tf", &config(&moto.endpoint(), &al2023(&extra3)))
         .unwrap();
@@ -109,19 +109,19 @@ fn release_pinning_force_update_config_and_repair() {
         "{text}"
     );
     assert!(
-        text.contains("release_version (1.33.0-20240101 → 1.33.0-20240601)")
+        text.contains("release_version (1.33.0-20251016 → 1.33.0-20251108)")
             && text.contains("up to 2 nodes at a time")
             && text.contains("(force_update_version)"),
         "{text}"
     );
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
-    assert_eq!(describe(&moto, "releaseVersion"), "1.33.0-20240601");
+    assert_eq!(describe(&moto, "releaseVersion"), "1.33.0-20251108");
     let params = last_update_params(&moto);
     assert!(params.contains("\"Force\""), "{params}");
     plan_is_empty(&ws);
 
     // A release for another Kubernetes version is refused at plan.
-    let bad = extra3.replace("1.33.0-20240601", "1.32.0-20240601");
+    let bad = extra3.replace("1.33.0-20251108", "1.32.0-20251108");
     ws.write("main.tf", &config(&moto.endpoint(), &al2023(&bad)))
         .unwrap();
     let r = ws.run(&["plan", "-no-color"]).unwrap();
@@ -129,17 +129,17 @@ fn release_pinning_force_update_config_and_repair() {
     let text = flat(&r.stderr);
     assert!(
         text.contains(
-            "al2023 release 1.32.0-20240601 is built for Kubernetes 1.32, but the nodes run 1.33"
+            "al2023 release 1.32.0-20251108 is built for Kubernetes 1.32, but the nodes run 1.33"
         ),
         "{text}"
     );
     assert!(
-        text.contains("release_version = \"1.32.0-20240601\""),
+        text.contains("release_version = \"1.32.0-20251108\""),
         "at the attribute: {text}"
     );
 
     // Unpinned again: the state keeps the release the nodes run.
-    let unpinned = extra3.replace("  release_version    = \"1.33.0-20240601\"\n", "");
+    let unpinned = extra3.replace("  release_version    = \"1.33.0-20251108\"\n", "");
     assert_ne!(unpinned, extra3);
     ws.write("main.tf", &config(&moto.endpoint(), &al2023(&unpinned)))
         .unwrap();

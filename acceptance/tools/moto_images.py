@@ -13,7 +13,7 @@ from moto.ssm import models as ssm_models
 K8S_VERSIONS = [f"1.{minor}" for minor in range(28, 38)]
 ARCHES = ("x86_64", "arm64")
 AL2023_RELEASE_DATE = "20261012"
-BOTTLEROCKET_RELEASE = "1.51.0"
+BOTTLEROCKET_RELEASE = "1.66.0"
 PUBLIC_PREFIXES = ("/aws/service/bottlerocket", "/aws/service/eks")
 
 
@@ -21,16 +21,23 @@ def _fake_ami(name):
     return "ami-" + hashlib.sha256(name.encode()).hexdigest()[:17]
 
 
-def _bottlerocket_prefix(version, arch):
-    return f"/aws/service/bottlerocket/aws-k8s-{version}/{arch}/latest"
+# The image variants: Bottlerocket's aws-k8s-<version><suffix> variants
+# (bottlerocket-os/bottlerocket:variants/) and AL2023's AMI type paths
+# (awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id.adoc).
+BOTTLEROCKET_SUFFIXES = ("", "-nvidia", "-fips", "-nvidia-fips")
+AL2023_VARIANTS = {"x86_64": ("standard", "nvidia", "neuron"), "arm64": ("standard", "nvidia")}
 
 
-def _al2023_prefix(version, arch):
-    return f"/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{arch}/standard/recommended"
+def _bottlerocket_prefix(version, arch, suffix=""):
+    return f"/aws/service/bottlerocket/aws-k8s-{version}{suffix}/{arch}/latest"
 
 
-def bottlerocket_image_version(version, arch):
-    name = f"{_bottlerocket_prefix(version, arch)}/image_version"
+def _al2023_prefix(version, arch, variant="standard"):
+    return f"/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{arch}/{variant}/recommended"
+
+
+def bottlerocket_image_version(version, arch, suffix=""):
+    name = f"{_bottlerocket_prefix(version, arch, suffix)}/image_version"
     return f"{BOTTLEROCKET_RELEASE}-" + hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
@@ -42,12 +49,14 @@ def _public_parameters():
     out = {}
     for version in K8S_VERSIONS:
         for arch in ARCHES:
-            br = _bottlerocket_prefix(version, arch)
-            out[f"{br}/image_id"] = _fake_ami(f"{br}/image_id")
-            out[f"{br}/image_version"] = bottlerocket_image_version(version, arch)
-            al = _al2023_prefix(version, arch)
-            out[f"{al}/image_id"] = _fake_ami(f"{al}/image_id")
-            out[f"{al}/release_version"] = al2023_release_version(version)
+            for suffix in BOTTLEROCKET_SUFFIXES:
+                br = _bottlerocket_prefix(version, arch, suffix)
+                out[f"{br}/image_id"] = _fake_ami(f"{br}/image_id")
+                out[f"{br}/image_version"] = bottlerocket_image_version(version, arch, suffix)
+            for variant in AL2023_VARIANTS[arch]:
+                al = _al2023_prefix(version, arch, variant)
+                out[f"{al}/image_id"] = _fake_ami(f"{al}/image_id")
+                out[f"{al}/release_version"] = al2023_release_version(version)
     return out
 
 
@@ -90,7 +99,9 @@ def default_release_version(ami_type, version):
     """The release version EKS would pick: the newest AMI for `version`."""
     kind = (ami_type or "").upper()
     if kind.startswith("BOTTLEROCKET"):
-        return bottlerocket_image_version(version, "arm64" if "ARM" in kind else "x86_64")
+        suffix = "-nvidia" if "NVIDIA" in kind else ""
+        suffix += "-fips" if "FIPS" in kind else ""
+        return bottlerocket_image_version(version, "arm64" if "ARM" in kind else "x86_64", suffix)
     if kind.startswith("AL2"):
         return al2023_release_version(version)
     return None

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::capability::data::Evidence;
 use crate::capability::{Decision, Field};
-use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
+use crate::framework::{Attribute, AttributePath, Diagnostic, Diagnostics, Type, Value};
 use crate::render::probe::{self, ProbeJob, RequiredScc, Toleration};
 
 /// Where the probe Job goes and what it tolerates.
@@ -117,8 +118,65 @@ pub fn write_pod_objects(state: &mut Value, d: &Decision) {
     state.set_attr("devices", strings(&d.devices));
 }
 
+/// The `node_image` attribute: the node image a decision was judged on.
+pub fn node_image_attribute() -> Attribute {
+    Attribute::of_type(
+        "node_image",
+        Type::object([
+            ("family", Type::String),
+            ("variant", Type::String),
+            ("release", Type::String),
+            ("releases", Type::String),
+            ("kernel", Type::String),
+            ("containerd", Type::String),
+            ("landlock_enabled", Type::Bool),
+            ("seccomp_default", Type::Bool),
+            ("evidence", Type::String),
+        ]),
+    )
+    .computed()
+    .description(
+        "The node image the answer is judged on (EKS platforms; null elsewhere): `family`, \
+         `variant`, `release` (the pinned release, canonical, or null when the newest known \
+         was assumed), `releases` (the range of releases with these facts), `kernel`, \
+         `containerd` (null when no source confirms it), `landlock_enabled`, \
+         `seccomp_default` and `evidence` (`documented`, or `reported` where no primary \
+         source publishes the image's facts, e.g. EKS Auto Mode).",
+    )
+}
+
+fn node_image_value(d: &Decision) -> Value {
+    let Some(i) = &d.image else {
+        return Value::Null;
+    };
+    let opt = |v: Option<String>| v.map_or(Value::Null, Value::string);
+    Value::Object(
+        [
+            ("family", Value::string(i.family.as_str())),
+            ("variant", Value::string(i.variant.as_str())),
+            ("release", opt(i.pinned.map(|r| r.to_string()))),
+            ("releases", Value::string(&i.releases)),
+            ("kernel", Value::string(i.kernel.to_string())),
+            ("containerd", opt(i.containerd.map(|v| v.to_string()))),
+            ("landlock_enabled", Value::Bool(i.landlock_enabled)),
+            ("seccomp_default", Value::Bool(i.seccomp_default)),
+            (
+                "evidence",
+                Value::string(match i.evidence {
+                    Evidence::Documented => "documented",
+                    Evidence::Reported => "reported",
+                }),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    )
+}
+
 /// What the data source shows beyond that: node settings and reasons.
 pub fn write_node_outputs(state: &mut Value, d: &Decision) {
+    state.set_attr("node_image", node_image_value(d));
     state.set_attr("sysctls", string_map(&d.sysctls));
     state.set_attr("kubelet_settings", string_map(&d.kubelet_settings));
     state.set_attr("node_labels", string_map(&d.node_labels));

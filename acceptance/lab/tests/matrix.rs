@@ -21,7 +21,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use nested_provider::capability::{AmiFamily, CapabilityData, Decision, Input, decide};
+use nested_provider::capability::{
+    AmiFamily, Architecture, CapabilityData, Decision, ImageVariant, Input, decide,
+};
 use node_lab::record::check_recorded;
 use node_lab::{Lab, Node, Outcome, Pod, RuntimeDefaults, Seccomp, Workload};
 use serde_json::{Value as Json, json};
@@ -228,8 +230,16 @@ fn every_decision_runs_and_grants_nothing_extra() {
         };
     for prof in &PROFILES {
         let k8s = prof.kubernetes.parse().unwrap();
-        let image = data()
-            .image(AmiFamily::parse(prof.family).unwrap(), k8s)
+        // The newest release of the image (what an unpinned decision is
+        // judged on); the record names its release range.
+        let image = *data()
+            .image_releases(
+                AmiFamily::parse(prof.family).unwrap(),
+                ImageVariant::Standard,
+                Architecture::X86_64,
+                k8s,
+            )
+            .last()
             .unwrap();
         for sandbox in data().sandbox_names() {
             for root in [false, true] {
@@ -264,6 +274,7 @@ fn every_decision_runs_and_grants_nothing_extra() {
                         "ami_family": prof.family,
                         "kubernetes": prof.kubernetes,
                         "runtime": "containerd",
+                        "releases": image.releases_text(),
                         "seccomp_default": node.seccomp_default,
                         "max_user_namespaces": node.max_user_namespaces,
                     },

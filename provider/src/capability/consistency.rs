@@ -3,8 +3,8 @@
 //! when the data is parsed, so a malformed row fails a test, never a user.
 
 use super::CapabilityError;
-use super::data::{Agent, CapabilityData};
-use super::kinds::{AmiFamily, SandboxKind};
+use super::data::{Agent, CapabilityData, ImageRow};
+use super::kinds::{AmiFamily, Architecture, ImageVariant, SandboxKind};
 
 /// Linux capability names (capabilities(7), without the CAP_ prefix).
 pub const KNOWN_CAPABILITIES: [&str; 41] = [
@@ -66,10 +66,12 @@ impl CapabilityData {
             if !sourced(&f.sources) {
                 return Err(row(name, "has no source"));
             }
-            for arch in ["x86_64", "arm64"] {
-                if !f.ami_type.contains_key(arch) {
-                    return Err(row(name, "has no ami_type for every architecture"));
-                }
+            let standard = f.ami_type.get(&ImageVariant::Standard);
+            if Architecture::ALL
+                .iter()
+                .any(|a| standard.is_none_or(|m| !m.contains_key(a)))
+            {
+                return Err(row(name, "has no standard ami_type for every architecture"));
             }
         }
         for (i, img) in self.image.iter().enumerate() {
@@ -77,20 +79,31 @@ impl CapabilityData {
             if !sourced(&img.sources) {
                 return Err(row(name, "has no source"));
             }
-            if !families.contains(&img.family) {
+            let Some(family) = self.family(img.family) else {
                 return Err(row(name, "names a family without a [[family]] row"));
-            }
+            };
             if img.kubernetes[0] > img.kubernetes[1] {
                 return Err(row(name, "has an empty Kubernetes range"));
             }
-            let overlaps = self.image[..i]
-                .iter()
-                .any(|o| o.family == img.family && o.covers(img.kubernetes[0]))
-                || self.image[..i]
+            if img.variants.is_empty()
+                || img
+                    .variants
                     .iter()
-                    .any(|o| o.family == img.family && o.covers(img.kubernetes[1]));
-            if overlaps {
-                return Err(row(name, "overlaps another row of the same family"));
+                    .any(|v| !family.ami_type.contains_key(v))
+            {
+                return Err(row(name, "names a variant its family has no ami_type for"));
+            }
+            if let Some(o) = self.image[..i].iter().find(|o| images_overlap(o, img)) {
+                return Err(row(
+                    name,
+                    &format!(
+                        "overlaps the row for {} {} to {} ({}) of the same family, variant and architecture",
+                        o.family,
+                        o.kubernetes[0],
+                        o.kubernetes[1],
+                        o.releases_text()
+                    ),
+                ));
             }
         }
         for p in &self.platform {
@@ -218,4 +231,20 @@ impl CapabilityData {
         }
         Ok(())
     }
+}
+
+/// Two image rows describe one image: the same family, a shared variant
+/// and architecture, overlapping Kubernetes ranges, and the same first
+/// release (rows with different first releases follow each other).
+fn images_overlap(a: &ImageRow, b: &ImageRow) -> bool {
+    // Rows that name an architecture replace those that do not, so only
+    // rows of the same kind can overlap.
+    let shared_arch = (a.architectures.is_empty() && b.architectures.is_empty())
+        || a.architectures.iter().any(|x| b.architectures.contains(x));
+    a.family == b.family
+        && a.variants.iter().any(|v| b.variants.contains(v))
+        && shared_arch
+        && a.kubernetes[0] <= b.kubernetes[1]
+        && b.kubernetes[0] <= a.kubernetes[1]
+        && a.first_release() == b.first_release()
 }

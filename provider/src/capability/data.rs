@@ -6,31 +6,100 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::kinds::{AmiFamily, PlatformKind, RuntimeKind, SandboxKind};
+use super::kinds::{AmiFamily, Architecture, ImageVariant, PlatformKind, RuntimeKind, SandboxKind};
+use super::release::{Release, ReleaseFormat};
 use super::{CapabilityError, Version};
 
 const CAPABILITIES_TOML: &str = include_str!("../../../schemas/capabilities.toml");
 
-/// A node image family (Bottlerocket, AL2023, AL2) on a range of Kubernetes
-/// versions.
+/// How sure a fact is: read in a primary source (release notes, build
+/// files), or only reported (an issue, a third party).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    #[default]
+    Documented,
+    Reported,
+}
+
+/// A node image: a family's variants on a range of Kubernetes versions and
+/// a range of its releases, with what the node gives a pod that sets
+/// nothing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageRow {
     pub family: AmiFamily,
+    /// The image variants the row describes.
+    #[serde(default = "standard_variant")]
+    pub variants: Vec<ImageVariant>,
+    /// Architectures the row describes; empty = all.
+    #[serde(default)]
+    pub architectures: Vec<Architecture>,
     pub kubernetes: [Version; 2],
+    /// The first release with these facts and the newest one the sources
+    /// list, in the family's release format; absent = every release. A row
+    /// applies from its first release until the next row's first.
+    pub releases: Option<[String; 2]>,
+    /// `releases`, parsed with the family's release format.
+    #[serde(skip)]
+    pub release_range: Option<[Release; 2]>,
     pub kernel: Version,
     pub containerd: Option<Version>,
+    /// The runc series, where a source states it.
+    pub runc: Option<Version>,
     pub landlock_enabled: bool,
     /// The image's default `user.max_user_namespaces`; `None` = kernel default (non-zero).
     pub max_user_namespaces: Option<u64>,
     /// The kubelet runs pods without a seccomp profile under RuntimeDefault.
     pub seccomp_default: bool,
+    /// The image's bootstrap can set the kubelet's `idsPerPod`.
+    #[serde(default = "yes")]
+    pub ids_per_pod_setting: bool,
+    #[serde(default)]
+    pub evidence: Evidence,
+    /// Known problems of these releases for `hostUsers: false` pods:
+    /// warnings wherever a sandbox needs one.
+    #[serde(default)]
+    pub host_users_known_issues: Vec<String>,
     pub sources: Vec<String>,
+}
+
+fn standard_variant() -> Vec<ImageVariant> {
+    vec![ImageVariant::Standard]
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ImageRow {
     pub fn covers(&self, k8s: Version) -> bool {
         self.kubernetes[0] <= k8s && k8s <= self.kubernetes[1]
+    }
+
+    /// The row describes `variant` on `arch`.
+    pub fn describes(&self, variant: ImageVariant, arch: Architecture) -> bool {
+        self.variants.contains(&variant)
+            && (self.architectures.is_empty() || self.architectures.contains(&arch))
+    }
+
+    /// The first release with these facts (`None`: every release).
+    pub fn first_release(&self) -> Option<Release> {
+        self.release_range.map(|r| r[0])
+    }
+
+    /// "v20251016 to v20260714" (or "every release").
+    pub fn releases_text(&self) -> String {
+        self.release_range.map_or_else(
+            || "every release".to_string(),
+            |[a, b]| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a} to {b}")
+                }
+            },
+        )
     }
 }
 
@@ -39,10 +108,16 @@ impl ImageRow {
 pub struct FamilyRow {
     pub name: AmiFamily,
     pub title: String,
-    pub ami_type: BTreeMap<String, String>,
+    /// How the family numbers its node image releases.
+    pub release_format: ReleaseFormat,
+    /// The EKS `amiType` of each variant on each architecture.
+    pub ami_type: BTreeMap<ImageVariant, BTreeMap<Architecture, String>>,
     /// Why the family should no longer be used, when it should not: warned
     /// whenever a decision uses it.
     pub retired: Option<String>,
+    /// What the family's nodes enforce with SELinux, said where a sandbox
+    /// that mounts needs a policy.
+    pub selinux: Option<String>,
     pub sources: Vec<String>,
 }
 
@@ -75,6 +150,9 @@ pub struct PlatformRow {
     pub capabilities_allowed: bool,
     /// What is not known about the platform's kernel, said plainly.
     pub unknown_kernel: Option<String>,
+    /// The platform runs its own builds of the family's images, whose facts
+    /// are only reported: said with every decision there.
+    pub images_reported: Option<String>,
     pub sources: Vec<String>,
 }
 
@@ -312,8 +390,9 @@ pub struct KubeletSettingRow {
 impl CapabilityData {
     /// Parse and validate a data document.
     pub fn parse(text: &str) -> Result<Self, CapabilityError> {
-        let data: CapabilityData =
+        let mut data: CapabilityData =
             toml::from_str(text).map_err(|e| CapabilityError::Data(e.to_string()))?;
+        data.parse_release_ranges()?;
         data.check_consistency()?;
         Ok(data)
     }
@@ -338,10 +417,77 @@ impl CapabilityData {
         self.family.iter().find(|f| f.name == name)
     }
 
-    pub fn image(&self, family: AmiFamily, k8s: Version) -> Option<&ImageRow> {
+    /// Some image of `family` exists for `k8s` (any variant or release).
+    pub fn has_image(&self, family: AmiFamily, k8s: Version) -> bool {
         self.image
             .iter()
-            .find(|i| i.family == family && i.covers(k8s))
+            .any(|i| i.family == family && i.covers(k8s))
+    }
+
+    /// The image rows of one family, variant, architecture and Kubernetes
+    /// version, oldest release first.
+    pub fn image_releases(
+        &self,
+        family: AmiFamily,
+        variant: ImageVariant,
+        arch: Architecture,
+        k8s: Version,
+    ) -> Vec<&ImageRow> {
+        let rows = self
+            .image
+            .iter()
+            .filter(|i| i.family == family && i.covers(k8s) && i.describes(variant, arch));
+        // Rows that name the architecture are used instead of those that
+        // do not (AL2023's ARM64 NVIDIA AMIs run another kernel).
+        let specific: Vec<&ImageRow> = rows
+            .clone()
+            .filter(|i| i.architectures.contains(&arch))
+            .collect();
+        let mut rows = if specific.is_empty() {
+            rows.collect()
+        } else {
+            specific
+        };
+        rows.sort_by_key(|i| i.first_release());
+        rows
+    }
+
+    /// How `family` numbers its releases.
+    pub fn release_format(&self, family: AmiFamily) -> Option<ReleaseFormat> {
+        self.family(family).map(|f| f.release_format)
+    }
+
+    fn parse_release_ranges(&mut self) -> Result<(), CapabilityError> {
+        for (i, img) in self.image.iter_mut().enumerate() {
+            let Some([a, b]) = &img.releases else {
+                continue;
+            };
+            let row = || format!("image #{} ({} {})", i + 1, img.family, img.kubernetes[0]);
+            let format = self
+                .family
+                .iter()
+                .find(|f| f.name == img.family)
+                .map(|f| f.release_format)
+                .ok_or_else(|| CapabilityError::Row {
+                    row: row(),
+                    problem: "names a family without a [[family]] row".into(),
+                })?;
+            let parse = |s: &str| {
+                format.parse_bare(s).ok_or_else(|| CapabilityError::Row {
+                    row: row(),
+                    problem: format!("release {s:?} is not like {:?}", format.example()),
+                })
+            };
+            let range = [parse(a)?, parse(b)?];
+            if range[0] > range[1] {
+                return Err(CapabilityError::Row {
+                    row: row(),
+                    problem: "has an empty release range".into(),
+                });
+            }
+            img.release_range = Some(range);
+        }
+        Ok(())
     }
 
     /// Kubernetes versions a family has images for (lowest, highest).

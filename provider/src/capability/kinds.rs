@@ -85,6 +85,21 @@ named!(
 );
 
 named!(
+    /// A variant of a family's node image (EKS `amiType` suffixes,
+    /// Bottlerocket's `aws-k8s-<version>-<variant>`): they can differ in
+    /// kernel and runtime (Bottlerocket's FIPS images run older kernels).
+    #[derive(Default)]
+    ImageVariant {
+        #[default]
+        Standard = "standard",
+        Nvidia = "nvidia",
+        Neuron = "neuron",
+        Fips = "fips",
+        NvidiaFips = "nvidia_fips",
+    }
+);
+
+named!(
     /// A container runtime.
     RuntimeKind {
         Containerd = "containerd",

@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 
 use super::data::{Agent, CapabilityData, Date};
 use super::engine::{Decision, Input, decide};
-use super::{AmiFamily, CapabilityError, PlatformKind, Version};
+use super::{AmiFamily, CapabilityError, ImageVariant, PlatformKind, Version};
 
 /// One cell: what the engine says for one combination.
 fn cell(d: &Decision) -> Json {
@@ -73,7 +73,10 @@ fn minors(lo: Version, hi: Version) -> Vec<Version> {
         .collect()
 }
 
-/// The whole matrix, judged on `today`.
+/// The whole matrix, judged on `today`: on EKS one row group per node
+/// image row (family, variants, architectures, Kubernetes versions and the
+/// releases it covers, judged on its first release); on EKS Auto Mode,
+/// which picks its own images, the newest row per Kubernetes version.
 pub fn matrix(data: &CapabilityData, today: Date) -> Result<Json, CapabilityError> {
     let mut rows = Vec::new();
     for platform in [PlatformKind::Eks, PlatformKind::EksAutoMode] {
@@ -82,30 +85,47 @@ pub fn matrix(data: &CapabilityData, today: Date) -> Result<Json, CapabilityErro
         };
         let families: Vec<AmiFamily> = p.families.iter().chain(&p.also_accepts).copied().collect();
         for family in families {
-            // Consecutive Kubernetes versions of an image row with the same
-            // cells become one row.
             for img in data.image.iter().filter(|i| i.family == family) {
+                let variant = img.variants.first().copied().unwrap_or_default();
+                let arch = img.architectures.first().copied().unwrap_or_default();
+                if platform == PlatformKind::EksAutoMode
+                    && (variant != ImageVariant::Standard || !img.architectures.is_empty())
+                {
+                    continue;
+                }
+                // Consecutive Kubernetes versions of an image row with the
+                // same cells become one row.
                 let mut group: Option<(Version, Version, Json)> = None;
                 for k8s in minors(img.kubernetes[0], img.kubernetes[1]) {
+                    let newest = data
+                        .image_releases(family, variant, arch, k8s)
+                        .last()
+                        .is_some_and(|n| std::ptr::eq(*n, img));
+                    if platform == PlatformKind::EksAutoMode && !newest {
+                        continue;
+                    }
                     let mut base = Input::new("", platform.as_str());
                     base.today = today;
                     base.kubernetes_version = Some(k8s);
                     if platform == PlatformKind::Eks {
                         base.ami_family = Some(family.to_string());
+                        base.ami_variant = Some(variant.to_string());
+                        base.architecture = arch;
+                        base.ami_release = img.first_release().map(|r| r.to_string());
                     }
                     let c = cells(data, &base)?;
                     match &mut group {
                         Some((_, hi, prev)) if *prev == c => *hi = k8s,
                         _ => {
                             if let Some((lo, hi, prev)) = group.take() {
-                                rows.push(eks_row(platform, img, family, lo, hi, prev));
+                                rows.push(eks_row(platform, img, lo, hi, prev));
                             }
                             group = Some((k8s, k8s, c));
                         }
                     }
                 }
                 if let Some((lo, hi, prev)) = group {
-                    rows.push(eks_row(platform, img, family, lo, hi, prev));
+                    rows.push(eks_row(platform, img, lo, hi, prev));
                 }
             }
         }
@@ -131,17 +151,26 @@ pub fn matrix(data: &CapabilityData, today: Date) -> Result<Json, CapabilityErro
 fn eks_row(
     platform: PlatformKind,
     img: &super::data::ImageRow,
-    family: AmiFamily,
     lo: Version,
     hi: Version,
     cells: Json,
 ) -> Json {
+    let auto_mode = platform == PlatformKind::EksAutoMode;
     json!({
         "platform": platform.as_str(),
-        "ami_family": family.as_str(),
+        "ami_family": img.family.as_str(),
+        "variants": img.variants.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+        "architectures": img.architectures.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "releases": if auto_mode { Json::Null } else { json!(img.releases_text()) },
+        "judged_on_release": if auto_mode {
+            Json::Null
+        } else {
+            json!(img.first_release().map(|r| r.to_string()))
+        },
         "kubernetes_versions": [lo.to_string(), hi.to_string()],
         "kernel": img.kernel.to_string(),
         "containerd": img.containerd.map(|v| v.to_string()),
+        "landlock_enabled": img.landlock_enabled,
         "seccomp_default": img.seccomp_default,
         "max_user_namespaces": img.max_user_namespaces,
         "cells": cells,

@@ -10,10 +10,12 @@ pub mod data;
 pub mod engine;
 pub mod kinds;
 pub mod matrix;
+pub mod release;
 
 pub use data::CapabilityData;
 pub use engine::{Decision, Field, Finding, Input, Runtime, decide};
-pub use kinds::{AmiFamily, Architecture, PlatformKind, RuntimeKind, SandboxKind};
+pub use kinds::{AmiFamily, Architecture, ImageVariant, PlatformKind, RuntimeKind, SandboxKind};
+pub use release::{PinnedRelease, Release, ReleaseFormat};
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -164,13 +166,31 @@ mod tests {
             ),
             Err(CapabilityError::Data(msg)) if msg.contains("nsjale")
         ));
-        // Overlapping image rows.
+        // Overlapping image rows: the same family, variant, Kubernetes
+        // version and first release.
         assert!(matches!(
             broken(
-                "kubernetes = [\"1.36\", \"1.36\"]",
-                "kubernetes = [\"1.35\", \"1.36\"]"
+                "kubernetes = [\"1.36\", \"1.36\"]\nreleases = [\"v20260610\"",
+                "kubernetes = [\"1.35\", \"1.36\"]\nreleases = [\"v20250915\""
             ),
-            Err(CapabilityError::Row { .. })
+            Err(CapabilityError::Row { problem, .. }) if problem.contains("overlaps")
+        ));
+        // A release in another family's format, and an empty range.
+        assert!(matches!(
+            broken("releases = [\"v1.66.0\", \"v1.66.0\"]", "releases = [\"v20261012\", \"v1.66.0\"]"),
+            Err(CapabilityError::Row { problem, .. }) if problem.contains("not like \"v1.52.0\"")
+        ));
+        assert!(matches!(
+            broken("releases = [\"v20251209\", \"v20260714\"]", "releases = [\"v20260714\", \"v20251209\"]"),
+            Err(CapabilityError::Row { problem, .. }) if problem.contains("empty release range")
+        ));
+        // A variant the family has no amiType for.
+        assert!(matches!(
+            broken(
+                "variants = [\"standard\", \"nvidia\", \"fips\"]\nkubernetes = [\"1.28\", \"1.32\"]\nreleases = [\"v1.15.0\"",
+                "variants = [\"standard\", \"neuron\", \"fips\"]\nkubernetes = [\"1.28\", \"1.32\"]\nreleases = [\"v1.15.0\""
+            ),
+            Err(CapabilityError::Row { problem, .. }) if problem.contains("variant")
         ));
         // An unknown capability.
         assert!(matches!(

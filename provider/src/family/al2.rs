@@ -3,7 +3,7 @@
 
 use super::NodeFamily;
 use super::al2023::amazon_linux;
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, ImageVariant};
 use crate::render::{RenderError, UserData, UserDataOptions};
 
 pub struct Al2;
@@ -20,13 +20,13 @@ impl NodeFamily for Al2 {
         "/dev/xvda"
     }
 
-    fn release_parameter(&self, _kubernetes: &str, _arch: Architecture) -> Option<String> {
+    fn release_parameter(
+        &self,
+        _kubernetes: &str,
+        _variant: ImageVariant,
+        _arch: Architecture,
+    ) -> Option<String> {
         None
-    }
-
-    /// `1.33.0-20250704` is built for Kubernetes 1.33.
-    fn release_kubernetes(&self, release: &str) -> Option<Version> {
-        super::kubernetes_of_release(release)
     }
 
     fn user_data(

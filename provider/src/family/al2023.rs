@@ -2,7 +2,7 @@
 //! releases under `/aws/service/eks/optimized-ami`.
 
 use super::NodeFamily;
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, ImageVariant};
 use crate::render::{self, RenderError, UserData, UserDataOptions};
 
 pub struct Al2023;
@@ -57,18 +57,20 @@ impl NodeFamily for Al2023 {
         "/dev/xvda"
     }
 
-    /// `/aws/service/eks/optimized-ami/<version>/amazon-linux-2023/<x86_64|arm64>/standard/recommended/release_version`
-    /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id.adoc`).
-    fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String> {
+    /// `/aws/service/eks/optimized-ami/<version>/amazon-linux-2023/<x86_64|arm64>/<standard|nvidia|neuron>/recommended/release_version`
+    /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id.adoc`:
+    /// the AMI type's last part names the path's variant).
+    fn release_parameter(
+        &self,
+        kubernetes: &str,
+        variant: ImageVariant,
+        arch: Architecture,
+    ) -> Option<String> {
         Some(format!(
-            "/aws/service/eks/optimized-ami/{kubernetes}/amazon-linux-2023/{}/standard/recommended/release_version",
-            arch.as_str()
+            "/aws/service/eks/optimized-ami/{kubernetes}/amazon-linux-2023/{}/{}/recommended/release_version",
+            arch.as_str(),
+            variant.as_str()
         ))
-    }
-
-    /// `1.33.0-20250704` is built for Kubernetes 1.33.
-    fn release_kubernetes(&self, release: &str) -> Option<Version> {
-        super::kubernetes_of_release(release)
     }
 
     fn user_data(

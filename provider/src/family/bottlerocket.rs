@@ -1,7 +1,7 @@
 //! Bottlerocket: TOML settings; releases under `/aws/service/bottlerocket`.
 
 use super::NodeFamily;
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, ImageVariant};
 use crate::render::{self, RenderError, UserData, UserDataOptions, bottlerocket};
 
 pub struct Bottlerocket;
@@ -19,12 +19,25 @@ impl NodeFamily for Bottlerocket {
         "/dev/xvdb"
     }
 
-    /// `/aws/service/bottlerocket/aws-k8s-<version>/<x86_64|arm64>/latest/image_version`
+    /// `/aws/service/bottlerocket/aws-k8s-<version>[-nvidia|-fips|-nvidia-fips]/<x86_64|arm64>/latest/image_version`
     /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id-bottlerocket.adoc`,
-    /// `bottlerocket-os/bottlerocket:QUICKSTART-EKS.md`).
-    fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String> {
+    /// `bottlerocket-os/bottlerocket:QUICKSTART-EKS.md`; the variant names
+    /// are Bottlerocket's `variants/aws-k8s-<version>-<suffix>`).
+    fn release_parameter(
+        &self,
+        kubernetes: &str,
+        variant: ImageVariant,
+        arch: Architecture,
+    ) -> Option<String> {
+        let suffix = match variant {
+            ImageVariant::Standard => "",
+            ImageVariant::Nvidia => "-nvidia",
+            ImageVariant::Fips => "-fips",
+            ImageVariant::NvidiaFips => "-nvidia-fips",
+            ImageVariant::Neuron => return None,
+        };
         Some(format!(
-            "/aws/service/bottlerocket/aws-k8s-{kubernetes}/{}/latest/image_version",
+            "/aws/service/bottlerocket/aws-k8s-{kubernetes}{suffix}/{}/latest/image_version",
             arch.as_str()
         ))
     }

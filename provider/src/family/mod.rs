@@ -11,7 +11,7 @@ mod al2;
 mod al2023;
 mod bottlerocket;
 
-use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, Version};
+use crate::capability::{AmiFamily, Architecture, CapabilityData, Decision, ImageVariant};
 use crate::render::{RenderError, UserData, UserDataOptions};
 use crate::validate::Limits;
 
@@ -19,23 +19,20 @@ use crate::validate::Limits;
 pub trait NodeFamily: Send + Sync {
     fn kind(&self) -> AmiFamily;
 
-    /// The SSM public parameter that holds the latest node image release
-    /// for `kubernetes` (e.g. `1.33`) and `arch`; `None` when the family
-    /// publishes none the provider reads.
-    fn release_parameter(&self, kubernetes: &str, arch: Architecture) -> Option<String>;
+    /// The SSM public parameter that holds the latest release of the
+    /// family's `variant` node image for `kubernetes` (e.g. `1.33`) and
+    /// `arch`; `None` when the family publishes none the provider reads.
+    fn release_parameter(
+        &self,
+        kubernetes: &str,
+        variant: ImageVariant,
+        arch: Architecture,
+    ) -> Option<String>;
 
     /// The device of the volume that holds container images and pod data,
     /// which `block_device` sizes: the root volume where the image has one
     /// volume, the data volume where it has two.
     fn container_volume(&self) -> &'static str;
-
-    /// The Kubernetes version a node image release is built for, where the
-    /// release names it (Amazon Linux: `1.33.0-20250704` is for 1.33);
-    /// `None` where releases have their own numbering (Bottlerocket).
-    fn release_kubernetes(&self, release: &str) -> Option<Version> {
-        let _ = release;
-        None
-    }
 
     /// The bootstrap document the decision needs, merged with the user's
     /// own (`opts.user`); no text when there is nothing to write.
@@ -56,36 +53,44 @@ pub fn of(kind: AmiFamily) -> &'static dyn NodeFamily {
     }
 }
 
-/// The Kubernetes minor version at the front of an Amazon Linux release
-/// (`1.33.0-20250704` → 1.33).
-fn kubernetes_of_release(release: &str) -> Option<Version> {
-    let (version, _build) = release.split_once('-')?;
-    let mut parts = version.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some(Version {
-        major,
-        minor,
-        patch: 0,
-    })
-}
-
-/// The EKS `amiType` of `kind` on `arch`, from the family's data row.
-pub fn ami_type(data: &CapabilityData, kind: AmiFamily, arch: Architecture) -> Option<&str> {
+/// The EKS `amiType` of `kind`'s `variant` on `arch`, from the family's
+/// data row.
+pub fn ami_type(
+    data: &CapabilityData,
+    kind: AmiFamily,
+    variant: ImageVariant,
+    arch: Architecture,
+) -> Option<&str> {
     data.family(kind)?
         .ami_type
-        .get(arch.as_str())
+        .get(&variant)?
+        .get(&arch)
         .map(String::as_str)
 }
 
-/// The family and architecture an EKS `amiType` stands for (import reads a
-/// node group's `amiType`); `None` for one no family row names.
-pub fn from_ami_type(data: &CapabilityData, ami_type: &str) -> Option<(AmiFamily, Architecture)> {
+/// What an EKS `amiType` stands for (import and `terraform query` read a
+/// node group's `amiType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmiTypeOf {
+    pub family: AmiFamily,
+    pub variant: ImageVariant,
+    pub architecture: Architecture,
+}
+
+/// The family, variant and architecture of an EKS `amiType`; `None` for
+/// one no family row names (`CUSTOM`, Windows).
+pub fn from_ami_type(data: &CapabilityData, ami_type: &str) -> Option<AmiTypeOf> {
     data.family.iter().find_map(|row| {
-        row.ami_type
-            .iter()
-            .find(|(_, t)| t.as_str() == ami_type)
-            .and_then(|(arch, _)| Some((row.name, Architecture::parse(arch)?)))
+        row.ami_type.iter().find_map(|(variant, by_arch)| {
+            by_arch
+                .iter()
+                .find(|(_, t)| t.as_str() == ami_type)
+                .map(|(arch, _)| AmiTypeOf {
+                    family: row.name,
+                    variant: *variant,
+                    architecture: *arch,
+                })
+        })
     })
 }
 

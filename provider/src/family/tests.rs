@@ -103,22 +103,69 @@ fn al2023_podman_is_mime_with_a_nodeconfig_only() {
 
 #[test]
 fn release_parameters_follow_the_published_layout() {
+    let param =
+        |f: AmiFamily, k: &str, v: ImageVariant, a: Architecture| of(f).release_parameter(k, v, a);
     assert_eq!(
-        of(AmiFamily::Bottlerocket)
-            .release_parameter("1.33", Architecture::X86_64)
-            .as_deref(),
+        param(
+            AmiFamily::Bottlerocket,
+            "1.33",
+            ImageVariant::Standard,
+            Architecture::X86_64
+        )
+        .as_deref(),
         Some("/aws/service/bottlerocket/aws-k8s-1.33/x86_64/latest/image_version")
     );
     assert_eq!(
-        of(AmiFamily::Al2023)
-            .release_parameter("1.34", Architecture::Arm64)
-            .as_deref(),
+        param(
+            AmiFamily::Bottlerocket,
+            "1.33",
+            ImageVariant::Fips,
+            Architecture::Arm64
+        )
+        .as_deref(),
+        Some("/aws/service/bottlerocket/aws-k8s-1.33-fips/arm64/latest/image_version")
+    );
+    assert_eq!(
+        param(
+            AmiFamily::Bottlerocket,
+            "1.34",
+            ImageVariant::NvidiaFips,
+            Architecture::X86_64
+        )
+        .as_deref(),
+        Some("/aws/service/bottlerocket/aws-k8s-1.34-nvidia-fips/x86_64/latest/image_version")
+    );
+    assert_eq!(
+        param(
+            AmiFamily::Al2023,
+            "1.34",
+            ImageVariant::Standard,
+            Architecture::Arm64
+        )
+        .as_deref(),
         Some(
             "/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/release_version"
         )
     );
     assert_eq!(
-        of(AmiFamily::Al2).release_parameter("1.32", Architecture::X86_64),
+        param(
+            AmiFamily::Al2023,
+            "1.34",
+            ImageVariant::Nvidia,
+            Architecture::X86_64
+        )
+        .as_deref(),
+        Some(
+            "/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/x86_64/nvidia/recommended/release_version"
+        )
+    );
+    assert_eq!(
+        param(
+            AmiFamily::Al2,
+            "1.32",
+            ImageVariant::Standard,
+            Architecture::X86_64
+        ),
         None
     );
 }
@@ -126,16 +173,47 @@ fn release_parameters_follow_the_published_layout() {
 #[test]
 fn every_family_has_its_behaviour_and_ami_types_round_trip() {
     let data = CapabilityData::embedded().unwrap();
+    // The amiTypes EKS knows, from the AWS SDK's own enum.
+    let eks_knows = aws_sdk_eks::types::AmiTypes::values();
+    let mut named = 0;
     for kind in AmiFamily::ALL {
         assert_eq!(of(*kind).kind(), *kind);
+        for variant in ImageVariant::ALL {
+            for arch in [Architecture::X86_64, Architecture::Arm64] {
+                let Some(t) = ami_type(data, *kind, *variant, arch) else {
+                    continue;
+                };
+                named += 1;
+                assert!(eks_knows.contains(&t), "{t} is not an EKS amiType");
+                assert_eq!(
+                    from_ami_type(data, t),
+                    Some(AmiTypeOf {
+                        family: *kind,
+                        variant: *variant,
+                        architecture: arch
+                    }),
+                    "{t}"
+                );
+            }
+        }
         for arch in [Architecture::X86_64, Architecture::Arm64] {
-            let t = ami_type(data, *kind, arch).unwrap();
-            assert_eq!(from_ami_type(data, t), Some((*kind, arch)), "{t}");
+            assert!(ami_type(data, *kind, ImageVariant::Standard, arch).is_some());
         }
     }
+    // Every Linux amiType of these families is named (Windows and CUSTOM
+    // are not node images the provider judges).
+    let linux: Vec<&&str> = eks_knows
+        .iter()
+        .filter(|t| t.starts_with("AL2") || t.starts_with("BOTTLEROCKET"))
+        .collect();
+    assert_eq!(named, linux.len(), "{linux:?}");
     assert_eq!(
-        from_ami_type(data, "BOTTLEROCKET_ARM_64"),
-        Some((AmiFamily::Bottlerocket, Architecture::Arm64))
+        from_ami_type(data, "BOTTLEROCKET_ARM_64_FIPS"),
+        Some(AmiTypeOf {
+            family: AmiFamily::Bottlerocket,
+            variant: ImageVariant::Fips,
+            architecture: Architecture::Arm64
+        })
     );
     assert_eq!(from_ami_type(data, "CUSTOM"), None);
     assert_eq!(
@@ -197,18 +275,27 @@ fn bottlerocket_toml_given_to_amazon_linux_says_it_is_toml_and_names_the_family(
 
 #[test]
 fn amazon_linux_releases_name_their_kubernetes_version_bottlerocket_ones_do_not() {
-    let v = |s: &str| s.parse::<crate::capability::Version>().unwrap();
+    let data = CapabilityData::embedded().unwrap();
+    let k8s = |f: AmiFamily, r: &str| {
+        data.release_format(f)
+            .unwrap()
+            .parse_pin(r)
+            .ok()
+            .flatten()
+            .and_then(|p| p.kubernetes)
+            .map(|v| v.to_string())
+    };
     assert_eq!(
-        of(AmiFamily::Al2023).release_kubernetes("1.33.0-20250704"),
-        Some(v("1.33"))
+        k8s(AmiFamily::Al2023, "1.33.0-20250704").as_deref(),
+        Some("1.33")
     );
     assert_eq!(
-        of(AmiFamily::Al2).release_kubernetes("1.29.3-20240202"),
-        Some(v("1.29"))
+        k8s(AmiFamily::Al2, "1.29.3-20240202").as_deref(),
+        Some("1.29")
     );
-    assert_eq!(of(AmiFamily::Al2023).release_kubernetes("latest"), None);
+    assert_eq!(k8s(AmiFamily::Al2023, "latest"), None);
     assert_eq!(
-        of(AmiFamily::Bottlerocket).release_kubernetes("1.42.0-7c3e9198"),
+        k8s(AmiFamily::Bottlerocket, "1.42.0-7c3e9198"),
         None,
         "Bottlerocket numbers its own releases"
     );

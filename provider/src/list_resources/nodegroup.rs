@@ -228,11 +228,13 @@ impl Found<'_> {
     fn bare_model(&self) -> NodegroupModel {
         let mut m = NodegroupModel::defaults().unwrap_or_default();
         let known = crate::family::from_ami_type(self.data, &self.ng.ami_type);
-        if let Some((family, arch)) = known {
-            m.ami_family = Attr::Known(family.to_string());
-            m.architecture = Attr::Known(arch.to_string());
+        if let Some(t) = known {
+            m.ami_family = Attr::Known(t.family.to_string());
+            m.architecture = Attr::Known(t.architecture.to_string());
+            m.ami_variant = Attr::Known(t.variant.to_string());
         }
         m.ami_type = Attr::Known(self.ng.ami_type.clone());
+        m.release_version = Attr::Known(self.ng.release_version.clone());
         m.kubernetes_version = Attr::Known(self.ng.version.clone());
         m
     }

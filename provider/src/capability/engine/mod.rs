@@ -11,9 +11,12 @@
 //! with their reasons, findings that name the input at fault). No check
 //! sees another's result; a refusal two checks both find is reported once.
 
+mod image;
 mod node;
 mod platform;
 mod pod;
+#[cfg(test)]
+mod release_tests;
 #[cfg(test)]
 mod tests;
 
@@ -22,9 +25,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value as Json, json};
 
 use super::data::{
-    Agent, CapabilityData, Date, FamilyRow, ImageRow, ModeRow, PlatformRow, SandboxRow, VariantRow,
+    Agent, CapabilityData, Date, Evidence, FamilyRow, ImageRow, ModeRow, PlatformRow, SandboxRow,
+    VariantRow,
 };
-use super::kinds::{AmiFamily, Architecture, PlatformKind, RuntimeKind, SandboxKind};
+use super::kinds::{AmiFamily, Architecture, ImageVariant, PlatformKind, RuntimeKind, SandboxKind};
+use super::release::{PinnedRelease, Release};
 use super::{CapabilityError, Version};
 
 /// Default `user.max_user_namespaces` the provider sets where it must.
@@ -73,6 +78,17 @@ pub struct Input {
     pub kubernetes_version: Option<Version>,
     pub openshift_version: Option<Version>,
     pub ami_family: Option<String>,
+    /// The image variant (`standard` when unset).
+    pub ami_variant: Option<String>,
+    /// The exact node image release, as the user wrote it (`v20251016`,
+    /// `bottlerocket@v1.52.0`, an EKS `releaseVersion`; `latest` or unset:
+    /// the newest the data knows).
+    pub ami_release: Option<String>,
+    /// Warn about the release: none pinned while older releases answer
+    /// differently, or one newer than the data. Off where the release is
+    /// whatever EKS gives the nodes (a node group created or refreshed
+    /// without a pin, `terraform query`, a Karpenter `latest` alias).
+    pub release_warnings: bool,
     pub architecture: Architecture,
     pub user_namespaces: bool,
     pub kernel_version: Option<Version>,
@@ -95,6 +111,9 @@ impl Input {
             kubernetes_version: None,
             openshift_version: None,
             ami_family: None,
+            ami_variant: None,
+            ami_release: None,
+            release_warnings: true,
             architecture: Architecture::X86_64,
             user_namespaces: true,
             kernel_version: None,
@@ -136,6 +155,8 @@ pub enum Field {
     KubernetesVersion,
     OpenshiftVersion,
     AmiFamily,
+    AmiVariant,
+    AmiRelease,
     Architecture,
     UserNamespaces,
     KernelVersion,
@@ -153,6 +174,8 @@ impl Field {
             Field::KubernetesVersion => "kubernetes_version",
             Field::OpenshiftVersion => "openshift_version",
             Field::AmiFamily => "ami_family",
+            Field::AmiVariant => "ami_variant",
+            Field::AmiRelease => "ami_release",
             Field::Architecture => "architecture",
             Field::UserNamespaces => "user_namespaces",
             Field::KernelVersion => "kernel_version",
@@ -179,6 +202,8 @@ pub struct Decision {
     pub ami_type: Option<String>,
     pub kernel_floor: Option<Version>,
     pub kernel_version: Option<Version>,
+    /// The node image the decision is judged on (EKS platforms).
+    pub image: Option<JudgedImage>,
     pub sysctls: BTreeMap<String, String>,
     /// Sysctls the sandbox needs at least at a value, whether the provider
     /// writes them (`sysctls`) or the image's default gives them: a user's
@@ -214,6 +239,27 @@ impl Decision {
     }
 }
 
+/// The node image a decision was judged on: which releases of which
+/// variant, and what they give a pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JudgedImage {
+    pub family: AmiFamily,
+    pub variant: ImageVariant,
+    /// The release the user pinned, canonical (`v20251016`); `None` when
+    /// the newest known was assumed.
+    pub pinned: Option<Release>,
+    /// The releases the image row covers ("v20251016 to v20260714").
+    pub releases: String,
+    pub kernel: Version,
+    pub containerd: Option<Version>,
+    pub landlock_enabled: bool,
+    pub seccomp_default: bool,
+    /// The image's default `user.max_user_namespaces` (`None`: the
+    /// kernel's, non-zero).
+    pub max_user_namespaces: Option<u64>,
+    pub evidence: Evidence,
+}
+
 /// The rows that apply to a decision, resolved once from the input; every
 /// check reads these and nothing else.
 pub(super) struct Facts<'a> {
@@ -225,6 +271,15 @@ pub(super) struct Facts<'a> {
     family_row: Option<&'a FamilyRow>,
     /// The family is one the platform runs.
     family_allowed: bool,
+    /// The image variant asked for (standard when unset).
+    image_variant: ImageVariant,
+    /// The release the user pinned, if it parses for the family.
+    pin: Option<PinnedRelease>,
+    /// Why the pinned release does not parse for the family.
+    pin_error: Option<String>,
+    /// The image rows of the family, variant, architecture and Kubernetes
+    /// version, oldest release first.
+    image_rows: Vec<&'a ImageRow>,
     image: Option<&'a ImageRow>,
     variant: Option<&'a VariantRow>,
     mode: Option<&'a ModeRow>,
@@ -247,10 +302,26 @@ impl<'a> Facts<'a> {
     ) -> Facts<'a> {
         let family_allowed = family
             .is_some_and(|f| platform.families.contains(&f) || platform.also_accepts.contains(&f));
-        let image = match (family, input.kubernetes_version) {
-            (Some(f), Some(k8s)) if family_allowed => data.image(f, k8s),
-            _ => None,
+        let image_variant = input
+            .ami_variant
+            .as_deref()
+            .and_then(ImageVariant::parse)
+            .unwrap_or_default();
+        let image_rows = match (family, input.kubernetes_version) {
+            (Some(f), Some(k8s)) if family_allowed => {
+                data.image_releases(f, image_variant, input.architecture, k8s)
+            }
+            _ => Vec::new(),
         };
+        let format = family.and_then(|f| data.release_format(f));
+        let (pin, pin_error) = match (format, input.ami_release.as_deref()) {
+            (Some(fmt), Some(text)) => match fmt.parse_pin(text) {
+                Ok(p) => (p, None),
+                Err(e) => (None, Some(e)),
+            },
+            _ => (None, None),
+        };
+        let image = release_row(&image_rows, pin.as_ref().map(|p| p.release));
         let variant = data.variant.iter().find(|v| {
             v.sandbox == sandbox.name
                 && v.platforms.contains(&platform.name)
@@ -276,6 +347,10 @@ impl<'a> Facts<'a> {
             family,
             family_row: family.and_then(|f| data.family(f)),
             family_allowed,
+            image_variant,
+            pin,
+            pin_error,
+            image_rows,
             image,
             variant,
             mode: data.mode_for(sandbox.name, agent, creates_user_namespace),
@@ -288,6 +363,46 @@ impl<'a> Facts<'a> {
     /// The EKS platforms: they run node images of AMI families.
     fn is_eks(&self) -> bool {
         !self.platform.families.is_empty()
+    }
+
+    /// The same facts judged on another image row of the same family,
+    /// variant and Kubernetes version.
+    fn with_image(&self, image: &'a ImageRow) -> Facts<'a> {
+        Facts {
+            image: Some(image),
+            image_rows: self.image_rows.clone(),
+            pin: self.pin.clone(),
+            pin_error: self.pin_error.clone(),
+            ..*self
+        }
+    }
+
+    /// "al2023 v20250807" / "bottlerocket (fips) v1.43.0" when a release is
+    /// pinned, else the family ("al2023").
+    fn image_name(&self) -> String {
+        let family = self.family.map_or("node", |f| f.as_str());
+        let variant = match self.image_variant {
+            ImageVariant::Standard => String::new(),
+            v => format!(" {v}"),
+        };
+        match &self.pin {
+            Some(p) => format!("{family}{variant} {}", p.release),
+            None => format!("{family}{variant}"),
+        }
+    }
+}
+
+/// The image row a release falls in: the one with the latest first release
+/// not after it; the newest row when no release is pinned. `None` when the
+/// release is older than every row (or there are none).
+fn release_row<'a>(rows: &[&'a ImageRow], pin: Option<Release>) -> Option<&'a ImageRow> {
+    match pin {
+        None => rows.last().copied(),
+        Some(r) => rows
+            .iter()
+            .rev()
+            .find(|row| row.first_release().is_none_or(|first| first <= r))
+            .copied(),
     }
 }
 
@@ -416,6 +531,16 @@ pub fn decide(data: &CapabilityData, input: &Input) -> Result<Decision, Capabili
             &known,
         ));
     };
+    if let Some(v) = &input.ami_variant
+        && ImageVariant::parse(v).is_none()
+    {
+        return refuse(unknown_name(
+            Field::AmiVariant,
+            "image variant",
+            v,
+            ImageVariant::NAMES,
+        ));
+    }
     let asked = match &input.ami_family {
         Some(f) => match AmiFamily::parse(f) {
             Some(k) => Some(k),
@@ -462,11 +587,20 @@ pub fn decide(data: &CapabilityData, input: &Input) -> Result<Decision, Capabili
 }
 
 fn run(facts: Facts<'_>) -> Decision {
+    let mut d = run_checks(&facts);
+    if let Some(w) = image::older_releases_differ(&facts, &d) {
+        d.warnings.push(format!("{}: {}", w.summary, w.detail));
+        d.findings.push(w);
+    }
+    d
+}
+
+fn run_checks(facts: &Facts<'_>) -> Decision {
     let mut all = Contribution::default();
     for check in CHECKS {
-        all.merge(check(&facts));
+        all.merge(check(facts));
     }
-    finish(&facts, all)
+    finish(facts, all)
 }
 
 type Check = fn(&Facts<'_>) -> Contribution;
@@ -475,6 +609,7 @@ type Check = fn(&Facts<'_>) -> Contribution;
 const CHECKS: &[Check] = &[
     platform::check_inputs_fit_the_platform,
     platform::check_family_and_image,
+    image::check_variant_and_release,
     platform::check_support_window,
     platform::check_variant,
     pod::check_mode,
@@ -521,7 +656,11 @@ fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
     let (level, why) = pod::pod_security_level(f, &all);
     all.reason(&why, &f.data.pod_security.sources);
     let ami_type = match (f.family_row, f.family_allowed && !f.platform.owns_bootstrap) {
-        (Some(row), true) => row.ami_type.get(f.input.architecture.as_str()).cloned(),
+        (Some(row), true) => row
+            .ami_type
+            .get(&f.image_variant)
+            .and_then(|by_arch| by_arch.get(&f.input.architecture))
+            .cloned(),
         _ => None,
     };
     let kernel_version = if f.platform.node_facts_from_inputs {
@@ -534,6 +673,7 @@ fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
         ami_type,
         kernel_floor: f.data.kernel_floor(f.sandbox),
         kernel_version,
+        image: image::judged(f),
         sysctls: all.sysctls,
         sysctl_floors: all.sysctl_floors,
         kubelet_settings: all.kubelet_settings,

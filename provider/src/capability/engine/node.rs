@@ -148,13 +148,18 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
             let (field, fix) = if f.input.container_runtime.is_some() {
                 (Field::ContainerRuntime, format!("Use containerd ≥ {}.", hu.containerd_floor))
             } else {
-                (Field::KubernetesVersion, containerd_fix(f, hu.containerd_floor))
+                containerd_fix(f, hu.containerd_floor)
+            };
+            let runs = if f.image.is_some() && f.input.container_runtime.is_none() {
+                format!("{} runs containerd {v}", f.image_name())
+            } else {
+                format!("containerd {v}")
             };
             c.error(
                 field,
                 "containerd too old for pod user namespaces",
                 format!(
-                    "From Kubernetes {} on, hostUsers: false needs containerd ≥ {}, and containerd {v} cannot run such a pod (the kubelet refuses it). {fix}",
+                    "From Kubernetes {} on, hostUsers: false needs containerd ≥ {}, and {runs}: the kubelet refuses such a pod. {fix}",
                     hu.containerd_floor_kubernetes, hu.containerd_floor
                 ),
             );
@@ -210,10 +215,12 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
         .container_runtime
         .as_ref()
         .is_some_and(|r| r.name == RuntimeKind::CriO);
-    if let Some(w) = f.sandbox.selinux_warning.clone()
-        && (f.platform.selinux || cri_o)
-    {
-        c.warn(Field::Platform, "SELinux mount policy", w);
+    if let Some(w) = f.sandbox.selinux_warning.clone() {
+        if f.platform.selinux || cri_o {
+            c.warn(Field::Platform, "SELinux mount policy", w);
+        } else if let Some(note) = f.family_row.and_then(|r| r.selinux.clone()) {
+            c.warn(Field::AmiFamily, "SELinux mount policy", note);
+        }
     }
     if !f.sandbox.devices.is_empty() {
         c.note(format!(
@@ -225,18 +232,41 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
     c
 }
 
-/// "bottlerocket on Kubernetes 1.31 has Linux 6.1" or "this node has Linux 5.15".
+/// "bottlerocket on Kubernetes 1.31 has Linux 6.1", "al2023 v20250807 on
+/// Kubernetes 1.33 has Linux 6.12" or "this node has Linux 5.15".
 fn node_kernel(f: &Facts<'_>, k: Version) -> String {
-    match (f.family, f.input.kubernetes_version) {
-        (Some(fam), Some(v)) if f.image.is_some() => {
-            format!("{fam} on Kubernetes {v} has Linux {k}")
+    match f.input.kubernetes_version {
+        Some(v) if f.image.is_some() => {
+            format!("{} on Kubernetes {v} has Linux {k}", f.image_name())
         }
         _ => format!("this node has Linux {k}"),
     }
 }
 
-/// Where to point a "kernel too old" finding and how to fix it: the lowest
-/// Kubernetes version of the family whose image meets `floor`.
+/// The first release of this image (same family, variant, architecture and
+/// Kubernetes version) after the one judged that meets `meets`, as a
+/// finding's field and fix: only when a release is pinned (unpinned, the
+/// newest is judged already).
+fn later_release_fix(f: &Facts<'_>, meets: impl Fn(&ImageRow) -> bool) -> Option<(Field, String)> {
+    f.pin.as_ref()?;
+    let judged = f.image?.first_release();
+    let row = f
+        .image_rows
+        .iter()
+        .find(|r| r.first_release() > judged && meets(r))?;
+    let first = row.first_release()?;
+    Some((
+        Field::AmiRelease,
+        format!(
+            "{} releases from {first} meet it: pin {first} or later.",
+            f.family.map_or("The image", |fam| fam.as_str())
+        ),
+    ))
+}
+
+/// Where to point a "kernel too old" finding and how to fix it: a later
+/// release of the pinned image, else the lowest Kubernetes version of the
+/// family whose image meets `floor`.
 fn kernel_fix(f: &Facts<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) -> (Field, String) {
     let Some(family) = f.family else {
         return (
@@ -244,11 +274,19 @@ fn kernel_fix(f: &Facts<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) 
             format!("Use nodes with Linux ≥ {floor}."),
         );
     };
+    if let Some(fix) = later_release_fix(f, |i| i.kernel >= floor && extra(i)) {
+        return fix;
+    }
     let lowest = f
         .data
         .image
         .iter()
-        .filter(|i| i.family == family && i.kernel >= floor && extra(i))
+        .filter(|i| {
+            i.family == family
+                && i.describes(f.image_variant, f.input.architecture)
+                && i.kernel >= floor
+                && extra(i)
+        })
         .map(|i| i.kubernetes[0])
         .min();
     match lowest {
@@ -275,20 +313,32 @@ fn kernel_fix(f: &Facts<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) 
 
 /// The lowest Kubernetes version of the family whose image has containerd
 /// ≥ `floor`, as a fix sentence.
-fn containerd_fix(f: &Facts<'_>, floor: Version) -> String {
+fn containerd_fix(f: &Facts<'_>, floor: Version) -> (Field, String) {
     let Some(family) = f.family else {
-        return format!("Use nodes with containerd ≥ {floor}.");
+        return (
+            Field::KubernetesVersion,
+            format!("Use nodes with containerd ≥ {floor}."),
+        );
     };
-    f.data
+    if let Some(fix) = later_release_fix(f, |i| i.containerd.is_some_and(|v| v >= floor)) {
+        return fix;
+    }
+    let fix = f
+        .data
         .image
         .iter()
-        .filter(|i| i.family == family && i.containerd.is_some_and(|v| v >= floor))
+        .filter(|i| {
+            i.family == family
+                && i.describes(f.image_variant, f.input.architecture)
+                && i.containerd.is_some_and(|v| v >= floor)
+        })
         .map(|i| i.kubernetes[0])
         .min()
         .map_or_else(
             || format!("No {family} image has containerd ≥ {floor}."),
             |v| format!("{family} ships containerd ≥ {floor} from Kubernetes {v}: set kubernetes_version to \"{v}\" or later."),
-        )
+        );
+    (Field::KubernetesVersion, fix)
 }
 
 pub(super) fn check_landlock(f: &Facts<'_>) -> Contribution {
@@ -329,7 +379,10 @@ pub(super) fn check_landlock(f: &Facts<'_>) -> Contribution {
         let why = if k < floor {
             node_kernel(f, k)
         } else {
-            "Landlock is not enabled in this image's LSM list".to_string()
+            format!(
+                "{} does not enable Landlock in its LSM list",
+                f.image_name()
+            )
         };
         c.error(
             field,
@@ -376,6 +429,23 @@ pub(super) fn check_ids_per_pod(f: &Facts<'_>) -> Contribution {
             Field::IdsPerPod,
             "ids per pod fixed at 65536",
             format!("Kubernetes before {hu_k8s} gives each pod exactly 65536 ids; idsPerPod cannot be changed. Remove ids_per_pod or use Kubernetes ≥ {hu_k8s}."),
+        );
+        return c;
+    }
+    if let Some(img) = f.image
+        && !img.ids_per_pod_setting
+    {
+        let (field, fix) = later_release_fix(f, |i| i.ids_per_pod_setting).unwrap_or((
+            Field::IdsPerPod,
+            "Remove ids_per_pod, or use a newer release.".to_string(),
+        ));
+        c.error(
+            field,
+            "No idsPerPod setting in this image",
+            format!(
+                "{} has no bootstrap setting for the kubelet's idsPerPod, so ids_per_pod cannot be applied. {fix}",
+                f.image_name()
+            ),
         );
         return c;
     }

@@ -155,14 +155,21 @@ pub(super) fn check_family_and_image(f: &Facts<'_>) -> Contribution {
             } else {
                 "pods without a seccomp profile run Unconfined"
             };
+            let variant = match f.image_variant {
+                crate::capability::ImageVariant::Standard => String::new(),
+                v => format!(" ({v})"),
+            };
             c.reason(
                 &format!(
-                    "{title} on Kubernetes {k8s}: kernel {}, {containerd}, {userns}, {seccomp}",
+                    "{title}{variant} on Kubernetes {k8s}: kernel {}, {containerd}, {userns}, {seccomp}",
                     img.kernel
                 ),
                 &img.sources,
             );
         }
+        // Images of the version exist, but not of this variant or release
+        // (check_variant_and_release says which).
+        None if f.data.has_image(family, k8s) => {}
         None => {
             let (lo, hi) = f.data.family_range(family).unwrap_or((k8s, k8s));
             // The family is at fault only where another has images for this
@@ -172,7 +179,7 @@ pub(super) fn check_family_and_image(f: &Facts<'_>) -> Contribution {
                 .platform
                 .families
                 .iter()
-                .any(|x| *x != family && f.data.image(*x, k8s).is_some());
+                .any(|x| *x != family && f.data.has_image(*x, k8s));
             let field = if f.input.ami_family.is_some() && another_has_images {
                 Field::AmiFamily
             } else {
@@ -206,7 +213,7 @@ fn newest_with_images(f: &Facts<'_>, k8s: Version) -> String {
         .platform
         .families
         .iter()
-        .filter(|x| f.data.image(**x, k8s).is_some())
+        .filter(|x| f.data.has_image(**x, k8s))
         .map(|x| format!("\"{x}\""))
         .collect();
     if !with.is_empty() {
@@ -247,7 +254,7 @@ fn other_families(f: &Facts<'_>, family: AmiFamily, k8s: Version) -> String {
         .platform
         .families
         .iter()
-        .filter(|x| **x != family && f.data.image(**x, k8s).is_some())
+        .filter(|x| **x != family && f.data.has_image(**x, k8s))
         .map(|x| format!("\"{x}\""))
         .collect();
     if others.is_empty() {

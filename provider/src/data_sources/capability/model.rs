@@ -15,6 +15,8 @@ crate::model! {
         kubernetes_version: Attr<String>,
         openshift_version: Attr<String>,
         ami_family: Attr<String>,
+        ami_variant: Attr<String>,
+        ami_release: Attr<String>,
         architecture: Attr<String>,
         run_as_root: Attr<bool>,
         ids_per_pod: Attr<Number>,
@@ -25,6 +27,7 @@ crate::model! {
         bootstrap_extra_settings: Attr<String>,
         cluster: Attr<ClusterModel>,
         ami_type: Attr<String>,
+        node_image: Attr<Value>,
         kernel_floor: Attr<String>,
         sysctls: Attr<Map<String>>,
         kubelet_settings: Attr<Map<String>>,
@@ -114,6 +117,8 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
     input.openshift_version = version("openshift_version", m.openshift_version.as_deref(), "4.20");
     input.kernel_version = version("kernel_version", m.kernel_version.as_deref(), "6.12");
     input.ami_family = m.ami_family.known().cloned();
+    input.ami_variant = m.ami_variant.known().cloned();
+    input.ami_release = m.ami_release.known().cloned();
     // Defaults come from the schema (model_of).
     input.architecture = m
         .architecture

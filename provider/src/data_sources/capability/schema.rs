@@ -1,6 +1,6 @@
 //! The schema of `data "nested_capability"`.
 
-use crate::capability::{AmiFamily, Architecture, PlatformKind, SANDBOXES};
+use crate::capability::{AmiFamily, Architecture, ImageVariant, PlatformKind, SANDBOXES};
 use crate::framework::{Attribute, Nesting, Schema, Type};
 use crate::validate::declared;
 
@@ -48,6 +48,29 @@ pub(super) fn schema() -> Schema {
                  (never al2, which has no new AMIs since 2025-11-26: name it to use it).",
             ),
     )
+    .attribute(
+        Attribute::string("ami_variant")
+            .optional()
+            .one_of(ImageVariant::NAMES)
+            .description(
+                "The node image variant: `standard` (default), `nvidia`, `neuron` (AL2023), \
+                 `fips` or `nvidia_fips` (Bottlerocket). Variants can run other kernels and \
+                 runtimes: Bottlerocket's `aws-k8s-1.33-fips` runs Linux 6.1, so landjail \
+                 cannot run there; AL2023's ARM64 NVIDIA AMIs run 6.12 on every Kubernetes \
+                 version.",
+            ),
+    )
+    .attribute(Attribute::string("ami_release").optional().description(
+        "The exact node image release the nodes run, as the decision needs it for nodes \
+         pinned to an older AMI: `v20251016` (Amazon Linux), `v1.52.0` (Bottlerocket), an \
+         EKS `release_version` (`1.33.5-20251016`, `1.52.0-d7ba6a2a`), a Karpenter alias \
+         (`bottlerocket@v1.52.0`) or `latest`. Unset (or `latest`): judged on the newest \
+         release the provider knows, with a warning when older releases answer differently \
+         (AL2023 ran containerd 1.7 on Kubernetes 1.30–1.33 until late 2025; Landlock \
+         arrived with AL2023 v20250813 and Bottlerocket v1.44.0). A release newer than the \
+         provider's data is judged on the newest facts, with a warning; an older one than \
+         it knows is an error.",
+    ))
     .attribute(
         Attribute::string("architecture")
             .default_value(Architecture::default().as_str())
@@ -149,6 +172,7 @@ pub(super) fn schema() -> Schema {
          5.40.0; with an older one, name the AMI in the launch template and set `cluster` \
          (guide \"With hashicorp/aws\").",
     ))
+    .attribute(crate::outputs::node_image_attribute())
     .attribute(Attribute::string("kernel_floor").computed().description(
         "Lowest Linux release on which the sandbox can work in a pod, e.g. `6.7`. Null when \
          every supported node image is new enough.",

@@ -2,7 +2,7 @@
 //! attribute for an engine field, AMI releases, taints, durations, and the
 //! inputs EKS Auto Mode refuses, selector tags the EC2NodeClass refuses.
 
-use crate::capability::{AmiFamily, Field, Version};
+use crate::capability::Field;
 use crate::framework::{AttributePath, Diagnostics};
 use crate::render::Taint;
 
@@ -22,6 +22,8 @@ pub(super) fn field_attr(f: Field, family_given: bool) -> AttributePath {
         Field::KubernetesVersion => "kubernetes_version",
         Field::AmiFamily if family_given => "ami_family",
         Field::AmiFamily => "kubernetes_version",
+        Field::AmiVariant => "ami_family",
+        Field::AmiRelease => "ami_version",
         Field::Architecture => "requirements",
         Field::RunAsRoot => "run_as_root",
         Field::IdsPerPod => "ids_per_pod",
@@ -31,34 +33,6 @@ pub(super) fn field_attr(f: Field, family_given: bool) -> AttributePath {
 
 pub(super) fn sourced(text: &str, sources: &[String]) -> String {
     format!("{text} [{}]", sources.join("; "))
-}
-
-/// `v1.52.0` (Bottlerocket) or `v20251120` (AL2023), checked.
-pub(super) fn ami_release(family: AmiFamily, text: &str) -> Result<Option<String>, String> {
-    if text == "latest" {
-        return Ok(None);
-    }
-    let body = text.strip_prefix('v').unwrap_or("");
-    let digits_and_dots = body.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    let ok = match family {
-        AmiFamily::Bottlerocket => {
-            digits_and_dots && body.parse::<Version>().is_ok() && body.split('.').count() == 3
-        }
-        _ => body.len() == 8 && body.bytes().all(|b| b.is_ascii_digit()),
-    };
-    if ok {
-        Ok(Some(body.to_string()))
-    } else {
-        let example = if family == AmiFamily::Bottlerocket {
-            "v1.52.0"
-        } else {
-            "v20251120"
-        };
-        Err(format!(
-            "{} is not a {family} AMI release; use \"latest\" or a release such as {example:?}.",
-            crate::validate::quoted(text)
-        ))
-    }
 }
 
 pub(super) fn taints_of(m: &PoolModel, sandbox: &str) -> Vec<Taint> {

@@ -55,6 +55,7 @@ crate::model! {
         pod_security_level: Attr<String>,
         warnings: Attr<List<String>>,
         reasons: Attr<List<String>>,
+        node_image: Attr<Value>,
     }
 }
 

@@ -18,7 +18,7 @@ use crate::render::{Taint, UserDataOptions};
 
 use super::alias::{AliasCheck, check_alias};
 use super::checks::{check_pool, user_data_fits};
-use super::inputs::{ami_release, at, auto_mode_inputs, field_attr, sourced, taints_of};
+use super::inputs::{at, auto_mode_inputs, field_attr, sourced, taints_of};
 use super::karpenter_rules::{BottlerocketCheck, check_bottlerocket};
 use super::model::{PoolModel, string_map, strings};
 
@@ -154,17 +154,13 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             ),
         }
     }
-    let release = if auto {
-        None
-    } else {
-        match ami_release(family, m.ami_version.as_deref().unwrap_or("latest")) {
-            Ok(r) => r,
-            Err(e) => {
-                diags.error_at(at("ami_version"), "Invalid ami_version", e);
-                None
-            }
-        }
-    };
+    if !auto {
+        // The alias's release, judged by the engine (`latest`: Karpenter
+        // launches the newest release, which is what the data's newest
+        // row describes, so no warning about older ones).
+        input.ami_release = m.ami_version.known().cloned();
+        input.release_warnings = m.ami_version.known().is_some_and(|v| v != "latest");
+    }
     let karpenter_version = match m.karpenter_version.as_deref() {
         None => None,
         Some(t) => match t.trim_start_matches('v').parse::<Version>() {
@@ -220,21 +216,18 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     let (alias, kernel) = if auto {
         (None, decision.kernel_version)
     } else {
-        let a = check_alias(
+        let alias = check_alias(
             &AliasCheck {
                 kd,
-                cd,
                 decision: &decision,
                 family,
-                release: release.as_deref(),
                 kubernetes: input.kubernetes_version,
-                sandbox: &sandbox,
             },
             diags,
             &mut warnings,
             &mut reasons,
         );
-        (Some(a.0), a.1)
+        (Some(alias), decision.kernel_version)
     };
 
     // The NodePool.

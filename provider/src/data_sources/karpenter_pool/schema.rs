@@ -72,6 +72,7 @@ fn shared_outputs(s: Schema) -> Schema {
             .computed()
             .description("Each decision and each Karpenter rule applied, with its source."),
     )
+    .attribute(crate::outputs::node_image_attribute())
 }
 
 pub(super) fn schema() -> Schema {
@@ -117,8 +118,11 @@ pub(super) fn schema() -> Schema {
     )
     .attribute(Attribute::string("ami_version").optional().description(
         "Karpenter only: the AMI release of the `amiSelectorTerms` alias, e.g. `v1.52.0` \
-         (Bottlerocket) or `v20251120` (AL2023); default `latest`, which moves (a warning says \
-         so). An alias whose kernel is below the sandbox's floor is an error here.",
+         (Bottlerocket) or `v20251120` (AL2023), also written as the alias itself \
+         (`bottlerocket@v1.52.0`); default `latest`, which moves (a warning says so). The \
+         answer is judged on that release's kernel, containerd and settings: a release whose \
+         nodes cannot run the sandbox (kernel below its floor, no Landlock yet, containerd \
+         1.7, no `ids-per-pod` setting) is an error here naming the first release that can.",
     ))
     .attribute(Attribute::string("karpenter_version").optional().validate(declared::KARPENTER_VERSION).description(
         "Karpenter only: the Karpenter release running the cluster, e.g. `\"1.9.0\"`. It \

@@ -64,16 +64,6 @@ pub struct AliasRow {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AliasKernel {
-    pub family: String,
-    pub kubernetes: [String; 2],
-    pub before: String,
-    pub kernel: String,
-    pub sources: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Defaults {
     pub imds_hop_limit: u8,
     pub imds_hop_limit_note: String,
@@ -108,7 +98,6 @@ pub struct KarpenterData {
     pub unregistered_taint: UnregisteredTaint,
     pub al2023_merge: Vec<Al2023Rule>,
     pub alias: AliasRow,
-    pub alias_kernel: Vec<AliasKernel>,
     pub defaults: Defaults,
     pub auto_mode: AutoMode,
     /// Label keys and requirement values a NodePool can carry.
@@ -161,9 +150,6 @@ impl KarpenterData {
             rows.push(("al2023_merge".into(), &r.sources));
         }
         rows.push(("alias".into(), &self.alias.sources));
-        for r in &self.alias_kernel {
-            rows.push((format!("alias_kernel {}", r.family), &r.sources));
-        }
         rows.push(("defaults".into(), &self.defaults.sources));
         rows.push(("auto_mode".into(), &self.auto_mode.sources));
         rows.push(("node_pool.labels".into(), &self.node_pool.labels.sources));
@@ -189,17 +175,6 @@ impl KarpenterData {
         }
         for r in &self.typed_kubernetes_keys {
             version("typed_kubernetes_keys", &r.since)?;
-        }
-        for r in &self.alias_kernel {
-            version("alias_kernel", &r.kernel)?;
-            version("alias_kernel", &r.kubernetes[0])?;
-            version("alias_kernel", &r.kubernetes[1])?;
-            if r.before.len() != 8 || !r.before.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(KarpenterDataError::Row {
-                    row: "alias_kernel".into(),
-                    problem: format!("before {:?} is not YYYYMMDD", r.before),
-                });
-            }
         }
         version("node_pool.api", &self.node_pool.api.first_version)?;
         for r in &self.bottlerocket_merge {

@@ -148,7 +148,12 @@ pub(super) async fn create(
     };
     state.kubernetes_version = Attr::Known(version.clone());
     if state.user_data.is_unknown() || state.ami_type.is_unknown() {
-        match super::derive::derive(&state, &version, &mut diags) {
+        match super::derive::derive(
+            &state,
+            &version,
+            super::derive::ReleaseWarnings::Quiet,
+            &mut diags,
+        ) {
             Some(d) => state.set_derived(&d),
             None => return failed(diags),
         }

@@ -19,6 +19,8 @@ const EKS_NODEGROUP_LABEL: &str = "eks.amazonaws.com/nodegroup";
 fn field_path(f: Field) -> AttributePath {
     match f {
         Field::AmiFamily => AttributePath::attr("ami_family"),
+        Field::AmiVariant => AttributePath::attr("ami_variant"),
+        Field::AmiRelease => AttributePath::attr("release_version"),
         Field::KubernetesVersion => AttributePath::attr("kubernetes_version"),
         Field::Architecture => AttributePath::attr("architecture"),
         Field::RunAsRoot => AttributePath::attr("run_as_root"),
@@ -33,13 +35,36 @@ pub struct Derived {
     pub user_data: Option<String>,
 }
 
+/// Whether the engine warns about the release: where the configuration
+/// pins `release_version` (a release newer than the provider's data, or
+/// none pinned while older releases answer differently are said then); a
+/// node group created or refreshed gets the release EKS gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseWarnings {
+    Pinned,
+    Quiet,
+}
+
 /// The engine's input for the node group: platform `eks`, the resource's
-/// inputs (validated at plan: whole numbers in range).
-fn input(m: &NodegroupModel, kubernetes: Option<crate::capability::Version>) -> Input {
+/// inputs (validated at plan: whole numbers in range), and the image its
+/// nodes run: the variant and the release (when it is for this Kubernetes
+/// version; another version's release is `rollout::check_release`'s error).
+fn input(
+    m: &NodegroupModel,
+    kubernetes: Option<crate::capability::Version>,
+    warnings: ReleaseWarnings,
+) -> Input {
     let mut input = Input::new(m.sandbox.as_deref().unwrap_or_default(), "eks");
     input.ami_family = m.ami_family.known().cloned();
+    input.ami_variant = m.ami_variant.known().cloned();
     input.architecture = m.arch();
     input.kubernetes_version = kubernetes;
+    input.ami_release = m
+        .release_version
+        .known()
+        .filter(|r| super::rollout::release_kubernetes(m, r).is_none_or(|k| Some(k) == kubernetes))
+        .cloned();
+    input.release_warnings = warnings == ReleaseWarnings::Pinned;
     if let Some(n) = m
         .max_user_namespaces
         .known()
@@ -55,6 +80,7 @@ fn input(m: &NodegroupModel, kubernetes: Option<crate::capability::Version>) -> 
 pub fn derive(
     m: &NodegroupModel,
     kubernetes_version: &str,
+    warnings: ReleaseWarnings,
     diags: &mut Diagnostics,
 ) -> Option<Derived> {
     let data = match CapabilityData::embedded() {
@@ -78,7 +104,7 @@ pub fn derive(
             return None;
         }
     };
-    let decision = match decide(data, &input(m, Some(version))) {
+    let decision = match decide(data, &input(m, Some(version), warnings)) {
         Ok(d) => d,
         Err(e) => {
             diags.push(Diagnostic::error(
@@ -134,7 +160,7 @@ pub fn check_without_version(m: &NodegroupModel, diags: &mut Diagnostics) {
     let family = m.family();
     let errors = any_version::common_to_every_version(data, family, |v| {
         let mut found = Diagnostics::new();
-        derive(m, &v.to_string(), &mut found);
+        derive(m, &v.to_string(), ReleaseWarnings::Quiet, &mut found);
         found
             .0
             .into_iter()

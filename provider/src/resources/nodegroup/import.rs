@@ -182,7 +182,12 @@ pub async fn imported_state(
     let known = CapabilityData::embedded()
         .ok()
         .and_then(|data| crate::family::from_ami_type(data, &ng.ami_type));
-    let Some((family, arch)) = known else {
+    let Some(crate::family::AmiTypeOf {
+        family,
+        variant,
+        architecture: arch,
+    }) = known
+    else {
         return Err(Diagnostic::error(
             "Unknown AMI type",
             format!(
@@ -237,6 +242,7 @@ pub async fn imported_state(
     m.sandbox = sandbox;
     m.ami_family = Attr::Known(family.to_string());
     m.architecture = Attr::Known(arch.to_string());
+    m.ami_variant = Attr::Known(variant.to_string());
     // Scaling is what AWS reports, not the default.
     m.scaling = Attr::Null;
     let mut m = fold(aws, rt, m, ng, TemplateCheck::Verify(None))
@@ -263,7 +269,12 @@ pub async fn imported_state(
         .unwrap_or_default()
         .to_string();
     if !m.sandbox.is_null()
-        && let Some(d) = super::derive::derive(&m, &version, &mut diags)
+        && let Some(d) = super::derive::derive(
+            &m,
+            &version,
+            super::derive::ReleaseWarnings::Quiet,
+            &mut diags,
+        )
     {
         m.set_derived(&d);
         // A node group it created: the user's own settings, where they merge
@@ -273,7 +284,12 @@ pub async fn imported_state(
         if nested && let Some(extra) = super::recover::bootstrap_extra_settings(&m, &version) {
             m.bootstrap_extra_settings = Attr::Known(extra);
             let mut scratch = Diagnostics::new();
-            if let Some(d) = super::derive::derive(&m, &version, &mut scratch) {
+            if let Some(d) = super::derive::derive(
+                &m,
+                &version,
+                super::derive::ReleaseWarnings::Quiet,
+                &mut scratch,
+            ) {
                 m.set_derived(&d);
             }
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::aws::eks::{Scaling, Taint};
-use crate::capability::{AmiFamily, Architecture};
+use crate::capability::{AmiFamily, Architecture, ImageVariant};
 use crate::framework::model::{Attr, KnownElements, List, Map, Model, Set, list_of, map_of};
 use crate::framework::{Diagnostics, Value};
 
@@ -104,6 +104,7 @@ crate::model! {
         subnet_ids: Attr<Set<String>>,
         sandbox: Attr<String>,
         ami_family: Attr<String>,
+        ami_variant: Attr<String>,
         kubernetes_version: Attr<String>,
         architecture: Attr<String>,
         instance_types: Attr<List<String>>,
@@ -193,6 +194,13 @@ impl NodegroupModel {
 
     pub fn family(&self) -> Option<AmiFamily> {
         self.ami_family.as_deref().and_then(AmiFamily::parse)
+    }
+
+    pub fn variant(&self) -> ImageVariant {
+        self.ami_variant
+            .as_deref()
+            .and_then(ImageVariant::parse)
+            .unwrap_or_default()
     }
 
     pub fn arch(&self) -> Architecture {

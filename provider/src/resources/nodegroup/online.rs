@@ -114,7 +114,7 @@ pub async fn release_version(
     let version = m.kubernetes_version.as_deref().unwrap_or_default();
     let parameter = m
         .family()
-        .and_then(|f| crate::family::of(f).release_parameter(version, m.arch()));
+        .and_then(|f| crate::family::of(f).release_parameter(version, m.variant(), m.arch()));
     match parameter {
         Some(name) => aws.find_release_version(&name).await.map(Some),
         None => Ok(None),

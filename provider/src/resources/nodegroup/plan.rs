@@ -69,6 +69,9 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
     let version =
         kubernetes_version(&config, prior.as_ref(), &planned, rt.as_deref(), &mut diags).await;
     planned.kubernetes_version = version.clone().map_or(Attr::Unknown, Attr::Known);
+    // The release before the decision: it is judged on the image the nodes
+    // will run.
+    rollout::plan_release(&config, prior.as_ref(), &mut planned);
 
     let inputs_known = planned.sandbox.wholly_known()
         && planned.name.wholly_known()
@@ -83,7 +86,12 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
         && planned.probe_namespace.wholly_known();
     match (version.as_deref(), inputs_known) {
         (Some(v), true) => {
-            if let Some(d) = super::derive::derive(&planned, v, &mut diags) {
+            let warnings = if config.release_version.known().is_some() {
+                super::derive::ReleaseWarnings::Pinned
+            } else {
+                super::derive::ReleaseWarnings::Quiet
+            };
+            if let Some(d) = super::derive::derive(&planned, v, warnings, &mut diags) {
                 planned.set_derived(&d);
             }
         }
@@ -101,7 +109,6 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
     }
     plan_scaling(&config, prior.as_ref(), &mut planned, &mut diags);
     plan_computed(&config, prior.as_ref(), &mut planned);
-    rollout::plan_release(&config, prior.as_ref(), &mut planned);
     rollout::plan_eks_defaults(&config, creating, &mut planned);
     rollout::check_release(&planned, &mut diags);
     if let Some(p) = &prior {

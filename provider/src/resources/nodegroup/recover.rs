@@ -29,7 +29,13 @@ fn derived_user_data(m: &NodegroupModel, version: &str, extra: Option<&str>) -> 
     let mut trial = m.clone();
     trial.bootstrap_extra_settings = extra.map_or(Attr::Null, |e| Attr::Known(e.to_string()));
     let mut scratch = Diagnostics::new();
-    derive(&trial, version, &mut scratch)?.user_data
+    derive(
+        &trial,
+        version,
+        super::derive::ReleaseWarnings::Quiet,
+        &mut scratch,
+    )?
+    .user_data
 }
 
 /// What the user may have given, best first: Bottlerocket TOML without the

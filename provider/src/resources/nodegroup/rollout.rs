@@ -9,6 +9,7 @@
 
 use super::model::{NodeRepairModel, NodegroupModel, UpdateConfigModel};
 use crate::aws::eks::{MaxUnavailable, Nodegroup};
+use crate::capability::{CapabilityData, Version};
 use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics};
 
 impl NodegroupModel {
@@ -96,6 +97,16 @@ pub fn plan_eks_defaults(config: &NodegroupModel, creating: bool, planned: &mut 
     }
 }
 
+/// The Kubernetes version a release names (an Amazon Linux
+/// `release_version` such as `1.33.0-20250704` is built for 1.33), read
+/// with the family's release format; `None` where releases have their own
+/// numbering (Bottlerocket) or the text is not a release.
+pub fn release_kubernetes(m: &NodegroupModel, release: &str) -> Option<Version> {
+    let data = CapabilityData::embedded().ok()?;
+    let format = data.release_format(m.family()?)?;
+    format.parse_pin(release).ok().flatten()?.kubernetes
+}
+
 /// An Amazon Linux release is built for one Kubernetes version: a pinned
 /// release for another is refused at plan (EKS refuses it at apply).
 pub fn check_release(planned: &NodegroupModel, diags: &mut Diagnostics) {
@@ -107,7 +118,7 @@ pub fn check_release(planned: &NodegroupModel, diags: &mut Diagnostics) {
         return;
     };
     let (Some(built_for), Ok(wanted)) = (
-        crate::family::of(family).release_kubernetes(release),
+        release_kubernetes(planned, release),
         crate::validate::version::kubernetes_minor(version),
     ) else {
         return;

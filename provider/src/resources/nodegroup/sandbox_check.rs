@@ -45,7 +45,24 @@ pub fn check(data: &CapabilityData, m: &NodegroupModel, sandbox: &str) -> Verdic
         |f| f.title.clone(),
     );
     let version = m.kubernetes_version.as_deref().unwrap_or_default();
-    let head = format!("{title} {version}");
+    let of_type = m
+        .ami_type
+        .as_deref()
+        .and_then(|t| crate::family::from_ami_type(data, t));
+    let release = m.release_version.as_deref().filter(|r| !r.is_empty());
+    // The release the nodes run, as the family numbers it (`v1.51.0` of
+    // `1.51.0-d7ba6a2a`, `v20251016` of `1.33.0-20251016`).
+    let canonical = release.and_then(|r| {
+        data.release_format(family?)?
+            .parse_pin(r)
+            .ok()
+            .flatten()
+            .map(|p| p.release)
+    });
+    let head = match canonical {
+        Some(r) => format!("{title} {version} {r}"),
+        None => format!("{title} {version}"),
+    };
     let cannot = |head: String, reasons: Vec<String>| Verdict {
         sandbox: sandbox.to_string(),
         can_run: false,
@@ -77,6 +94,13 @@ pub fn check(data: &CapabilityData, m: &NodegroupModel, sandbox: &str) -> Verdic
     input.kubernetes_version = Some(kubernetes);
     input.run_as_root = m.run_as_root.known().copied().unwrap_or_default();
     input.ids_per_pod = m.ids_per_pod.known().and_then(|n| u64::try_from(*n).ok());
+    // Judged by the image the nodes run: its variant and the release EKS
+    // reports (the newest known when it reports none).
+    input.ami_variant = of_type
+        .map(|t| t.variant.to_string())
+        .or_else(|| m.ami_variant.known().cloned());
+    input.ami_release = release.map(str::to_string);
+    input.release_warnings = false;
     let decision = match decide(data, &input) {
         Ok(d) => d,
         Err(e) => return cannot(head, vec![e.to_string()]),
@@ -91,9 +115,7 @@ pub fn check(data: &CapabilityData, m: &NodegroupModel, sandbox: &str) -> Verdic
         return cannot(head, reasons);
     }
     let have = NodeSettings::of(family, m.user_data.as_deref());
-    let image_default = family
-        .and_then(|f| data.image(f, kubernetes))
-        .and_then(|i| i.max_user_namespaces);
+    let image_default = decision.image.as_ref().and_then(|i| i.max_user_namespaces);
     let mut shown = Vec::new();
     let mut reasons = Vec::new();
     for (key, wanted) in &decision.sysctls {

@@ -1,7 +1,7 @@
 //! The `nested_nodegroup` schema and its identity schema.
 
 use crate::capability::engine::DEFAULT_MAX_USER_NAMESPACES;
-use crate::capability::{AmiFamily, Architecture, SANDBOXES};
+use crate::capability::{AmiFamily, Architecture, ImageVariant, SANDBOXES};
 use crate::framework::{Attribute, Nesting, Schema, Type, Value};
 
 /// Attributes whose change replaces the node group (EKS cannot change them
@@ -92,6 +92,19 @@ pub fn schema() -> Schema {
          `aws_eks_cluster.this.version` lets every check run at plan. Changing it upgrades \
          the node group in place.",
     ))
+    .attribute(
+        Attribute::string("ami_variant")
+            .default_value(ImageVariant::default().as_str())
+            .one_of(ImageVariant::NAMES)
+            .requires_replace()
+            .description(
+                "The node image variant, which with `ami_family` and `architecture` makes the \
+                 EKS `amiType`: `standard` (default), `nvidia`, `neuron` (AL2023 x86_64), \
+                 `fips` or `nvidia_fips` (Bottlerocket). The decision is judged on that \
+                 variant's kernel and runtime (Bottlerocket's `aws-k8s-1.33-fips` runs Linux \
+                 6.1: no landjail there). Changing it replaces the node group.",
+            ),
+    )
     .attribute(
         Attribute::string("architecture")
             .default_value(Architecture::default().as_str())
