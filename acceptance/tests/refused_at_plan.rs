@@ -304,7 +304,11 @@ fn karpenter_before_v1_is_refused_and_a_landjail_alias_below_the_floor_too() {
     };
     refused(
         &landjail("v20250715"),
-        &[("ami_version", "al2023@v20250715 ships Linux 6.1, below 6.7")],
+        &[
+            ("ami_version", "al2023 v20250715 on Kubernetes"),
+            ("ami_version", "has Linux 6.1"),
+            ("ami_version", "pin v20250813 or later"),
+        ],
     );
     accepted(&landjail("v20251120"));
 }

@@ -66,7 +66,9 @@ pub fn context(schema: &Schema, path: &str) -> Body {
         ]
     };
     match path {
-        "kernel_version" | "container_runtime" | "seccomp_default" if ds("nested_capability") => {
+        "kernel_version" | "container_runtime" | "oci_runtime" | "seccomp_default"
+            if ds("nested_capability") =>
+        {
             own_nodes()
         }
         "openshift_version" if ds("nested_capability") => vec![
@@ -160,7 +162,11 @@ pub fn good(schema: &Schema, path: &str) -> (&'static str, &'static str) {
         "node_role_arn" => ARN,
         "probe_image" | "sysctl_daemonset_image" => PROBE,
         "probe_namespace" => "nested-probe",
-        "release_version" => "1.33.0-20250704",
+        // nested_nodegroup's base is Bottlerocket 1.33.
+        "release_version" => "1.52.0-d7ba6a2a",
+        "ami_release" => "v1.52.0",
+        "ami_variant" => "standard",
+        "oci_runtime" => "runc 1.2",
         "sandbox" => match schema {
             Schema::DataSource(n) if n == "nested_openshift_profile" => "podman",
             _ => "nsjail",

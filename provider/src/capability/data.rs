@@ -174,6 +174,10 @@ pub struct HostUsersRow {
     pub containerd_floor_kubernetes: Version,
     pub containerd_ignored_below: Version,
     pub crio_floor: Version,
+    /// The OCI runtimes' floors for `hostUsers: false` from Kubernetes
+    /// `containerd_floor_kubernetes` on.
+    pub runc_floor: Version,
+    pub crun_floor: Version,
     pub kubernetes_default_on: Version,
     pub kubernetes_available: Version,
     pub overlay_idmap_kernel: Version,
@@ -273,6 +277,8 @@ pub struct EksSupportRow {
     pub kubernetes: Version,
     pub end_of_standard: Date,
     pub end_of_extended: Date,
+    #[serde(default)]
+    pub evidence: Evidence,
     pub sources: Vec<String>,
 }
 

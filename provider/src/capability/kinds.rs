@@ -100,6 +100,14 @@ named!(
 );
 
 named!(
+    /// The OCI runtime a container runtime starts containers with.
+    OciRuntimeKind {
+        Runc = "runc",
+        Crun = "crun",
+    }
+);
+
+named!(
     /// A container runtime.
     RuntimeKind {
         Containerd = "containerd",

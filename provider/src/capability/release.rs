@@ -99,11 +99,15 @@ impl ReleaseFormat {
     pub fn parse_pin(self, text: &str) -> Result<Option<PinnedRelease>, String> {
         let bad = || {
             format!(
-                "{text:?} is not a node image release: write \"latest\", a release such as {:?}, an EKS release_version, or an alias such as \"<family>@{}\"",
+                "{} is not a node image release: write \"latest\", a release such as {:?}, an EKS release_version, or an alias such as \"<family>@{}\"",
+                shown(text),
                 self.example(),
                 self.example()
             )
         };
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
         let (alias_family, rest) = match text.split_once('@') {
             Some((fam, rest))
                 if !fam.is_empty() && fam.bytes().all(|b| b.is_ascii_alphanumeric()) =>
@@ -153,6 +157,17 @@ impl ReleaseFormat {
                 }))
             }
         }
+    }
+}
+
+/// `text` quoted for a message, cut after 64 characters.
+pub(crate) fn shown(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= 64 {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(64).collect();
+        format!("{head:?}… ({n} characters)")
     }
 }
 
@@ -217,9 +232,13 @@ mod tests {
             "1.52.0-zzz",
             "1.52.0-",
             "bottlerocket@1.52.0-d7ba6a2a",
+            "v1.52.0\n",
+            " v1.52.0",
         ] {
             assert!(v.parse_pin(bad).is_err(), "{bad}");
         }
         assert!(pin(v, "v1.9.0").release < pin(v, "v1.44.0").release);
+        let huge = format!("v1.52.0{}", "a".repeat(1 << 20));
+        assert!(v.parse_pin(&huge).unwrap_err().len() < 400);
     }
 }

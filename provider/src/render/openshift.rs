@@ -583,4 +583,17 @@ mod tests {
             assert!(!p.scc_manifest.starts_with('#'), "{v}: {}", p.scc_manifest);
         }
     }
+
+    /// The FeatureGate names the gates only where they are Technology
+    /// Preview: from 4.22 ProcMountType is gone from openshift/api (always
+    /// on), from 4.23 all three are; naming a removed gate in
+    /// customNoUpgrade would be refused.
+    #[test]
+    fn the_feature_gate_is_only_for_preview_releases() {
+        let gate = |v: &str| prof("bubblewrap", v, false).unwrap().feature_gate_manifest;
+        assert!(gate("4.18").contains("ProcMountType"));
+        for v in ["4.20", "4.21", "4.22", "4.23"] {
+            assert!(gate(v).is_empty(), "{v}: {}", gate(v));
+        }
+    }
 }

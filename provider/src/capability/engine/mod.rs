@@ -28,7 +28,9 @@ use super::data::{
     Agent, CapabilityData, Date, Evidence, FamilyRow, ImageRow, ModeRow, PlatformRow, SandboxRow,
     VariantRow,
 };
-use super::kinds::{AmiFamily, Architecture, ImageVariant, PlatformKind, RuntimeKind, SandboxKind};
+use super::kinds::{
+    AmiFamily, Architecture, ImageVariant, OciRuntimeKind, PlatformKind, RuntimeKind, SandboxKind,
+};
 use super::release::{PinnedRelease, Release};
 use super::{CapabilityError, Version};
 
@@ -70,6 +72,35 @@ impl Runtime {
     }
 }
 
+/// `runc 1.2.5`, `crun 1.9`: an OCI runtime and its version.
+pub fn parse_oci_runtime(s: &str) -> Result<(OciRuntimeKind, Version), String> {
+    let shown = super::release::shown;
+    let mut parts = s.split(' ');
+    let (Some(name), Some(version), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!(
+            "{} is not \"<runtime> <version>\", e.g. \"runc 1.2\" or \"crun 1.9\"",
+            shown(s)
+        ));
+    };
+    if s.chars().any(char::is_control) {
+        return Err(format!(
+            "{} has a control character; write \"<runtime> <version>\", e.g. \"runc 1.2\"",
+            shown(s)
+        ));
+    }
+    let kind = OciRuntimeKind::parse(&name.to_ascii_lowercase()).ok_or_else(|| {
+        format!(
+            "unknown OCI runtime {}; use \"runc\" or \"crun\"",
+            shown(name)
+        )
+    })?;
+    let version = version
+        .trim_start_matches('v')
+        .parse::<Version>()
+        .map_err(|_| format!("{} is not a version like \"1.2.5\"", shown(version)))?;
+    Ok((kind, version))
+}
+
 /// Everything a decision depends on.
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -93,6 +124,8 @@ pub struct Input {
     pub user_namespaces: bool,
     pub kernel_version: Option<Version>,
     pub container_runtime: Option<Runtime>,
+    /// The OCI runtime and its version on your own nodes (`runc 1.2`).
+    pub oci_runtime: Option<(OciRuntimeKind, Version)>,
     pub seccomp_default: Option<bool>,
     pub max_user_namespaces: u64,
     /// The sandbox's process runs as uid 0 (else as a non-root user).
@@ -118,6 +151,7 @@ impl Input {
             user_namespaces: true,
             kernel_version: None,
             container_runtime: None,
+            oci_runtime: None,
             seccomp_default: None,
             max_user_namespaces: DEFAULT_MAX_USER_NAMESPACES,
             run_as_root: false,
@@ -161,6 +195,7 @@ pub enum Field {
     UserNamespaces,
     KernelVersion,
     ContainerRuntime,
+    OciRuntime,
     SeccompDefault,
     RunAsRoot,
     IdsPerPod,
@@ -180,6 +215,7 @@ impl Field {
             Field::UserNamespaces => "user_namespaces",
             Field::KernelVersion => "kernel_version",
             Field::ContainerRuntime => "container_runtime",
+            Field::OciRuntime => "oci_runtime",
             Field::SeccompDefault => "seccomp_default",
             Field::RunAsRoot => "run_as_root",
             Field::IdsPerPod => "ids_per_pod",

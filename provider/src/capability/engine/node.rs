@@ -5,7 +5,7 @@
 use super::{Contribution, Facts, Field};
 use crate::capability::Version;
 use crate::capability::data::{GateState, ImageRow};
-use crate::capability::kinds::RuntimeKind;
+use crate::capability::kinds::{OciRuntimeKind, RuntimeKind};
 
 pub(super) fn check_user_namespaces(f: &Facts<'_>) -> Contribution {
     let mut c = Contribution::default();
@@ -87,8 +87,8 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
     let sources = hu.sources.clone();
     c.reason(
         &format!(
-            "hostUsers: false needs Linux ≥ {}, containerd ≥ {} (runc ≥ 1.2 / crun ≥ 1.9), and Kubernetes ≥ {} or the UserNamespacesSupport gate",
-            hu.kernel_floor, hu.containerd_floor, hu.kubernetes_default_on
+            "hostUsers: false needs Linux ≥ {}, containerd ≥ {} (runc ≥ {} / crun ≥ {}), and Kubernetes ≥ {} or the UserNamespacesSupport gate",
+            hu.kernel_floor, hu.containerd_floor, hu.runc_floor, hu.crun_floor, hu.kubernetes_default_on
         ),
         &sources,
     );
@@ -130,6 +130,25 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
             "CRI-O too old for pod user namespaces",
             detail,
         );
+    }
+    if let Some((oci, v)) = f.input.oci_runtime
+        && f.kubernetes
+            .is_none_or(|k| k >= hu.containerd_floor_kubernetes)
+    {
+        let floor = match oci {
+            OciRuntimeKind::Runc => hu.runc_floor,
+            OciRuntimeKind::Crun => hu.crun_floor,
+        };
+        if v < floor {
+            c.error(
+                Field::OciRuntime,
+                "OCI runtime too old for pod user namespaces",
+                format!(
+                    "From Kubernetes {} on, hostUsers: false needs runc ≥ {} or crun ≥ {} (idmapped mounts); {oci} {v} cannot start such a pod. Use {oci} ≥ {floor}.",
+                    hu.containerd_floor_kubernetes, hu.runc_floor, hu.crun_floor
+                ),
+            );
+        }
     }
     let containerd = match &f.input.container_runtime {
         Some(r) if r.name == RuntimeKind::Containerd => Some(r.version),

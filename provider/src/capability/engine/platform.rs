@@ -5,6 +5,7 @@
 
 use super::{Contribution, Facts, Field};
 use crate::capability::Version;
+use crate::capability::data::Evidence;
 use crate::capability::kinds::AmiFamily;
 
 /// "platform \"openshift\"" for the platforms with `flag`.
@@ -51,6 +52,7 @@ pub(super) fn check_inputs_fit_the_platform(f: &Facts<'_>) -> Contribution {
         for (set, field) in [
             (f.input.kernel_version.is_some(), Field::KernelVersion),
             (f.input.container_runtime.is_some(), Field::ContainerRuntime),
+            (f.input.oci_runtime.is_some(), Field::OciRuntime),
             (f.input.seccomp_default.is_some(), Field::SeccompDefault),
         ] {
             if set {
@@ -278,7 +280,23 @@ pub(super) fn check_support_window(f: &Facts<'_>) -> Contribution {
         return c;
     };
     let today = f.input.today;
-    if today > row.end_of_extended {
+    // Dates only reported (not on AWS's own calendar) never refuse.
+    let reported = row.evidence == Evidence::Reported;
+    let said = if reported {
+        " (reported; AWS's own calendar was not readable)"
+    } else {
+        ""
+    };
+    if today > row.end_of_extended && reported {
+        c.warn(
+            Field::KubernetesVersion,
+            "Kubernetes version past its reported end of support",
+            format!(
+                "Extended support for Kubernetes {k8s} on EKS is reported to end on {}{said}; check AWS's calendar.",
+                row.end_of_extended
+            ),
+        );
+    } else if today > row.end_of_extended {
         let next = f
             .data
             .eks_support
@@ -309,7 +327,7 @@ pub(super) fn check_support_window(f: &Facts<'_>) -> Contribution {
     }
     c.reason(
         &format!(
-            "EKS supports Kubernetes {k8s} until {} (standard) and {} (extended)",
+            "EKS supports Kubernetes {k8s} until {} (standard) and {} (extended){said}",
             row.end_of_standard, row.end_of_extended
         ),
         &row.sources,

@@ -322,3 +322,75 @@ fn bottlerocket_selinux_is_said_for_bubblewrap_wherever_it_runs() {
             .any(|f| f.summary == "SELinux mount policy")
     );
 }
+
+#[test]
+fn own_nodes_need_runc_1_2_or_crun_1_9_for_pod_user_namespaces() {
+    let run = |oci: &str| {
+        let mut i = Input::new("bubblewrap", "kubernetes");
+        i.kubernetes_version = Some("1.33".parse().unwrap());
+        i.kernel_version = Some("6.12".parse().unwrap());
+        i.container_runtime = Some(Runtime::parse("containerd 2.1").unwrap());
+        i.oci_runtime = Some(parse_oci_runtime(oci).unwrap());
+        decide(data(), &i).unwrap()
+    };
+    for old in ["runc 1.1.15", "crun 1.8.1"] {
+        let d = run(old);
+        let e = error_at(&d, Field::OciRuntime);
+        assert_eq!(
+            e.summary, "OCI runtime too old for pod user namespaces",
+            "{old}"
+        );
+        assert!(
+            e.detail.contains("runc ≥ 1.2 or crun ≥ 1.9"),
+            "{}",
+            e.detail
+        );
+    }
+    for ok in ["runc 1.2.0", "crun 1.9", "runc v1.3.6"] {
+        assert!(!run(ok).has_errors(), "{ok}");
+    }
+    assert!(parse_oci_runtime("youki 0.5").is_err());
+    // Only own nodes are described this way.
+    let mut i = Input::new("bubblewrap", "eks");
+    i.ami_family = Some("bottlerocket".into());
+    i.kubernetes_version = Some("1.35".parse().unwrap());
+    i.oci_runtime = Some(parse_oci_runtime("runc 1.2").unwrap());
+    assert!(
+        decide(data(), &i)
+            .unwrap()
+            .findings
+            .iter()
+            .any(|f| f.error && f.field == Field::OciRuntime)
+    );
+}
+
+#[test]
+fn landlock_abi_8_and_9_are_linux_7_0_and_7_1() {
+    assert_eq!(data().landlock_kernel(8).unwrap().kernel.to_string(), "7.0");
+    assert_eq!(data().landlock_kernel(9).unwrap().kernel.to_string(), "7.1");
+}
+
+#[test]
+fn a_reported_end_of_support_warns_and_never_refuses() {
+    let mut i = Input::new("nsjail", "eks");
+    i.ami_family = Some("al2023".into());
+    i.kubernetes_version = Some("1.35".parse().unwrap());
+    i.today = Date {
+        year: 2028,
+        month: 6,
+        day: 1,
+    };
+    let d = decide(data(), &i).unwrap();
+    assert!(
+        !d.findings
+            .iter()
+            .any(|f| f.error && f.field == Field::KubernetesVersion),
+        "{:#?}",
+        d.findings
+    );
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| f.summary == "Kubernetes version past its reported end of support")
+    );
+}

@@ -23,6 +23,7 @@ crate::model! {
         user_namespaces: Attr<bool>,
         kernel_version: Attr<String>,
         container_runtime: Attr<String>,
+        oci_runtime: Attr<String>,
         seccomp_default: Attr<bool>,
         bootstrap_extra_settings: Attr<String>,
         cluster: Attr<ClusterModel>,
@@ -143,6 +144,12 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
         }
     }
     input.max_user_namespaces = DEFAULT_MAX_USER_NAMESPACES;
+    if let Some(rt) = m.oci_runtime.as_deref() {
+        match crate::capability::engine::parse_oci_runtime(rt) {
+            Ok(r) => input.oci_runtime = Some(r),
+            Err(e) => diags.error_at(AttributePath::attr("oci_runtime"), "Invalid oci_runtime", e),
+        }
+    }
     if let Some(rt) = m.container_runtime.as_deref() {
         match Runtime::parse(rt) {
             Ok(r) => input.container_runtime = Some(r),

@@ -112,6 +112,12 @@ pub(super) fn schema() -> Schema {
          `\"cri-o 1.33\"`. Required for the sandboxes that run in a pod user namespace \
          (`bubblewrap`, `podman`): whether `hostUsers: false` is honoured depends on it.",
     ))
+    .attribute(Attribute::string("oci_runtime").optional().description(
+        "For `kubernetes`: the OCI runtime your container runtime starts containers with, \
+         e.g. `\"runc 1.2.5\"` or `\"crun 1.9\"`. From Kubernetes 1.27 on, `hostUsers: false` \
+         needs runc ≥ 1.2 or crun ≥ 1.9 (containerd's user-namespaces documentation); an older \
+         one is an error here. Unset: not checked (the reasons say what is needed).",
+    ))
     .attribute(Attribute::bool("seccomp_default").optional().description(
         "For `kubernetes`: whether the kubelet runs pods with the runtime's default seccomp \
          profile (`seccompDefault: true`).",
