@@ -7,28 +7,37 @@ use super::{Contribution, Decision, Facts, Field, Finding, JudgedImage, run_chec
 use crate::capability::data::{Evidence, ImageRow};
 use crate::capability::kinds::ImageVariant;
 
+/// `ami_variant` and `ami_release`, where set: refused with `why` (the
+/// summary and detail for the attribute's name).
+fn refuse_image_inputs(
+    f: &Facts<'_>,
+    c: &mut Contribution,
+    why: impl Fn(&str) -> (String, String),
+) {
+    for (set, field) in [
+        (f.input.ami_variant.is_some(), Field::AmiVariant),
+        (f.input.ami_release.is_some(), Field::AmiRelease),
+    ] {
+        if set {
+            let (summary, detail) = why(field.attribute());
+            c.error(field, &summary, detail);
+        }
+    }
+}
+
 pub(super) fn check_variant_and_release(f: &Facts<'_>) -> Contribution {
     let mut c = Contribution::default();
-    let variant_set = f.input.ami_variant.is_some();
-    let release_set = f.input.ami_release.is_some();
     let (Some(family), Some(family_row)) = (f.family, f.family_row) else {
         if !f.is_eks() {
-            for (set, field) in [
-                (variant_set, Field::AmiVariant),
-                (release_set, Field::AmiRelease),
-            ] {
-                if set {
-                    c.error(
-                        field,
-                        &format!("{} needs an EKS platform", field.attribute()),
-                        format!(
-                            "{} names an EKS node image; platform {:?} runs no EKS node images. Remove it.",
-                            field.attribute(),
-                            f.platform.name.as_str()
-                        ),
-                    );
-                }
-            }
+            refuse_image_inputs(f, &mut c, |attr| {
+                (
+                    format!("{attr} needs an EKS platform"),
+                    format!(
+                        "{attr} names an EKS node image; platform {:?} runs no EKS node images. Remove it.",
+                        f.platform.name.as_str()
+                    ),
+                )
+            });
         }
         return c;
     };
@@ -36,22 +45,15 @@ pub(super) fn check_variant_and_release(f: &Facts<'_>) -> Contribution {
         return c;
     }
     if f.platform.owns_bootstrap {
-        for (set, field) in [
-            (variant_set, Field::AmiVariant),
-            (release_set, Field::AmiRelease),
-        ] {
-            if set {
-                c.error(
-                    field,
-                    &format!("{} is not settable on {}", field.attribute(), f.platform.title),
-                    format!(
-                        "{} chooses and updates its own node images; {} has nothing to select. Remove it.",
-                        f.platform.title,
-                        field.attribute()
-                    ),
-                );
-            }
-        }
+        refuse_image_inputs(f, &mut c, |attr| {
+            (
+                format!("{attr} is not settable on {}", f.platform.title),
+                format!(
+                    "{} chooses and updates its own node images; {attr} has nothing to select. Remove it.",
+                    f.platform.title
+                ),
+            )
+        });
     }
     let variant = f.image_variant;
     let arch = f.input.architecture;
