@@ -358,3 +358,43 @@ pool('new', '1.33.0-20251016')
     assert!(!new.ends_with("cannot run"), "{new}");
     assert!(new.contains("v20251016"), "{new}");
 }
+
+/// The variant is part of the EKS `amiType`, which no update changes: a new
+/// variant replaces the node group (at `ami_variant`), and the new one is
+/// created with the variant's amiType.
+#[test]
+fn a_new_variant_replaces_the_node_group() {
+    let moto = Moto::start().unwrap();
+    moto.create_cluster("prod", "1.33").unwrap();
+    let tf = terraforms().unwrap().remove(0);
+    let body = |variant: &str| {
+        acceptance::nodegroup::nodegroup(&format!(
+            "  scaling = {{ min_size = 1, max_size = 2, desired_size = 1 }}\n  ami_variant = \"{variant}\"\n"
+        ))
+    };
+    let ws = workspace(&tf, &moto, &body("standard"));
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(
+        ws.outputs().unwrap()["ng"]["value"]["ami_type"],
+        "BOTTLEROCKET_x86_64"
+    );
+    acceptance::nodegroup::plan_is_empty(&ws);
+    ws.write(
+        "main.tf",
+        &acceptance::nodegroup::config(&moto.endpoint(), &body("fips")),
+    )
+    .unwrap();
+    let plan = ws.must(&["plan", "-no-color"]).unwrap();
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.text());
+    assert!(
+        plan.stdout.contains("ami_variant") && plan.stdout.contains("# forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
+    assert_eq!(
+        ws.outputs().unwrap()["ng"]["value"]["ami_type"],
+        "BOTTLEROCKET_x86_64_FIPS"
+    );
+    ws.must(&["destroy", "-auto-approve", "-no-color"]).unwrap();
+}

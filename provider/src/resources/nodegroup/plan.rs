@@ -118,6 +118,12 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
     // Replacement where EKS cannot change the value in place.
     let mut requires_replace = Vec::new();
     if let Some(p) = &prior {
+        // A state written before `ami_variant` existed holds null: the
+        // standard image it ran is no change.
+        let mut p = p.clone();
+        if p.ami_variant.is_null() {
+            p.ami_variant = Attr::Known(crate::capability::ImageVariant::Standard.to_string());
+        }
         let (before, after) = (p.to_value(), planned.to_value());
         for k in schema::REPLACE_ON_CHANGE {
             let (a, b) = (before.attr(k), after.attr(k));

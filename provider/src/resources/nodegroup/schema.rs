@@ -6,7 +6,7 @@ use crate::framework::{Attribute, Nesting, Schema, Type, Value};
 
 /// Attributes whose change replaces the node group (EKS cannot change them
 /// in place).
-pub const REPLACE_ON_CHANGE: [&str; 8] = [
+pub const REPLACE_ON_CHANGE: [&str; 9] = [
     "cluster_name",
     "name",
     "node_role_arn",
@@ -15,6 +15,7 @@ pub const REPLACE_ON_CHANGE: [&str; 8] = [
     "capacity_type",
     "architecture",
     "ami_family",
+    "ami_variant",
 ];
 
 pub const DEFAULT_TIMEOUT: &str = "60m";
@@ -485,4 +486,26 @@ pub fn taint_type() -> Type {
         ("value", Type::String),
         ("effect", Type::String),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the schema (and so the docs) says replaces the node group is
+    /// what the plan replaces it for.
+    #[test]
+    fn replace_on_change_is_what_the_schema_declares() {
+        let mut declared: Vec<String> = schema()
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.requires_replace)
+            .map(|a| a.name.clone())
+            .collect();
+        declared.sort();
+        let mut planned: Vec<String> = REPLACE_ON_CHANGE.iter().map(|s| s.to_string()).collect();
+        planned.sort();
+        assert_eq!(declared, planned);
+    }
 }
