@@ -75,6 +75,7 @@ from docgen_schema import (
 )
 from docgen_tables import (
     Capabilities,
+    CRI_LAB_PATH,
     KERNELS_PATH,
     LAB_PATH,
     MATRIX_PATH,
@@ -97,8 +98,9 @@ class Docs:
         self.schema = raw
         lab = json.loads(read(LAB_PATH)) if (ROOT / LAB_PATH).exists() else None
         kernels = json.loads(read(KERNELS_PATH)) if (ROOT / KERNELS_PATH).exists() else None
+        cri_lab = json.loads(read(CRI_LAB_PATH)) if (ROOT / CRI_LAB_PATH).exists() else None
         self.caps = Capabilities(tomllib.loads(read(CAPABILITIES_PATH)),
-                                 json.loads(read(MATRIX_PATH)), lab, kernels)
+                                 json.loads(read(MATRIX_PATH)), lab, kernels, cri_lab)
         self.karpenter = tomllib.loads(read(KARPENTER_PATH))
         self.links: set[tuple[str, str]] = set()
 

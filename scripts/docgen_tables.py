@@ -24,6 +24,7 @@ def vstr(v: tuple[int, ...]) -> str:
 
 MATRIX_PATH = "schemas/decision-matrix.json"
 LAB_PATH = "schemas/lab-results.json"
+CRI_LAB_PATH = "schemas/lab-results-cri.json"
 KERNELS_PATH = "schemas/lab-kernels.json"
 
 
@@ -34,12 +35,14 @@ class Capabilities:
     here decides anything: every verdict comes from the engine, every
     "proven" mark from the node lab (schemas/lab-results.json)."""
 
-    def __init__(self, data: dict, matrix: dict, lab: dict | None, kernels: dict | None = None):
+    def __init__(self, data: dict, matrix: dict, lab: dict | None, kernels: dict | None = None,
+                 cri_lab: dict | None = None):
         self.d = data
         self.hu = data["host_users"]
         self.matrix = matrix
         self.lab = lab or {"runs": []}
         self.kernels = kernels or {"kernels": []}
+        self.cri_lab = cri_lab or {"runs": []}
 
     def family_title(self, name):
         return next(f["title"] for f in self.d["family"] if f["name"] == name)
@@ -54,17 +57,17 @@ class Capabilities:
     def proven(self, row: dict, sandbox: str, agent: str) -> list[str]:
         """Lab runs that proved this cell: the sandbox with the engine's
         outputs for this node profile worked, and failed without each grant."""
-        out = []
-        for r in self.lab["runs"]:
-            if (r["sandbox"] == sandbox and r["agent"] == agent
+        def matches(r):
+            return (r["sandbox"] == sandbox and r["agent"] == agent
                     and r["node"].get("ami_family") == row.get("ami_family")
                     and r["node"].get("kubernetes") in kube_list(row)
                     and "standard" in row.get("variants", ["standard"])
                     and not row.get("architectures")
                     and row.get("releases") in (None, r["node"].get("releases"))
-                    and r["platform"] == row["platform"] and r["proven"]):
-                out.append(f"kernel {r['kernel']}")
-        return sorted(set(out))
+                    and r["platform"] == row["platform"] and r["proven"])
+        out = [f"kernel {r['kernel']}" for r in self.lab["runs"] if matches(r)]
+        cri = [f"containerd {r['node']['containerd']}.x CRI" for r in self.cri_lab["runs"] if matches(r)]
+        return sorted(set(out)) + sorted(set(cri))
 
     def cell_markdown(self, row: dict, sandbox: str, agent: str) -> str:
         c = row["cells"][sandbox][agent]
@@ -83,7 +86,11 @@ class Capabilities:
         parts.append(f"PSS {c['pod_security_level']}")
         parts += [w.lower() for w in c["warnings"]]
         proof = self.proven(row, sandbox, agent)
-        mark = f" · 🧪 proven in the node lab ({', '.join(proof)})" if proof else ""
+        # Coder's Boundary (nsjail jail) and landjail are re-enacted from
+        # their source in the lab; bubblewrap and podman are the real ones.
+        runs = [r for r in self.lab["runs"] + self.cri_lab["runs"] if r["sandbox"] == sandbox]
+        how = "re-enacted" if any(r.get("workload") == "re-enacted" for r in runs) else "proven"
+        mark = f" · 🧪 {how} in the node lab ({', '.join(proof)})" if proof else ""
         return f"{symbol} {'; '.join(parts)}{mark}"
 
     def rows(self, platform: str) -> list[dict]:

@@ -16,6 +16,10 @@
 # bookworm-backports is added as an apt source (Debian's archive keyring,
 # the mirror host the machine already uses); nothing is pinned to it. QEMU
 # comes from bookworm only if the machine's qemu-utils allows it (see below).
+# Then cri/setup.sh fetches containerd 2.x, 1.7 and 1.6, runc and the CNI
+# plugins (apt-get download through a private apt configuration, never
+# installed) and builds the pod image with mmdebstrap, into
+# $HOME/.cache/terraform-provider-nested/lab/cri.
 # It never changes host sysctls or mounts.
 #
 # usage: bash acceptance/lab/setup.sh   (as root)
@@ -47,6 +51,8 @@ declare -A PROVIDES=(
   [qemu-system-x86]=/usr/bin/qemu-system-x86_64
   [e2fsprogs]=/usr/sbin/mke2fs
   [xz-utils]=/usr/bin/xz
+  [mmdebstrap]=/usr/bin/mmdebstrap
+  [patchelf]=/usr/bin/patchelf
 )
 
 missing=()
@@ -72,8 +78,15 @@ for series in "${SERIES[@]}"; do
   [ -f "$KERNELS/$series/release" ] || need_kernels+=("$series")
 done
 
+# The real runtime (containerd's CRI, runc, CNI plugins, the pod image):
+# fetched and built into a cache by cri/setup.sh, which keeps what it has.
+cri_setup() {
+  bash "$(dirname "${BASH_SOURCE[0]}")/cri/setup.sh"
+}
+
 if [ "${#missing[@]}" -eq 0 ] && [ "$need_moby" = false ] && [ "${#need_kernels[@]}" -eq 0 ]; then
   echo "node lab: everything is installed"
+  cri_setup
   exit 0
 fi
 
@@ -166,4 +179,5 @@ for series in "${need_kernels[@]}"; do
   rm -rf "${KERNELS:?}/$series"
   mv "$tmp" "$KERNELS/$series"
 done
+cri_setup
 echo "node lab: ready"

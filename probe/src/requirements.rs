@@ -241,10 +241,23 @@ pub const REQUIREMENTS: &[Requirement] = &[
     Requirement {
         sandbox: Sandbox::Podman,
         modes: ALL_MODES,
+        when: When::NonRoot,
+        need: "/dev/net/tun, opening read-write: rootless podman's default network (pasta; \
+               slirp4netns before podman 5) opens it (a device the pod must be given, mode 0666 \
+               on the node)",
+        any_of: &[&["dev.net_tun"]],
+        warning: None,
+        source: "https://passt.top/passt/tree/tap.c (tap_ns_tun opens /dev/net/tun), \
+                 nested-sandbox/terraform-provider-nested:acceptance/lab/tests/cri.rs \
+                 (without the device: pasta fails to open /dev/net/tun)",
+    },
+    Requirement {
+        sandbox: Sandbox::Podman,
+        modes: ALL_MODES,
         when: When::NonRootWithSubIds,
         need: "uid/gid maps of the /etc/subuid and /etc/subgid ranges through newuidmap/newgidmap: \
-               ranges inside the ids this pod maps; setuid-root helpers need SYS_ADMIN in the \
-               bounding set, file-capability helpers SETUID/SETGID; allowPrivilegeEscalation: true",
+               ranges inside the ids this pod maps; setuid-root helpers need SYS_ADMIN and \
+               DAC_OVERRIDE in the bounding set, file-capability helpers SETUID/SETGID; allowPrivilegeEscalation: true",
         any_of: &[&["subid.ranges", "uidmap.newuidmap"]],
         warning: None,
         source: "containers/podman:pkg/rootless/rootless_linux.go (tryMappingTool), \

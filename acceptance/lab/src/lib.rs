@@ -22,6 +22,7 @@
 
 mod assets;
 mod caps;
+pub mod cri;
 mod error;
 pub mod host;
 mod lab;

@@ -93,6 +93,46 @@ impl Pod {
         let spec = object("pod_spec", pod_spec)?;
         let psc = object("pod_security_context", pod_security_context)?;
         let csc = object("container_security_context", container_security_context)?;
+        // A field the lab does not apply would go unproven: refuse it.
+        known("pod_spec", &spec, &["hostUsers"])?;
+        known(
+            "pod_security_context",
+            &psc,
+            &["runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"],
+        )?;
+        known(
+            "container_security_context",
+            &csc,
+            &[
+                "runAsUser",
+                "runAsGroup",
+                "runAsNonRoot",
+                "seccompProfile",
+                "capabilities",
+                "privileged",
+                "allowPrivilegeEscalation",
+                "procMount",
+            ],
+        )?;
+        if let Some(Value::Object(c)) = csc.get("capabilities") {
+            known(
+                "container_security_context.capabilities",
+                c,
+                &["add", "drop"],
+            )?;
+        }
+        for (name, m) in [
+            ("pod_security_context", &psc),
+            ("container_security_context", &csc),
+        ] {
+            if let Some(Value::Object(p)) = m.get("seccompProfile") {
+                known(
+                    &format!("{name}.seccompProfile"),
+                    p,
+                    &["type", "localhostProfile"],
+                )?;
+            }
+        }
         let field = |name: &str| csc.get(name).or_else(|| psc.get(name));
 
         let run_as_user = match field("runAsUser") {
@@ -141,6 +181,17 @@ impl Pod {
             devices: Vec::new(),
             service_account_token: false,
         })
+    }
+}
+
+/// Every key of `m` is one the lab applies.
+fn known(name: &str, m: &Map<String, Value>, fields: &[&str]) -> Result<(), LabError> {
+    match m.keys().find(|k| !fields.contains(&k.as_str())) {
+        Some(k) => Err(bad(
+            &format!("{name}.{k}"),
+            "a field the node lab does not apply (teach the lab and its CRI translation, then prove it)",
+        )),
+        None => Ok(()),
     }
 }
 
@@ -233,6 +284,24 @@ mod tests {
         assert_eq!((pod.run_as_user, pod.run_as_group), (7, 7));
         assert_eq!(pod.seccomp, Seccomp::RuntimeDefault);
         assert!(pod.proc_mount_unmasked);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let e = Pod::from_provider_outputs("{}", "", r#"{"readOnlyRootFilesystem":true}"#, 0)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("container_security_context.readOnlyRootFilesystem"),
+            "{e}"
+        );
+        let e = Pod::from_provider_outputs(r#"{"hostUsers":false,"hostPID":true}"#, "", "", 0)
+            .unwrap_err();
+        assert!(e.to_string().contains("pod_spec.hostPID"), "{e}");
+        let e =
+            Pod::from_provider_outputs("{}", "", r#"{"capabilities":{"add":[],"ambient":[]}}"#, 0)
+                .unwrap_err();
+        assert!(e.to_string().contains("capabilities.ambient"), "{e}");
     }
 
     #[test]

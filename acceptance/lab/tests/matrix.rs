@@ -269,6 +269,9 @@ fn every_decision_runs_and_grants_nothing_extra() {
                 let mut record = json!({
                     "sandbox": sandbox,
                     "agent": agent,
+                    // Debian's bubblewrap and podman run for real; Coder's
+                    // Boundary and landjail (Go) are re-enacted from source.
+                    "workload": if matches!(sandbox, "nsjail" | "landjail") { "re-enacted" } else { "real binary" },
                     "platform": prof.platform,
                     "node": {
                         "ami_family": prof.family,
@@ -317,13 +320,16 @@ fn every_decision_runs_and_grants_nothing_extra() {
                     runs.push(record);
                     continue;
                 }
-                let pod = Pod::from_provider_outputs(
+                let mut pod = Pod::from_provider_outputs(
                     &d.pod_spec.to_string(),
                     &d.pod_security_context.to_string(),
                     &d.container_security_context.to_string(),
                     uid,
                 )
                 .unwrap();
+                // The devices output (podman's /dev/net/tun, which the probe
+                // checks); its removal is proven on containerd (tests/cri.rs).
+                pod.devices = d.devices.clone();
                 let w = workload(sandbox, &d);
                 let o = run(&lab, &pod, &node, &w);
                 if !o.ok {

@@ -96,7 +96,9 @@ impl Privs {
 /// What a helper of `kind` needs that is missing here, for a non-root
 /// user; `Ok` when nothing is missing (or unknown). Setuid-root helpers
 /// open the map file as euid 0, which is not the owner of the user's new
-/// namespace, so the kernel requires CAP_SYS_ADMIN (`map_write`); file
+/// namespace, so the kernel requires CAP_SYS_ADMIN (`map_write`), and the
+/// file belongs to the user, so opening it needs CAP_DAC_OVERRIDE (the
+/// node lab: "open of uid_map failed: Permission denied" without it); file
 /// capabilities keep the user's euid, but execve refuses them when they
 /// exceed the bounding set.
 pub fn helper_rule(kind: HelperKind, tool: Tool, privs: Privs) -> Result<(), String> {
@@ -107,13 +109,24 @@ pub fn helper_rule(kind: HelperKind, tool: Tool, privs: Privs) -> Result<(), Str
         );
     }
     match kind {
-        HelperKind::SetuidRoot if privs.in_bounding("SYS_ADMIN") == Some(false) => Err(
-            "a setuid-root newuidmap/newgidmap writes the map as euid 0, which does not own the new user \
-             namespace, so the kernel requires CAP_SYS_ADMIN, and SYS_ADMIN is not in the bounding set (add \
-             SYS_ADMIN, or use file-capability helpers: setcap cap_setuid=ep newuidmap, cap_setgid=ep \
-             newgidmap)"
-                .to_string(),
-        ),
+        HelperKind::SetuidRoot => {
+            let missing: Vec<&str> = ["SYS_ADMIN", "DAC_OVERRIDE"]
+                .into_iter()
+                .filter(|c| privs.in_bounding(c) == Some(false))
+                .collect();
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "a setuid-root newuidmap/newgidmap writes the map as euid 0: the map file belongs to \
+                     the user (opening it needs CAP_DAC_OVERRIDE) and euid 0 does not own the new user \
+                     namespace (the kernel requires CAP_SYS_ADMIN); not in the bounding set: {} (add \
+                     them, or use file-capability helpers: setcap cap_setuid=ep newuidmap, cap_setgid=ep \
+                     newgidmap)",
+                    missing.join(", ")
+                ))
+            }
+        }
         HelperKind::FileCaps if privs.in_bounding(tool.file_cap()) == Some(false) => Err(format!(
             "{} has file capabilities, but {} is not in the bounding set, so execve refuses it (add {} \
              under capabilities.add)",
@@ -397,6 +410,15 @@ mod tests {
             )
             .is_ok()
         );
+        // The node lab on containerd: SETUID+SETGID+SYS_ADMIN after drop ALL
+        // fails ("open of uid_map failed"); with DAC_OVERRIDE it works.
+        const DAC_OVERRIDE: u64 = 1 << 1;
+        const SETGID: u64 = 1 << 6;
+        let dropped = privs(SETUID | SETGID | SYS_ADMIN, false);
+        let e = helper_rule(HelperKind::SetuidRoot, Tool::Uid, dropped);
+        assert!(e.is_err_and(|e| e.contains("not in the bounding set: DAC_OVERRIDE")));
+        let both = privs(SETUID | SETGID | SYS_ADMIN | DAC_OVERRIDE, false);
+        assert!(helper_rule(HelperKind::SetuidRoot, Tool::Uid, both).is_ok());
     }
 
     #[test]

@@ -257,7 +257,26 @@ pub struct RuntimeRow {
     pub masked_paths: Vec<String>,
     pub readonly_paths: Vec<String>,
     pub runtime_default: String,
+    /// `runtime_default` as syscall names, where the lab checks it against
+    /// the profile the runtime generates.
+    #[serde(default)]
+    pub runtime_default_syscalls: Option<RuntimeDefaultSyscalls>,
     pub sources: Vec<String>,
+}
+
+/// What a runtime's RuntimeDefault seccomp profile does with the syscalls
+/// nested sandboxes use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeDefaultSyscalls {
+    /// Allowed only when CAP_SYS_ADMIN is in the bounding set.
+    pub with_sys_admin: Vec<String>,
+    /// Never allowed (fail with EPERM), whatever the capabilities.
+    pub never: Vec<String>,
+    /// Answered with ENOSYS, so that callers fall back (clone3 → clone).
+    pub enosys: Vec<String>,
+    /// Allowed to every container.
+    pub allowed: Vec<String>,
 }
 
 /// The Pod Security Standards facts the level of a pod follows from.

@@ -154,6 +154,7 @@ fn run_in_vm(args: &Args) -> Result<ExitCode, String> {
         workload,
         env: Vec::new(),
         service_account_token: args.service_account_token,
+        devices: args.devices.clone(),
         seccomp_default: args.seccomp_default,
         timeout_secs: None,
     };

@@ -64,6 +64,9 @@ pub struct Scenario {
     /// [`Pod::service_account_token`].
     #[serde(default)]
     pub service_account_token: bool,
+    /// The provider's `devices` output ([`Pod::devices`]).
+    #[serde(default)]
+    pub devices: Vec<String>,
     /// The kubelet's `seccompDefault`.
     #[serde(default)]
     pub seccomp_default: bool,
@@ -107,6 +110,7 @@ impl Scenario {
             self.uid,
         )?;
         pod.service_account_token = self.service_account_token;
+        pod.devices = self.devices.clone();
         let mut node = Node::new(RuntimeDefaults::containerd()?);
         node.seccomp_default = self.seccomp_default;
         Ok((pod, node))

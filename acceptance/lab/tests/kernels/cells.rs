@@ -116,6 +116,7 @@ impl Cell {
             workload: workload.into(),
             env,
             service_account_token: token,
+            devices: self.runs.devices.clone(),
             seccomp_default: false,
             timeout_secs: Some(120),
         }

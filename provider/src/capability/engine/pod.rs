@@ -56,7 +56,9 @@ pub(super) fn check_mode(f: &Facts<'_>) -> Contribution {
 /// The seccomp profile the pod must name. A sandbox that RuntimeDefault
 /// stops needs `Unconfined` wherever the node applies RuntimeDefault to
 /// pods that name none; one that works under RuntimeDefault gets it
-/// explicitly when that lets the pod meet the restricted standard.
+/// explicitly, so that a node whose kubelet has no `seccompDefault` does
+/// not leave it Unconfined (the node lab runs each such mode under
+/// containerd's RuntimeDefault: acceptance/lab/tests/cri.rs).
 pub(super) fn check_seccomp(f: &Facts<'_>) -> Contribution {
     let mut c = Contribution::default();
     let Some(mode) = f.mode else { return c };
