@@ -536,7 +536,7 @@ mod tests {
     }
 
     #[test]
-    fn non_root_sccs_assign_no_uid_and_name_no_seccomp_profile_the_pod_lacks() {
+    fn non_root_sccs_assign_no_uid_and_name_the_seccomp_profile_the_pod_names() {
         let p = prof("nsjail", "4.20", false).unwrap();
         assert!(
             p.scc_manifest
@@ -544,10 +544,20 @@ mod tests {
             "{}",
             p.scc_manifest
         );
+        // The non-root nsjail pod names RuntimeDefault: the SCC lists exactly it.
         assert!(
-            !p.scc_manifest.contains("seccompProfiles"),
+            p.scc_manifest
+                .contains("seccompProfiles:\n  - \"runtime/default\"\n"),
             "{}",
             p.scc_manifest
+        );
+        // A pod that names no profile gets an SCC without the list (an
+        // empty list allows only the empty profile).
+        let root = prof_as("nsjail", "4.20", false, true).unwrap();
+        assert!(
+            !root.scc_manifest.contains("seccompProfiles"),
+            "{}",
+            root.scc_manifest
         );
         assert!(p.scc_manifest.contains("priority: null\n"));
         assert!(p.scc_manifest.contains("defaultAddCapabilities: null\n"));

@@ -68,7 +68,9 @@ fn nsjail_as_non_root_needs_the_sudo_setpriv_reexec_set() {
     assert!(d.image_needs.iter().any(|n| n.contains("sudo")));
     assert!(d.image_needs.iter().any(|n| n.contains("setpriv")));
     assert!(d.sysctls.is_empty());
-    assert_eq!(seccomp(&d), None, "SYS_ADMIN: RuntimeDefault allows it");
+    // SYS_ADMIN lets containerd's RuntimeDefault allow its clone flags; unset would
+    // mean Unconfined on AL2023, so the answer names RuntimeDefault (issue 21's lab).
+    assert_eq!(seccomp(&d), Some("RuntimeDefault"));
     assert_eq!(d.ami_type.as_deref(), Some("AL2023_x86_64_STANDARD"));
     assert_eq!(d.container_security_context["privileged"], json!(false));
     assert_eq!(d.pod_security_level, "privileged");
@@ -102,9 +104,9 @@ fn bottlerocket_1_33_applies_runtime_default_so_what_it_stops_is_unconfined() {
     // Before 1.33 Bottlerocket runs unprofiled pods Unconfined.
     let d = eks_as("nsjail", Some("bottlerocket"), "1.32", true);
     assert_eq!(seccomp(&d), None);
-    // A non-root agent holds SYS_ADMIN: RuntimeDefault lets it through.
+    // A non-root agent holds SYS_ADMIN: RuntimeDefault lets it through, said explicitly.
     let d = eks("nsjail", Some("bottlerocket"), "1.33");
-    assert_eq!(seccomp(&d), None);
+    assert_eq!(seccomp(&d), Some("RuntimeDefault"));
     assert_eq!(d.sysctls["user.max_user_namespaces"], "65536");
     assert_eq!(d.ami_type.as_deref(), Some("BOTTLEROCKET_x86_64"));
 }
