@@ -52,9 +52,14 @@ pub fn repo_root() -> PathBuf {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    // The test's own crate may be this one (acceptance/) or one below it
+    // (acceptance/lab/): the root is the first ancestor with the harness.
     manifest_dir
-        .parent()
-        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+        .ancestors()
+        .find(|d| d.join("acceptance/tools/setup-venv.sh").is_file())
+        .map(Path::to_path_buf)
+        .or_else(|| manifest_dir.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from(".."))
 }
 
 fn target_dir() -> PathBuf {

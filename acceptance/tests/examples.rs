@@ -131,6 +131,20 @@ fn seed_scenarios_apply_with_the_expected_decisions() {
     assert_eq!(csc["procMount"], "Unmasked");
     assert!(csc["capabilities"].get("add").is_none(), "{csc}");
     assert_eq!(csc["seccompProfile"]["type"], "Unconfined");
+    // The Localhost alternative: the profile the pod names is the one the
+    // Security Profiles Operator writes for the manifest (operator/<name>.json).
+    let csc = &o["localhost_container_security_context"]["value"];
+    assert_eq!(
+        csc["seccompProfile"],
+        serde_json::json!({"type": "Localhost", "localhostProfile": "operator/nested-bubblewrap.json"})
+    );
+    let spo =
+        acceptance::yaml_to_json(o["seccomp_profile_manifest"]["value"].as_str().unwrap()).unwrap();
+    assert_eq!(spo["kind"], "SeccompProfile");
+    assert_eq!(spo["metadata"]["name"], "nested-bubblewrap");
+    assert_eq!(spo["spec"]["defaultAction"], "SCMP_ACT_ERRNO");
+    // Without Unconfined the namespace needs only baseline.
+    assert_eq!(o["localhost_pod_security_level"]["value"], "baseline");
 
     let o = apply("devspaces-podman-openshift");
     assert_eq!(o["pod_spec"]["value"]["hostUsers"], false);

@@ -30,3 +30,27 @@ output "container_security_context" {
 output "node_sysctls" {
   value = data.nested_capability.zuul_executor.sysctls
 }
+
+# Tighter than Unconfined: a Localhost profile made of containerd's own
+# RuntimeDefault plus only the syscalls bwrap makes (clone, unshare, mount,
+# umount2, pivot_root). The profile must be on the nodes before the executor's
+# pods start: apply the SeccompProfile with the Security Profiles Operator.
+data "nested_capability" "zuul_executor_localhost" {
+  sandbox            = "bubblewrap"
+  platform           = "eks"
+  kubernetes_version = "1.35"
+  ami_family         = "bottlerocket"
+  seccomp_profile    = "localhost"
+}
+
+output "localhost_container_security_context" {
+  value = jsondecode(data.nested_capability.zuul_executor_localhost.container_security_context)
+}
+
+output "seccomp_profile_manifest" {
+  value = data.nested_capability.zuul_executor_localhost.seccomp_profile_manifest
+}
+
+output "localhost_pod_security_level" {
+  value = data.nested_capability.zuul_executor_localhost.pod_security_level
+}

@@ -199,12 +199,34 @@ pub const REQUIREMENTS: &[Requirement] = &[
         sandbox: Sandbox::Bubblewrap,
         modes: ALL_MODES,
         when: When::Always,
-        need: "unprivileged user namespace with a uid/gid map of the current user (as uid 0 this \
-               maps uid 0 and needs SETFCAP)",
-        any_of: &[&["userns.unshare", "userns.map_self"]],
+        need: "unprivileged user namespace, made by clone(CLONE_NEWUSER|CLONE_NEWNS|…) as bwrap \
+               makes it, with a uid/gid map of the current user (as uid 0 this maps uid 0 and \
+               needs SETFCAP)",
+        any_of: &[&["userns.clone", "userns.map_self"]],
         warning: None,
-        source: "containers/bubblewrap:bubblewrap.c (write_uid_gid_map), \
+        source: "containers/bubblewrap:bubblewrap.c (raw_clone; write_uid_gid_map), \
                  https://man7.org/linux/man-pages/man7/user_namespaces.7.html",
+    },
+    Requirement {
+        sandbox: Sandbox::Bubblewrap,
+        modes: ALL_MODES,
+        when: When::NonRoot,
+        need: "unshare(CLONE_NEWUSER): as a non-root user bwrap also unshares a user namespace \
+               itself (\"bwrap: unshare user ns: Operation not permitted\" when refused)",
+        any_of: &[&["userns.unshare"]],
+        warning: None,
+        source: "containers/bubblewrap:bubblewrap.c (\"unshare user ns\"), \
+                 nested-sandbox/terraform-provider-nested:acceptance/lab/tests/cri_seccomp.rs",
+    },
+    Requirement {
+        sandbox: Sandbox::Bubblewrap,
+        modes: ALL_MODES,
+        when: When::Always,
+        need: "umount2 (bwrap unmounts the old root after pivot_root: \"unmount old root\")",
+        any_of: &[&["seccomp.umount2"]],
+        warning: None,
+        source: "containers/bubblewrap:bubblewrap.c (umount2 of oldroot), \
+                 nested-sandbox/terraform-provider-nested:acceptance/lab/tests/cri_seccomp.rs",
     },
     Requirement {
         sandbox: Sandbox::Bubblewrap,
@@ -233,10 +255,35 @@ pub const REQUIREMENTS: &[Requirement] = &[
         sandbox: Sandbox::Podman,
         modes: ALL_MODES,
         when: When::Always,
-        need: "user namespace",
-        any_of: &[&["userns.unshare"]],
+        need: "user namespace: podman re-executes itself with clone(CLONE_NEWUSER|CLONE_NEWNS) \
+               (\"cannot re-exec process\"), its storage unshares one",
+        any_of: &[&["userns.unshare", "userns.clone"]],
         warning: None,
-        source: "containers/podman:pkg/rootless/rootless_linux.go",
+        source: "containers/podman:pkg/rootless/rootless_linux.c (reexec_in_user_namespace), \
+                 containers/podman:pkg/rootless/rootless_linux.go",
+    },
+    Requirement {
+        sandbox: Sandbox::Podman,
+        modes: ALL_MODES,
+        when: When::Always,
+        need: "the syscalls rootless podman, containers/storage and crun make that a seccomp \
+               profile may refuse: setns (joining its user namespace), umount2 and pivot_root \
+               (applying image layers), keyctl (crun's session keyring), open_tree, move_mount \
+               and mount_setattr (crun's mounts)",
+        any_of: &[&[
+            "seccomp.setns",
+            "seccomp.umount2",
+            "mount.pivot_root",
+            "seccomp.keyctl",
+            "seccomp.open_tree",
+            "seccomp.move_mount",
+            "seccomp.mount_setattr",
+        ]],
+        warning: None,
+        source: "containers/podman:pkg/rootless/rootless_linux.c (setns), \
+                 containers/crun:src/libcrun/linux.c (keyctl; open_tree; move_mount; mount_setattr), \
+                 containers/storage:pkg/chrootarchive/chroot_linux.go (pivot_root; umount2), \
+                 nested-sandbox/terraform-provider-nested:acceptance/lab/tests/cri_seccomp.rs",
     },
     Requirement {
         sandbox: Sandbox::Podman,

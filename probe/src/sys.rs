@@ -88,6 +88,70 @@ pub fn unshare(flags: c_int) -> Result<(), Errno> {
     if rc == 0 { Ok(()) } else { Err(last_errno()) }
 }
 
+/// `clone(2)` with namespace flags, used like `fork`: returns `Ok(())` in
+/// the child, which is in the new namespaces and goes on with the caller's
+/// code; the parent waits for it and exits with its status, never
+/// returning. This is how bubblewrap (and Go's `SysProcAttr.Cloneflags`)
+/// create namespaces, and a seccomp profile may allow it where `unshare`
+/// is refused. Refuses (EINVAL) unless the process is single-threaded.
+pub fn clone_into(flags: c_int) -> Result<(), Errno> {
+    if single_threaded() != Some(true) {
+        return Err(libc::EINVAL);
+    }
+    let _ = io::stdout().flush();
+    // SAFETY: raw clone(2) without a new stack behaves as fork(2) (the child
+    // continues on a copy of this stack); the process is single-threaded
+    // (checked above), so no lock is held elsewhere. The x86_64 and arm64
+    // argument order is (flags, stack, parent_tid, child_tid, tls); none of
+    // the pointer arguments is used without CLONE_*TID/SETTLS.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            libc::c_long::from(flags | libc::SIGCHLD),
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    if pid < 0 {
+        return Err(last_errno());
+    }
+    if pid == 0 {
+        return Ok(());
+    }
+    let pid = pid as libc::pid_t;
+    let mut status: c_int = 0;
+    loop {
+        // SAFETY: `status` is a valid, writable c_int; `pid` is our child.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc == pid {
+            break;
+        }
+        if last_errno() != libc::EINTR {
+            break;
+        }
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    // SAFETY: the child reported for this process; nothing is left to do.
+    unsafe { libc::_exit(code) }
+}
+
+/// A raw syscall whose arguments the kernel rejects before it reads any
+/// memory or changes anything (checks/filtered.rs): its return value and
+/// errno.
+pub fn rejected_syscall(nr: libc::c_long, args: [libc::c_long; 5]) -> (libc::c_long, Errno) {
+    // SAFETY: the callers pass null or a pointer to a static NUL-terminated
+    // string, and a flag, descriptor or operation the kernel refuses first;
+    // nothing of ours is written.
+    let ret = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4]) };
+    (ret, if ret < 0 { last_errno() } else { 0 })
+}
+
 /// `mount(2)`. Only ever called in a helper process that has its own mount
 /// namespace.
 pub fn mount(

@@ -34,6 +34,9 @@ pub struct Pod {
     /// The seccomp profile type: the container's field, else the pod's,
     /// else [`Seccomp::Unset`] (the node's default decides).
     pub seccomp: Seccomp,
+    /// `localhostProfile` when [`Pod::seccomp`] is [`Seccomp::Localhost`]:
+    /// a descending path relative to the kubelet's `<root-dir>/seccomp`.
+    pub localhost_profile: Option<String>,
     /// Character devices the container gets (what a device plugin or
     /// CRI-O's `io.kubernetes.cri-o.Devices` adds), e.g. `/dev/net/tun`.
     pub devices: Vec<String>,
@@ -56,6 +59,9 @@ pub enum Seccomp {
     /// No field set: RuntimeDefault when the kubelet's `seccompDefault` is
     /// true, else unconfined.
     Unset,
+    /// `seccompProfile: {type: Localhost, localhostProfile: …}`: the file
+    /// [`Pod::localhost_profile`] names under the kubelet's seccomp root.
+    Localhost,
 }
 
 impl Default for Pod {
@@ -72,6 +78,7 @@ impl Default for Pod {
             capabilities_drop: Vec::new(),
             proc_mount_unmasked: false,
             seccomp: Seccomp::Unset,
+            localhost_profile: None,
             devices: Vec::new(),
             service_account_token: false,
         }
@@ -150,15 +157,17 @@ impl Pod {
             ));
         }
         let caps = csc.get("capabilities").map(|c| ("capabilities", c));
-        let seccomp = match field("seccompProfile") {
-            None => Seccomp::Unset,
+        let (seccomp, localhost_profile) = match field("seccompProfile") {
+            None => (Seccomp::Unset, None),
             Some(p) => match p.get("type").and_then(Value::as_str) {
-                Some("Unconfined") => Seccomp::Unconfined,
-                Some("RuntimeDefault") => Seccomp::RuntimeDefault,
+                Some("Unconfined") => (Seccomp::Unconfined, None),
+                Some("RuntimeDefault") => (Seccomp::RuntimeDefault, None),
                 Some("Localhost") => {
-                    return Err(LabError::Unsupported(
-                        "seccompProfile type Localhost (the lab has no node-local profiles)".into(),
-                    ));
+                    let path = p.get("localhostProfile").and_then(Value::as_str);
+                    (
+                        Seccomp::Localhost,
+                        Some(descending("localhostProfile", path)?),
+                    )
                 }
                 _ => return Err(bad("seccompProfile", &format!("unknown type in {p}"))),
             },
@@ -178,9 +187,25 @@ impl Pod {
                 Some(other) => return Err(bad("procMount", other)),
             },
             seccomp,
+            localhost_profile,
             devices: Vec::new(),
             service_account_token: false,
         })
+    }
+}
+
+/// The API server's check of `localhostProfile` (pkg/apis/core/validation
+/// `validateLocalDescendingPath`): set, relative, no `..` element.
+fn descending(field: &str, path: Option<&str>) -> Result<String, LabError> {
+    match path {
+        Some(p) if !p.is_empty() && !p.starts_with('/') && !p.split('/').any(|e| e == "..") => {
+            Ok(p.to_string())
+        }
+        Some(p) => Err(bad(
+            field,
+            &format!("{p:?} is not a descending relative path"),
+        )),
+        None => Err(bad(field, "missing: a Localhost profile names its file")),
     }
 }
 

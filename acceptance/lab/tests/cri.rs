@@ -25,20 +25,14 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::Duration;
 
-use nested_provider::capability::{CapabilityData, Decision, Input, RuntimeKind, decide};
+use nested_provider::capability::{Decision, Input, RuntimeKind, decide};
 use node_lab::cri::{CriLab, CriOutcome};
-use node_lab::record::check_recorded;
 use node_lab::{Pod, Seccomp, Workload};
 use serde_json::{Value as Json, json};
 
-use common::probe_binary;
-
-fn data() -> &'static CapabilityData {
-    CapabilityData::embedded().unwrap()
-}
+use common::on_cri::{data, evidence, pod_of, probe, recorded, start, why, workload};
 
 /// The containerd series a node image runs.
 fn series_of(containerd_major: u32) -> &'static str {
@@ -99,54 +93,6 @@ fn input(p: &Profile, sandbox: &str, root: bool) -> Input {
     input
 }
 
-fn pod_of(d: &Decision, uid: u32) -> Pod {
-    let mut pod = Pod::from_provider_outputs(
-        &d.pod_spec.to_string(),
-        &d.pod_security_context.to_string(),
-        &d.container_security_context.to_string(),
-        uid,
-    )
-    .unwrap();
-    pod.devices = d.devices.clone();
-    pod
-}
-
-fn workload(sandbox: &str, d: &Decision) -> Workload {
-    match sandbox {
-        "nsjail" => Workload::Nsjail {
-            no_user_namespace: d.runtime_args.iter().any(|a| a == "--no-user-namespace"),
-        },
-        "landjail" => Workload::Landjail,
-        "bubblewrap" => Workload::Bubblewrap,
-        "podman" => Workload::Podman,
-        other => panic!("no workload for {other}"),
-    }
-}
-
-/// How the sandbox ran: Debian's real bubblewrap and podman; Coder's
-/// Boundary (nsjail jail) and landjail are Go programs whose modules this
-/// machine cannot fetch, so their steps are re-enacted (scripts/nsjail.sh,
-/// src/bin/landjail.rs) from their source.
-fn evidence(sandbox: &str) -> &'static str {
-    match sandbox {
-        "nsjail" | "landjail" => "re-enacted",
-        _ => "real binary",
-    }
-}
-
-/// nested-probe in the mode the pod starts the sandbox in.
-fn probe(sandbox: &str, d: &Decision) -> Workload {
-    Workload::ProbeWith {
-        sandbox: sandbox.into(),
-        setuid_helpers: false,
-        env: if d.runtime_args.iter().any(|a| a == "--no-user-namespace") {
-            vec!["BOUNDARY_NO_USER_NAMESPACE=true".into()]
-        } else {
-            Vec::new()
-        },
-    }
-}
-
 /// One granted piece and the pod without it.
 fn removals(pod: &Pod, seccomp_default: bool) -> Vec<(String, Pod)> {
     let mut out = Vec::new();
@@ -188,73 +134,6 @@ fn removals(pod: &Pod, seccomp_default: bool) -> Vec<(String, Pod)> {
         out.push((format!("device {dev}"), p));
     }
     out
-}
-
-/// The line that says why a run failed, with run-specific numbers blanked.
-fn why(o: &CriOutcome) -> String {
-    const KEYS: [&str; 8] = [
-        "operation not permitted",
-        "permission denied",
-        "not permitted",
-        "read-only file system",
-        "failed",
-        "cannot",
-        "error",
-        "unable",
-    ];
-    const NOISE: [&str; 4] = [
-        "unable to send audit message",
-        "is not a shared mount",
-        "cgroups-v1",
-        "level=warning",
-    ];
-    let lines: Vec<&str> = o
-        .output
-        .lines()
-        .filter(|l| !NOISE.iter().any(|n| l.contains(n)))
-        // podman's `time=… level=error msg="running `helper args…`: the
-        // helper's words"`: the words, without the time and the pid.
-        .map(|l| l.rsplit_once("`: ").map_or(l, |(_, tail)| tail))
-        .map(|l| l.trim_end_matches('"').trim_end_matches("\\n"))
-        .collect();
-    let line = KEYS
-        .iter()
-        .find_map(|k| lines.iter().find(|l| l.to_ascii_lowercase().contains(k)))
-        .or_else(|| lines.last())
-        .copied()
-        .unwrap_or("")
-        .trim();
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in line.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_hexdigit() && (c.is_ascii_digit() || !digits.is_empty()) {
-            digits.push(c);
-            continue;
-        }
-        if digits.len() >= 5 {
-            out.push('N');
-        } else {
-            out.push_str(&digits);
-        }
-        digits.clear();
-        out.push(c);
-    }
-    out.trim_end().chars().take(160).collect()
-}
-
-fn start(lab: &node_lab::Lab, series: &str) -> CriLab {
-    CriLab::start(lab, series, Some(&probe_binary())).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn recorded(name: &str, results: &Json) {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas")).join(name);
-    if let Err(e) = check_recorded(
-        &path,
-        results,
-        "UPDATE_LAB_RESULTS=1 cargo nextest run -p node-lab --test cri, then make docs",
-    ) {
-        panic!("{e}");
-    }
 }
 
 /// What the OCI spec's seccomp section does with `name`: `allow`,

@@ -141,6 +141,7 @@ pub fn good(schema: &Schema, path: &str) -> (&'static str, &'static str) {
         "eks" | "ec2" | "ssm" | "sts" => "http://127.0.0.1:5000",
         "ami_family" => "bottlerocket",
         "architecture" => "x86_64",
+        "seccomp_profile" => "localhost",
         "device_name" => "/dev/xvdb",
         "kms_key_id" => {
             "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

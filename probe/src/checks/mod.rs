@@ -8,7 +8,8 @@
 //!
 //! One module per area: [`kernel`], [`userns`] (user, network and UTS namespaces),
 //! [`mount`] (procfs, devpts, overlay, pivot_root), [`landlock`], [`caps`]
-//! (capabilities, seccomp, NoNewPrivs), [`uidmap`] and [`newuidmap`]
+//! (capabilities, seccomp, NoNewPrivs), [`filtered`] (syscalls a seccomp
+//! profile may refuse, asked harmlessly), [`uidmap`] and [`newuidmap`]
 //! (newuidmap/newgidmap and sub-ids for podman), [`nsjail`] (Coder Boundary's privilege step and jail
 //! clones), [`cgroup`], [`lsm`] (SELinux, AppArmor), [`devices`], and
 //! [`helpers`] (running helper processes).
@@ -23,6 +24,7 @@ use crate::sys::{self, errno_text};
 pub mod caps;
 pub mod cgroup;
 pub mod devices;
+pub mod filtered;
 pub mod helpers;
 pub mod kernel;
 pub mod landlock;
@@ -127,6 +129,7 @@ pub const CHECKS: &[CheckSpec] = &[
     in_process("userns.current", userns::current),
     in_process("userns.sysctl", userns::sysctl),
     helper("userns.unshare", userns::helper_unshare),
+    helper("userns.clone", userns::helper_clone),
     helper("userns.map_self", userns::helper_map_self),
     helper("userns.map_root", userns::helper_map_root),
     helper("userns.netns", userns::helper_userns_netns),
@@ -141,6 +144,12 @@ pub const CHECKS: &[CheckSpec] = &[
     in_process("landlock.lsm", landlock::lsm),
     helper("landlock.restrict", landlock::helper_restrict),
     in_process("seccomp.mode", caps::seccomp_mode),
+    in_process("seccomp.umount2", filtered::umount2),
+    in_process("seccomp.setns", filtered::setns),
+    in_process("seccomp.keyctl", filtered::keyctl),
+    in_process("seccomp.open_tree", filtered::open_tree),
+    helper("seccomp.move_mount", filtered::helper_move_mount),
+    in_process("seccomp.mount_setattr", filtered::mount_setattr),
     in_process("caps.effective", caps::effective_set),
     in_process("caps.bounding", caps::bounding_set),
     in_process("cap.net_admin", caps::net_admin),

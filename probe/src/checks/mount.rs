@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::userns::{best_effort_self_map, explain_map_failure, unshare, write_maps};
+use super::userns::{best_effort_self_map, enter, explain_map_failure, write_maps};
 use super::{Context, yes_no};
 use crate::model::Outcome;
 use crate::procfs;
@@ -84,12 +84,18 @@ fn mount_proc_as_pid1(ctx: &Context) -> Outcome {
             let me = fs::read_link("/proc/self")
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|e| format!("unreadable: {e}"));
-            if me == "1" {
-                Outcome::ok(
-                    "mounted a new procfs as PID 1 of a new PID namespace (/proc/self -> 1)",
-                )
+            // getpid() is the pid in the new PID namespace (1, or 2 when the
+            // namespaces were made by clone and this is its child): the new
+            // procfs shows it, the pod's /proc would show another number.
+            let mine = std::process::id().to_string();
+            if me == mine {
+                Outcome::ok(format!(
+                    "mounted a new procfs in a new PID namespace (/proc/self -> {me})"
+                ))
             } else {
-                Outcome::unknown(format!("procfs mounted, but /proc/self is {me}, not 1"))
+                Outcome::unknown(format!(
+                    "procfs mounted, but /proc/self is {me}, not this process's {mine}"
+                ))
             }
         }
         Err(libc::EPERM) => {
@@ -117,7 +123,7 @@ fn mount_proc_as_pid1(ctx: &Context) -> Outcome {
 /// `pidns.proc_mount`: a forked PID 1 of a new user+mount+PID namespace
 /// mounts a fresh procfs.
 pub fn helper_proc_mount(ctx: &Context) -> Outcome {
-    if let Err(o) = unshare(
+    if let Err(o) = enter(
         libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID,
         "unshare(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID)",
         ctx,
@@ -181,7 +187,7 @@ pub fn explain_pivot_root(e: Errno, ctx: &Context) -> String {
 /// `mount.pivot_root`: what bwrap does to enter its new root: a tmpfs over
 /// /tmp, then `pivot_root(".", ".")` into it.
 pub fn helper_pivot_root(ctx: &Context) -> Outcome {
-    if let Err(o) = unshare(
+    if let Err(o) = enter(
         libc::CLONE_NEWUSER | libc::CLONE_NEWNS,
         "unshare(CLONE_NEWUSER|CLONE_NEWNS)",
         ctx,
@@ -212,7 +218,7 @@ pub fn helper_pivot_root(ctx: &Context) -> Outcome {
 
 /// `devpts.mount`: a new devpts instance in a new user+mount namespace.
 pub fn helper_devpts_mount(ctx: &Context) -> Outcome {
-    if let Err(o) = unshare(
+    if let Err(o) = enter(
         libc::CLONE_NEWUSER | libc::CLONE_NEWNS,
         "unshare(CLONE_NEWUSER|CLONE_NEWNS)",
         ctx,
@@ -246,7 +252,7 @@ pub fn helper_devpts_mount(ctx: &Context) -> Outcome {
 
 /// `overlay.userns`: native rootless overlayfs (retried with `userxattr`).
 pub fn helper_overlay_mount(ctx: &Context) -> Outcome {
-    if let Err(o) = unshare(
+    if let Err(o) = enter(
         libc::CLONE_NEWUSER | libc::CLONE_NEWNS,
         "unshare(CLONE_NEWUSER|CLONE_NEWNS)",
         ctx,

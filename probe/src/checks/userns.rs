@@ -112,6 +112,35 @@ pub fn unshare(flags: i32, what: &str, ctx: &Context) -> Result<(), Outcome> {
     sys::unshare(flags).map_err(|e| Outcome::fail(explain_unshare(what, flags, e, ctx)))
 }
 
+/// New namespaces for the rest of a check: `unshare(flags)`, or where that
+/// is refused with EPERM (a seccomp profile that allows only clone, as
+/// bubblewrap uses it), the same flags by `clone`, the check going on in
+/// the child. What the check then tests (mount, pivot_root, a uid map) does
+/// not depend on how the namespaces were made.
+pub fn enter(flags: i32, what: &str, ctx: &Context) -> Result<(), Outcome> {
+    match sys::unshare(flags) {
+        Ok(()) => Ok(()),
+        Err(libc::EPERM) if sys::clone_into(flags).is_ok() => Ok(()),
+        Err(e) => Err(Outcome::fail(explain_unshare(what, flags, e, ctx))),
+    }
+}
+
+/// `userns.clone`: `clone(CLONE_NEWUSER|CLONE_NEWNS)`, as bubblewrap
+/// creates its namespaces (containerd's RuntimeDefault allows clone only
+/// without namespace flags unless SYS_ADMIN is held).
+pub fn helper_clone(ctx: &Context) -> Outcome {
+    const WHAT: &str = "clone(CLONE_NEWUSER|CLONE_NEWNS)";
+    match sys::clone_into(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) {
+        Ok(()) => Outcome::ok(format!("{WHAT} created a user and mount namespace")),
+        Err(e) => Outcome::fail(explain_unshare(
+            WHAT,
+            libc::CLONE_NEWUSER | libc::CLONE_NEWNS,
+            e,
+            ctx,
+        )),
+    }
+}
+
 pub fn helper_unshare(ctx: &Context) -> Outcome {
     match unshare(libc::CLONE_NEWUSER, "unshare(CLONE_NEWUSER)", ctx) {
         Ok(()) => Outcome::ok("unshare(CLONE_NEWUSER) created a user namespace"),
@@ -180,7 +209,7 @@ pub fn explain_map_failure(what: &str, e: Errno, uid_outside: u32, ctx: &Context
 }
 
 fn map_check(ctx: &Context, uid_inside: u32, gid_inside: u32) -> Outcome {
-    if let Err(o) = unshare(libc::CLONE_NEWUSER, "unshare(CLONE_NEWUSER)", ctx) {
+    if let Err(o) = enter(libc::CLONE_NEWUSER, "unshare(CLONE_NEWUSER)", ctx) {
         return o;
     }
     match write_maps(uid_inside, ctx.euid, gid_inside, ctx.egid) {
@@ -233,7 +262,7 @@ pub fn explain_sethostname(e: Errno, ctx: &Context) -> String {
 
 /// `uts.sethostname`: what an OCI runtime does for a nested container.
 pub fn helper_sethostname(ctx: &Context) -> Outcome {
-    if let Err(o) = unshare(
+    if let Err(o) = enter(
         libc::CLONE_NEWUSER | libc::CLONE_NEWUTS,
         "unshare(CLONE_NEWUSER|CLONE_NEWUTS)",
         ctx,

@@ -181,6 +181,12 @@ impl CapabilityData {
             if !known(&m.capabilities) {
                 return Err(row(name, "adds a capability the provider does not know"));
             }
+            if !m.localhost_adds.is_empty() && !m.runtime_default_blocks {
+                return Err(row(
+                    name,
+                    "has localhost_adds but RuntimeDefault does not stop it: no Localhost profile is needed",
+                ));
+            }
         }
         for s in &self.sandbox {
             for agent in [Agent::NonRoot, Agent::Root] {

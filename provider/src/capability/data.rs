@@ -241,6 +241,12 @@ pub struct ModeRow {
     /// pod can meet the restricted Pod Security Standard.
     #[serde(default)]
     pub seccomp_runtime_default: bool,
+    /// Where RuntimeDefault stops the sandbox: the syscalls it makes that
+    /// containerd's RuntimeDefault refuses. Added to it, they are the
+    /// Localhost profile offered instead of Unconfined (the node lab runs
+    /// the sandbox under it and without each one).
+    #[serde(default)]
+    pub localhost_adds: Vec<String>,
     #[serde(default)]
     pub image_needs: Vec<String>,
     pub error: Option<String>,

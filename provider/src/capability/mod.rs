@@ -11,6 +11,7 @@ pub mod engine;
 pub mod kinds;
 pub mod matrix;
 pub mod release;
+pub mod seccomp;
 
 pub use data::CapabilityData;
 pub use engine::{Decision, Field, Finding, Input, Runtime, decide};

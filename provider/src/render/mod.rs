@@ -11,6 +11,7 @@ pub mod mime;
 pub mod nodeconfig;
 pub mod openshift;
 pub mod probe;
+pub mod seccomp_profile;
 pub mod shell;
 pub mod sysctl_key;
 pub mod yaml;

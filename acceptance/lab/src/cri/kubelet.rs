@@ -107,7 +107,7 @@ pub fn translate(
     mounts: Vec<api::Mount>,
 ) -> PodRequests {
     let namespaces = namespaces(pod, kubelet, id);
-    let seccomp = seccomp_profile(pod.seccomp, kubelet);
+    let seccomp = seccomp_profile(pod, kubelet);
     let labels: std::collections::HashMap<String, String> = [
         ("io.kubernetes.pod.name", id.name.as_str()),
         ("io.kubernetes.pod.namespace", id.namespace.as_str()),
@@ -245,13 +245,22 @@ fn namespaces(pod: &Pod, kubelet: &Kubelet, id: &PodIdentity) -> api::NamespaceO
 
 /// `getSeccompProfile`: Unset is RuntimeDefault under `seccompDefault`,
 /// else Unconfined, sent explicitly.
-fn seccomp_profile(seccomp: Seccomp, kubelet: &Kubelet) -> api::SecurityProfile {
+fn seccomp_profile(pod: &Pod, kubelet: &Kubelet) -> api::SecurityProfile {
     use api::security_profile::ProfileType;
-    let (profile_type, localhost_ref) = match seccomp {
+    let (profile_type, localhost_ref) = match pod.seccomp {
         Seccomp::RuntimeDefault => (ProfileType::RuntimeDefault, String::new()),
         Seccomp::Unconfined => (ProfileType::Unconfined, String::new()),
         Seccomp::Unset if kubelet.seccomp_default => (ProfileType::RuntimeDefault, String::new()),
         Seccomp::Unset => (ProfileType::Unconfined, String::new()),
+        // `filepath.Join(m.seccompProfileRoot, *spec.LocalhostProfile)`.
+        Seccomp::Localhost => (
+            ProfileType::Localhost,
+            format!(
+                "{}/{}",
+                kubelet.seccomp_root.trim_end_matches('/'),
+                pod.localhost_profile.as_deref().unwrap_or_default()
+            ),
+        ),
     };
     api::SecurityProfile {
         profile_type: profile_type as i32,

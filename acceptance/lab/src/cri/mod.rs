@@ -162,6 +162,29 @@ impl CriLab {
         &self.cache
     }
 
+    /// The kubelet's `<root-dir>/seccomp` on this node: where Localhost
+    /// profiles live (the Security Profiles Operator writes under
+    /// `operator/<namespace>/`).
+    pub fn seccomp_root(&self) -> PathBuf {
+        self.work.path().join("kubelet/seccomp")
+    }
+
+    /// Puts a Localhost profile on the node at `localhost_profile` (a pod's
+    /// `localhostProfile`), as the Security Profiles Operator's daemon or a
+    /// node bootstrap would; returns its path.
+    pub fn install_seccomp_profile(
+        &self,
+        localhost_profile: &str,
+        profile: &str,
+    ) -> Result<PathBuf, LabError> {
+        let path = self.seccomp_root().join(localhost_profile);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io("create the kubelet's seccomp directory"))?;
+        }
+        fs::write(&path, profile).map_err(io(format!("write {}", path.display())))?;
+        Ok(path)
+    }
+
     /// The node's copy of `/dev/net/tun` (mode 0666).
     pub fn tun_device(&self) -> PathBuf {
         self.work.path().join("dev/tun")
@@ -209,6 +232,7 @@ impl CriLab {
         };
         let kubelet = Kubelet {
             seccomp_default,
+            seccomp_root: self.seccomp_root().display().to_string(),
             ..Kubelet::default()
         };
         let mounts = vec![

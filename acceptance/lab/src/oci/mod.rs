@@ -208,6 +208,12 @@ pub(crate) fn build_spec(
         Seccomp::Unconfined => false,
         Seccomp::RuntimeDefault => true,
         Seccomp::Unset => node.seccomp_default,
+        Seccomp::Localhost => {
+            return Err(LabError::Unsupported(
+                "seccompProfile type Localhost: only the CRI lab (containerd) loads node-local profiles"
+                    .into(),
+            ));
+        }
     };
     let mut filter = if runtime_default {
         Some(seccomp::runtime_default(

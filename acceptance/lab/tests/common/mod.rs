@@ -3,6 +3,8 @@
 //! that print the workload's output when they fail.
 #![allow(dead_code, clippy::panic)]
 
+pub mod on_cri;
+
 use std::path::PathBuf;
 
 use node_lab::{Lab, Node, Outcome, Pod, RuntimeDefaults, Seccomp, Workload};

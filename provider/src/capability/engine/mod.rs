@@ -17,6 +17,9 @@ mod platform;
 mod pod;
 #[cfg(test)]
 mod release_tests;
+mod seccomp;
+#[cfg(test)]
+mod seccomp_tests;
 #[cfg(test)]
 mod tests;
 
@@ -132,6 +135,14 @@ pub struct Input {
     pub run_as_root: bool,
     /// The kubelet's `userNamespaces.idsPerPod`, when the user sets it.
     pub ids_per_pod: Option<u64>,
+    /// `seccomp_profile = "localhost"`: where RuntimeDefault stops the
+    /// sandbox, name a Localhost profile (RuntimeDefault plus the syscalls
+    /// the sandbox makes) instead of Unconfined.
+    pub seccomp_localhost: bool,
+    /// Warn, where the pod ends up Unconfined although a Localhost profile
+    /// is proven, that it has no syscall filter (`nested_capability` with
+    /// `seccomp_profile` unset; not where the user chose `unconfined`).
+    pub seccomp_tradeoff_warning: bool,
     /// The date support windows are judged on.
     pub today: Date,
 }
@@ -156,6 +167,8 @@ impl Input {
             max_user_namespaces: DEFAULT_MAX_USER_NAMESPACES,
             run_as_root: false,
             ids_per_pod: None,
+            seccomp_localhost: false,
+            seccomp_tradeoff_warning: false,
             today: today(),
         }
     }
@@ -199,6 +212,7 @@ pub enum Field {
     SeccompDefault,
     RunAsRoot,
     IdsPerPod,
+    SeccompProfile,
 }
 
 impl Field {
@@ -219,6 +233,7 @@ impl Field {
             Field::SeccompDefault => "seccomp_default",
             Field::RunAsRoot => "run_as_root",
             Field::IdsPerPod => "ids_per_pod",
+            Field::SeccompProfile => "seccomp_profile",
         }
     }
 }
@@ -229,6 +244,22 @@ pub struct Finding {
     pub field: Field,
     pub summary: String,
     pub detail: String,
+}
+
+/// A Localhost seccomp profile: containerd's RuntimeDefault plus the
+/// syscalls one sandbox mode makes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalhostProfile {
+    /// The Security Profiles Operator's `SeccompProfile` name, e.g.
+    /// `nested-bubblewrap-root`.
+    pub name: String,
+    /// `localhostProfile`: the file under the kubelet's `<root-dir>/seccomp`
+    /// (`operator/<name>.json`, where the operator writes it).
+    pub localhost_profile: String,
+    /// The syscalls added to RuntimeDefault.
+    pub adds: Vec<String>,
+    /// The profile (OCI `linux.seccomp` JSON).
+    pub profile: Json,
 }
 
 /// The outcome: requirements when it can work, findings when it cannot.
@@ -258,6 +289,9 @@ pub struct Decision {
     pub node_labels: BTreeMap<String, String>,
     /// What the container image must provide (sudo, helpers, …).
     pub image_needs: Vec<String>,
+    /// The Localhost seccomp profile the pod names (`seccomp_profile =
+    /// "localhost"`), which must be on the node before the pod starts.
+    pub seccomp_localhost: Option<LocalhostProfile>,
     /// Character devices the sandbox uses in the container (the sandbox
     /// row's `devices`, e.g. `/dev/net/tun` for podman's rootless network).
     pub devices: Vec<String>,
@@ -452,6 +486,9 @@ pub(super) struct Contribution {
     proc_mount_unmasked: bool,
     allow_privilege_escalation: bool,
     seccomp_profile: Option<&'static str>,
+    /// The Localhost profile the pod names (`seccomp_profile` is then
+    /// `Localhost`).
+    localhost_profile: Option<LocalhostProfile>,
     sysctls: BTreeMap<String, String>,
     sysctl_floors: BTreeMap<String, u64>,
     kubelet_settings: BTreeMap<String, String>,
@@ -504,6 +541,9 @@ impl Contribution {
         self.proc_mount_unmasked |= other.proc_mount_unmasked;
         self.allow_privilege_escalation |= other.allow_privilege_escalation;
         self.seccomp_profile = other.seccomp_profile.or(self.seccomp_profile);
+        if other.localhost_profile.is_some() {
+            self.localhost_profile = other.localhost_profile;
+        }
         self.sysctls.extend(other.sysctls);
         for (k, v) in other.sysctl_floors {
             let floor = self.sysctl_floors.entry(k).or_insert(v);
@@ -655,7 +695,7 @@ const CHECKS: &[Check] = &[
     node::check_landlock,
     node::check_ids_per_pod,
     node::check_openshift_gates,
-    pod::check_seccomp,
+    seccomp::check_seccomp,
 ];
 
 fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
@@ -686,8 +726,17 @@ fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
         Agent::NonRoot => container.insert("runAsNonRoot".into(), Json::Bool(true)),
         Agent::Root => container.insert("runAsUser".into(), json!(0)),
     };
-    if let Some(p) = all.seccomp_profile {
-        container.insert("seccompProfile".into(), json!({ "type": p }));
+    match (&all.localhost_profile, all.seccomp_profile) {
+        (Some(l), _) => {
+            container.insert(
+                "seccompProfile".into(),
+                json!({ "type": "Localhost", "localhostProfile": l.localhost_profile }),
+            );
+        }
+        (None, Some(p)) => {
+            container.insert("seccompProfile".into(), json!({ "type": p }));
+        }
+        (None, None) => {}
     }
     let (level, why) = pod::pod_security_level(f, &all);
     all.reason(&why, &f.data.pod_security.sources);
@@ -722,6 +771,7 @@ fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
             "true".to_string(),
         )]),
         image_needs: all.image_needs,
+        seccomp_localhost: all.localhost_profile,
         devices: f.sandbox.devices.clone(),
         pod_security_level: level.to_string(),
         warnings: all

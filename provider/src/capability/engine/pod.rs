@@ -53,56 +53,6 @@ pub(super) fn check_mode(f: &Facts<'_>) -> Contribution {
     c
 }
 
-/// The seccomp profile the pod must name. A sandbox that RuntimeDefault
-/// stops needs `Unconfined` wherever the node applies RuntimeDefault to
-/// pods that name none; one that works under RuntimeDefault gets it
-/// explicitly, so that a node whose kubelet has no `seccompDefault` does
-/// not leave it Unconfined (the node lab runs each such mode under
-/// containerd's RuntimeDefault: acceptance/lab/tests/cri.rs).
-pub(super) fn check_seccomp(f: &Facts<'_>) -> Contribution {
-    let mut c = Contribution::default();
-    let Some(mode) = f.mode else { return c };
-    if mode.error.is_some() {
-        return c;
-    }
-    if mode.seccomp_runtime_default {
-        c.seccomp_profile = Some("RuntimeDefault");
-        return c;
-    }
-    if !mode.runtime_default_blocks {
-        return c;
-    }
-    let (default_on, whose) = match (f.image, f.input.seccomp_default) {
-        (Some(img), _) => (
-            img.seccomp_default,
-            format!(
-                "{} on Kubernetes {} runs pods without a profile under RuntimeDefault",
-                f.family.map(|x| x.as_str()).unwrap_or_default(),
-                img.kubernetes[0]
-            ),
-        ),
-        (None, Some(on)) => (
-            on,
-            "seccomp_default = true: the kubelet runs pods without a profile under RuntimeDefault"
-                .to_string(),
-        ),
-        (None, None) => (false, String::new()),
-    };
-    if default_on {
-        c.seccomp_profile = Some("Unconfined");
-        c.note(format!(
-            "{whose}, which stops {} (namespace-creating clone/unshare without SYS_ADMIN, and pivot_root on containerd), so the pod names seccompProfile Unconfined",
-            f.sandbox.name
-        ));
-    } else if !f.platform.needs_openshift_version {
-        c.note(format!(
-            "{} fails under RuntimeDefault seccomp; the node runs pods without a profile Unconfined, so the pod names none (a cluster that enables seccompDefault needs seccompProfile Unconfined)",
-            f.sandbox.name
-        ));
-    }
-    c
-}
-
 /// The Pod Security Standards level the pod needs, and why.
 pub(super) fn pod_security_level(f: &Facts<'_>, n: &Contribution) -> (&'static str, String) {
     let pss = &f.data.pod_security;
@@ -143,12 +93,12 @@ pub(super) fn pod_security_level(f: &Facts<'_>, n: &Contribution) -> (&'static s
         .all(|cap| pss.restricted_capabilities.contains(cap))
         && !n.allow_privilege_escalation
         && f.agent == Agent::NonRoot
-        && n.seccomp_profile == Some("RuntimeDefault")
+        && (n.seccomp_profile == Some("RuntimeDefault") || n.localhost_profile.is_some())
         && !n.proc_mount_unmasked;
     if restricted {
         (
             "restricted",
-            "Pod Security: the pod meets restricted (drop ALL, no escalation, runAsNonRoot, RuntimeDefault seccomp)".into(),
+            "Pod Security: the pod meets restricted (drop ALL, no escalation, runAsNonRoot, RuntimeDefault or Localhost seccomp)".into(),
         )
     } else {
         (

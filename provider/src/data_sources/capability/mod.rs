@@ -16,6 +16,7 @@ use crate::framework::{
 use crate::outputs;
 use crate::render::openshift::{SccChoice, admitted_pod, scc_for, scc_use_note};
 use crate::render::probe::{PROBE_SERVICE_ACCOUNT, RequiredScc};
+use crate::render::seccomp_profile;
 
 use bootstrap::{Bootstrap, bootstrap};
 use model::{CapabilityModel, PartModel, input_from, model_of};
@@ -68,6 +69,14 @@ fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
         d.warnings.push(format!("probe_manifest: {note}"));
     }
     let d = &d;
+    if let Some(l) = &d.seccomp_localhost {
+        answer.seccomp_profile_json = Attr::Known(seccomp_profile::profile_file(&l.profile));
+        answer.seccomp_profile_manifest =
+            Attr::Known(seccomp_profile::spo_manifest(&l.name, &l.profile));
+    } else {
+        answer.seccomp_profile_json = Attr::Null;
+        answer.seccomp_profile_manifest = Attr::Null;
+    }
     answer.user_data = b.user_data.into();
     answer.nodeadm_config = b.nodeadm_config.into();
     answer.sysctl_script = b.sysctl_script.into();

@@ -25,6 +25,7 @@ crate::model! {
         container_runtime: Attr<String>,
         oci_runtime: Attr<String>,
         seccomp_default: Attr<bool>,
+        seccomp_profile: Attr<String>,
         bootstrap_extra_settings: Attr<String>,
         cluster: Attr<ClusterModel>,
         ami_type: Attr<String>,
@@ -42,6 +43,8 @@ crate::model! {
         runtime_args: Attr<List<String>>,
         node_labels: Attr<Map<String>>,
         image_needs: Attr<List<String>>,
+        seccomp_profile_json: Attr<String>,
+        seccomp_profile_manifest: Attr<String>,
         pod_security_level: Attr<String>,
         warnings: Attr<List<String>>,
         probe_image: Attr<String>,
@@ -132,6 +135,10 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
         .copied()
         .unwrap_or(input.user_namespaces);
     input.seccomp_default = m.seccomp_default.known().copied();
+    // one_of makes it `unconfined`, `localhost` or unset (as `unconfined`,
+    // with a word about the trade-off).
+    input.seccomp_localhost = m.seccomp_profile.as_deref() == Some("localhost");
+    input.seccomp_tradeoff_warning = m.seccomp_profile.is_null();
     input.run_as_root = m.run_as_root.known().copied().unwrap_or(input.run_as_root);
     if let Some(n) = m.ids_per_pod.known() {
         match crate::validate::number::whole_in_range(n, 1, i64::from(u32::MAX)) {

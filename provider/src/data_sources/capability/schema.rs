@@ -122,6 +122,24 @@ pub(super) fn schema() -> Schema {
         "For `kubernetes`: whether the kubelet runs pods with the runtime's default seccomp \
          profile (`seccompDefault: true`).",
     ))
+    .attribute(
+        Attribute::string("seccomp_profile")
+            .optional()
+            .one_of(&["unconfined", "localhost"])
+            .description(
+                "What the pod names where RuntimeDefault seccomp stops the sandbox (bubblewrap, \
+                 rootless podman, a root nsjail with its own user namespace). `unconfined`: \
+                 `seccompProfile: Unconfined` where the node would apply RuntimeDefault, else \
+                 none. Unset: the same, with a warning that the pod then has no syscall filter \
+                 where a Localhost profile exists. `localhost`: `seccompProfile: {type: Localhost, localhostProfile: \
+                 operator/nested-<sandbox>[-root].json}`, containerd's RuntimeDefault plus only \
+                 the syscalls the sandbox makes that it refuses (`seccomp_profile_json`); the \
+                 node lab runs each sandbox under it on containerd 2.x and 1.7, and without each \
+                 added syscall. The file must be on the node before the pod starts \
+                 (`seccomp_profile_manifest` with the Security Profiles Operator). containerd \
+                 only: an error on CRI-O (OpenShift, or `container_runtime = \"cri-o …\"`).",
+            ),
+    )
     .attribute(Attribute::string("bootstrap_extra_settings").optional().description(
         "Your own bootstrap document, merged with what the sandbox needs by the same code as \
          `nested_nodegroup`'s: Bottlerocket TOML (your comments and keys kept; a key the \
@@ -247,6 +265,18 @@ pub(super) fn schema() -> Schema {
                  NOPASSWD rule for Coder's nsjail as a non-root agent.",
             ),
     )
+    .attribute(Attribute::string("seccomp_profile_json").computed().description(
+        "With `seccomp_profile = \"localhost\"`, where the pod names a Localhost profile: the \
+         profile file (JSON, the OCI `linux.seccomp` format containerd loads), for \
+         `/var/lib/kubelet/seccomp/operator/nested-<sandbox>[-root].json` on every node. \
+         Null otherwise.",
+    ))
+    .attribute(Attribute::string("seccomp_profile_manifest").computed().description(
+        "The same profile as a Security Profiles Operator `SeccompProfile` \
+         (`security-profiles-operator.x-k8s.io/v1beta1`, cluster-scoped from SPO v0.10.0), \
+         which writes it to that path on every node: apply it before the sandbox's pods. \
+         Null when the pod names no Localhost profile.",
+    ))
     .attribute(Attribute::string("pod_security_level").computed().description(
         "The Pod Security Standards level the pod's namespace must allow: `restricted`, \
          `baseline` or `privileged` (label `pod-security.kubernetes.io/enforce`). Adding \
