@@ -44,6 +44,23 @@ fn io(what: &str) -> impl FnOnce(std::io::Error) -> HarnessError + '_ {
     }
 }
 
+/// Environment variable that lets a test skip what this machine cannot run
+/// (e.g. a provider binary the mirror lacks for this platform): it then
+/// says `SKIPPED` and passes. Unset (CI), such a test fails, so a skip never
+/// passes unseen.
+pub const ALLOW_SKIP_ENV: &str = "NESTED_ALLOW_SKIP";
+
+/// A test that cannot run here: fails, unless `NESTED_ALLOW_SKIP=1`.
+// Failing the calling test is this helper's purpose.
+#[allow(clippy::panic)]
+pub fn cannot_run(why: &str) {
+    if std::env::var(ALLOW_SKIP_ENV).as_deref() == Ok("1") {
+        eprintln!("SKIPPED ({ALLOW_SKIP_ENV}=1): {why}");
+    } else {
+        panic!("this test cannot run here: {why}; set {ALLOW_SKIP_ENV}=1 to skip it visibly");
+    }
+}
+
 /// The workspace root. Cargo and nextest set `CARGO_MANIFEST_DIR` when
 /// they run a test; it is preferred over the compile-time value so that a
 /// shared target directory (CI's cache) built from another checkout still

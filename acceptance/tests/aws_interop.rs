@@ -63,10 +63,9 @@ print(json.dumps(out))
 #[test]
 fn hashicorp_aws_3_39_node_groups_get_the_sandboxes_user_data_and_replan_clean() {
     if !mirror_has_this_platform() {
-        eprintln!(
-            "skipped: the mirror holds hashicorp/aws {AWS_PROVIDER_VERSION} for linux_amd64 only"
-        );
-        return;
+        return acceptance::cannot_run(&format!(
+            "the mirror holds hashicorp/aws {AWS_PROVIDER_VERSION} for linux_amd64 only"
+        ));
     }
     let moto = Moto::start().unwrap();
     let ws = workspace(&moto);
@@ -251,10 +250,9 @@ fn hashicorp_aws_3_39_node_groups_get_the_sandboxes_user_data_and_replan_clean()
 #[test]
 fn hashicorp_aws_3_39_refuses_the_bottlerocket_and_al2023_ami_types() {
     if !mirror_has_this_platform() {
-        eprintln!(
-            "skipped: the mirror holds hashicorp/aws {AWS_PROVIDER_VERSION} for linux_amd64 only"
-        );
-        return;
+        return acceptance::cannot_run(&format!(
+            "the mirror holds hashicorp/aws {AWS_PROVIDER_VERSION} for linux_amd64 only"
+        ));
     }
     let tf = &terraforms().unwrap()[0];
     let config = |ami_type: &str| {

@@ -1,6 +1,7 @@
 //! Namespace checks of the built `nested-probe` against util-linux
 //! (`unshare`, `setpriv`, `pivot_root`, `hostname`) run by the test itself.
-//! Tests that need a tool or uid 0 print `SKIPPED` and return without it.
+//! A test that needs a tool or uid 0 it does not have fails, unless
+//! `NESTED_ALLOW_SKIP=1` lets it say `SKIPPED` (`common::cannot_run`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -21,8 +22,7 @@ fn util_unshare_ok(args: &[&str]) -> bool {
 #[test]
 fn user_namespace_checks_agree_with_util_linux_unshare() {
     if !tool("unshare") {
-        eprintln!("SKIPPED: util-linux unshare not in PATH");
-        return;
+        return cannot_run("util-linux unshare not in PATH");
     }
     let r = json_report();
     // The test's own view of its user namespace.
@@ -59,8 +59,7 @@ fn user_namespace_checks_agree_with_util_linux_unshare() {
     }
 
     if !can_map_root {
-        eprintln!("SKIPPED second run: cannot make a user namespace with a root map here");
-        return;
+        return cannot_run("cannot make a user namespace with a root map here");
     }
     // Second run inside a user namespace made by the test.
     let out = probe_under(&["unshare", "--user", "--map-root-user"], &["--json"]);
@@ -90,8 +89,7 @@ fn user_namespace_checks_agree_with_util_linux_unshare() {
 #[test]
 fn mapping_root_needs_setfcap() {
     if !tool("setpriv") || !tool("unshare") || own_euid() != 0 {
-        eprintln!("SKIPPED: needs setpriv, unshare and uid 0");
-        return;
+        return cannot_run("needs setpriv, unshare and uid 0");
     }
     // Root without SETFCAP in its bounding set (hence not effective after exec).
     let prefix = ["setpriv", "--bounding-set", "-setfcap"];
@@ -126,8 +124,7 @@ fn mapping_root_needs_setfcap() {
 #[test]
 fn unprivileged_user_maps_without_setfcap_and_lacks_net_admin() {
     if !tool("setpriv") || own_euid() != 0 {
-        eprintln!("SKIPPED: needs setpriv and uid 0");
-        return;
+        return cannot_run("needs setpriv and uid 0");
     }
     let prefix = [
         "setpriv",
@@ -216,8 +213,7 @@ fn with_masked_proc(cmd: &str) -> Output {
 #[test]
 fn masked_proc_is_detected() {
     if !tool("unshare") || !tool("mount") || own_euid() != 0 {
-        eprintln!("SKIPPED: needs unshare, mount and uid 0");
-        return;
+        return cannot_run("needs unshare, mount and uid 0");
     }
     // Independent observation under the same masking: can util-linux mount
     // a procfs in a new user+PID namespace?
@@ -258,8 +254,7 @@ fn can_map_root() -> bool {
 #[test]
 fn pivot_root_agrees_with_util_linux() {
     if !tool("pivot_root") || !tool("mount") || !can_map_root() {
-        eprintln!("SKIPPED: needs unshare, mount, pivot_root and a root-mapped user namespace");
-        return;
+        return cannot_run("needs unshare, mount, pivot_root and a root-mapped user namespace");
     }
     // bwrap's sequence: a tmpfs in a new user+mount namespace, then pivot_root.
     let independent = succeeds(Command::new("unshare").args([
@@ -281,8 +276,7 @@ fn pivot_root_agrees_with_util_linux() {
 #[test]
 fn sethostname_agrees_with_util_linux() {
     if !tool("hostname") || !can_map_root() {
-        eprintln!("SKIPPED: needs unshare, hostname and a root-mapped user namespace");
-        return;
+        return cannot_run("needs unshare, hostname and a root-mapped user namespace");
     }
     let independent = succeeds(Command::new("unshare").args([
         "--user",
@@ -303,8 +297,7 @@ fn sethostname_agrees_with_util_linux() {
 #[test]
 fn root_jail_clones_agree_with_util_linux() {
     if !tool("unshare") || own_euid() != 0 {
-        eprintln!("SKIPPED: needs unshare and uid 0 (Boundary does not re-execute as root)");
-        return;
+        return cannot_run("needs unshare and uid 0 (Boundary does not re-execute as root)");
     }
     // Boundary as root: clone(NEWUSER|NEWNET) with "0 0 1", or NEWNET alone.
     let userns = util_unshare_ok(&["--user", "--net", "--map-current-user"]);
@@ -330,8 +323,7 @@ fn root_jail_clones_agree_with_util_linux() {
 #[test]
 fn privilege_step_of_an_unprivileged_agent_agrees_with_sudo() {
     if !tool("setpriv") || own_euid() != 0 {
-        eprintln!("SKIPPED: needs setpriv and uid 0");
-        return;
+        return cannot_run("needs setpriv and uid 0");
     }
     let prefix = [
         "setpriv",

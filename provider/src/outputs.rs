@@ -49,6 +49,12 @@ pub fn probe_manifest_with_scc(
     })
 }
 
+/// The one diagnostic for capability data that does not load or decide
+/// (a defect of the provider build, never of the configuration).
+pub fn invalid_data(e: &crate::capability::CapabilityError) -> Diagnostic {
+    Diagnostic::error("Provider capability data is invalid", e.to_string())
+}
+
 fn strings(v: &[String]) -> Value {
     Value::List(v.iter().map(Value::string).collect())
 }

@@ -28,7 +28,13 @@ N=veth_n_$ID
 step 1 ip link add "$H" type veth peer name "$N"
 step 2 ip addr add 192.168.100.1/24 dev "$H"
 step 3 ip link set "$H" up
-sysctl -w net.ipv4.ip_forward=1 >/dev/null 2>&1 || say "step 4: sysctl -w net.ipv4.ip_forward=1 failed (ignored, as Boundary does)"
+# Boundary ignores a failing write from v0.8.2 (coder/boundary#180); before,
+# the step was fatal: NODE_LAB_BOUNDARY_BEFORE_0_8_2=1 re-enacts that.
+if [ "${NODE_LAB_BOUNDARY_BEFORE_0_8_2:-}" = 1 ]; then
+  step 4 sysctl -w net.ipv4.ip_forward=1
+else
+  sysctl -w net.ipv4.ip_forward=1 >/dev/null 2>&1 || say "step 4: sysctl -w net.ipv4.ip_forward=1 failed (ignored, as Boundary does from v0.8.2)"
+fi
 step 5 iptables -t nat -A POSTROUTING -s 192.168.100.0/24 -j MASQUERADE
 step 6 iptables -t nat -A PREROUTING -i "$H" -p tcp -j REDIRECT --to-ports "$PORT"
 step 7 iptables -A FORWARD -s 192.168.100.0/24 -j ACCEPT

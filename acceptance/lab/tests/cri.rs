@@ -636,6 +636,44 @@ fn image_needs_are_what_the_sandboxes_need() {
         failures.push(format!("nsjail (root) with iptables-nft: {}", nft.output));
     }
 
+    // Boundary before v0.8.2 stopped when `sysctl -w net.ipv4.ip_forward=1`
+    // failed (coder/boundary#180 made it best-effort); in these pods it
+    // fails (/proc/sys is read-only), so image_needs names the floor.
+    for root in [false, true] {
+        let (d, pod) = al2023("nsjail", root);
+        let mode = if root { "root" } else { "non-root" };
+        let old = cri
+            .run(
+                &pod,
+                false,
+                &Workload::Shell(
+                    "NODE_LAB_BOUNDARY_BEFORE_0_8_2=1 exec /lab/scripts/nsjail.sh userns".into(),
+                ),
+            )
+            .unwrap();
+        seen.insert(
+            if root {
+                "nsjail root: Boundary before v0.8.2"
+            } else {
+                "nsjail non-root: Boundary before v0.8.2"
+            },
+            json!({ "ok": old.ok, "message": why(&old) }),
+        );
+        let says_floor = d.image_needs.iter().any(|n| n.contains("v0.8.2"));
+        if !old.ok && !says_floor {
+            failures.push(format!(
+                "nsjail ({mode}): Boundary before v0.8.2 fails ({}), but image_needs says {:?}",
+                why(&old),
+                d.image_needs
+            ));
+        }
+        if old.ok && says_floor {
+            failures.push(format!(
+                "nsjail ({mode}): a fatal ip_forward write works here: image_needs' v0.8.2 floor is not needed"
+            ));
+        }
+    }
+
     // Rootless podman with Debian's setuid-root newuidmap/newgidmap instead
     // of file-capability ones: what they need beyond the provider's outputs.
     let (d, pod) = al2023("podman", false);

@@ -60,6 +60,23 @@ pub fn status<'a>(report: &'a Value, name: &str) -> &'a str {
     check(report, name)["status"].as_str().unwrap()
 }
 
+/// Environment variable that lets a test skip what this machine cannot run
+/// (no uid 0, a missing tool): it then says `SKIPPED` and passes. Unset
+/// (CI), a test that cannot run fails, so a skip never passes unseen.
+pub const ALLOW_SKIP_ENV: &str = "NESTED_ALLOW_SKIP";
+
+/// A test that cannot run here: fails, unless `NESTED_ALLOW_SKIP=1`.
+pub fn cannot_run(why: &str) {
+    if std::env::var(ALLOW_SKIP_ENV).as_deref() == Ok("1") {
+        eprintln!("SKIPPED ({ALLOW_SKIP_ENV}=1): {why}");
+    } else {
+        panic!(
+            "this test cannot run here: {why}. Run it as root with util-linux \
+             (`bash acceptance/lab/setup.sh` installs the tools), or set {ALLOW_SKIP_ENV}=1 to skip it visibly"
+        );
+    }
+}
+
 pub fn tool(name: &str) -> bool {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))

@@ -7,8 +7,8 @@ use crate::capability::{CapabilityData, Input, PlatformKind, SANDBOXES, Version,
 use crate::data_sources::capability::findings_to_diagnostics;
 use crate::framework::model::{list_of, map_of};
 use crate::framework::{
-    Attr, Attribute, AttributePath, DataSource, Diagnostic, Diagnostics, List, Map, Model,
-    ReadDataRequest, ReadDataResponse, Schema, Value,
+    Attr, Attribute, AttributePath, DataSource, Diagnostics, List, Map, Model, ReadDataRequest,
+    ReadDataResponse, Schema, Value,
 };
 use crate::render::openshift::{OpenShiftError, admitted_pod, profile};
 use crate::validate::declared;
@@ -147,10 +147,7 @@ impl DataSource for OpenShiftProfileDataSource {
         let data = match CapabilityData::embedded() {
             Ok(d) => d,
             Err(e) => {
-                diagnostics.push(Diagnostic::error(
-                    "Provider capability data is invalid",
-                    e.to_string(),
-                ));
+                diagnostics.push(crate::outputs::invalid_data(&e));
                 return fail(diagnostics);
             }
         };
@@ -160,10 +157,7 @@ impl DataSource for OpenShiftProfileDataSource {
         let decision = match decide(data, &input) {
             Ok(d) => d,
             Err(e) => {
-                diagnostics.push(Diagnostic::error(
-                    "Provider capability data is invalid",
-                    e.to_string(),
-                ));
+                diagnostics.push(crate::outputs::invalid_data(&e));
                 return fail(diagnostics);
             }
         };

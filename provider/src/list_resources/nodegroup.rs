@@ -97,8 +97,7 @@ async fn list(req: &ListRequest, sink: &mut ListSink) -> Result<(), Diagnostic> 
         ));
     }
     let (rt, aws) = online(&req.provider, "list").await?;
-    let data = CapabilityData::embedded()
-        .map_err(|e| Diagnostic::error("Provider capability data is invalid", e.to_string()))?;
+    let data = CapabilityData::embedded().map_err(|e| crate::outputs::invalid_data(&e))?;
     let mut token = None;
     loop {
         if req.stop.is_stopped() {

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use crate::capability::{CapabilityData, Decision, PlatformKind, decide};
 use crate::framework::{
-    Attr, AttributePath, DataSource, Diagnostic, Diagnostics, Model, ReadDataRequest,
-    ReadDataResponse, Schema, Value,
+    Attr, AttributePath, DataSource, Diagnostics, Model, ReadDataRequest, ReadDataResponse, Schema,
+    Value,
 };
 use crate::outputs;
 use crate::render::openshift::{SccChoice, admitted_pod, scc_for, scc_use_note};
@@ -139,10 +139,7 @@ fn decision_for(config: &Value, diags: &mut Diagnostics) -> Option<(CapabilityMo
             (!diags.has_errors()).then_some((model, d))
         }
         Err(e) => {
-            diags.push(Diagnostic::error(
-                "Provider capability data is invalid",
-                e.to_string(),
-            ));
+            diags.push(crate::outputs::invalid_data(&e));
             None
         }
     }
@@ -153,10 +150,7 @@ fn bootstrap_for(m: &CapabilityModel, d: &Decision, diags: &mut Diagnostics) -> 
     match CapabilityData::embedded() {
         Ok(data) => bootstrap(data, d, m, diags),
         Err(e) => {
-            diags.push(Diagnostic::error(
-                "Provider capability data is invalid",
-                e.to_string(),
-            ));
+            diags.push(crate::outputs::invalid_data(&e));
             None
         }
     }

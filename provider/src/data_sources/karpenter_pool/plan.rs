@@ -57,10 +57,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     let cd = match CapabilityData::embedded() {
         Ok(d) => d,
         Err(e) => {
-            diags.push(Diagnostic::error(
-                "Provider capability data is invalid",
-                e.to_string(),
-            ));
+            diags.push(crate::outputs::invalid_data(&e));
             return None;
         }
     };
@@ -181,10 +178,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     let decision = match decide(cd, &input) {
         Ok(d) => d,
         Err(e) => {
-            diags.push(Diagnostic::error(
-                "Provider capability data is invalid",
-                e.to_string(),
-            ));
+            diags.push(crate::outputs::invalid_data(&e));
             return None;
         }
     };

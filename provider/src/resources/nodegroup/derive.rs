@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::model::NodegroupModel;
 use crate::capability::{CapabilityData, Decision, Field, Input, any_version, decide};
-use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics, Model, Severity};
+use crate::framework::{Attr, AttributePath, Diagnostics, Model, Severity};
 use crate::outputs;
 use crate::render::{UserDataOptions, probe};
 
@@ -86,10 +86,7 @@ pub fn derive(
     let data = match CapabilityData::embedded() {
         Ok(d) => d,
         Err(e) => {
-            diags.push(Diagnostic::error(
-                "Provider capability data is invalid",
-                e.to_string(),
-            ));
+            diags.push(crate::outputs::invalid_data(&e));
             return None;
         }
     };
@@ -107,10 +104,7 @@ pub fn derive(
     let decision = match decide(data, &input(m, Some(version), warnings)) {
         Ok(d) => d,
         Err(e) => {
-            diags.push(Diagnostic::error(
-                "Provider capability data is invalid",
-                e.to_string(),
-            ));
+            diags.push(crate::outputs::invalid_data(&e));
             return None;
         }
     };
@@ -150,10 +144,7 @@ pub fn check_without_version(m: &NodegroupModel, diags: &mut Diagnostics) {
     let data = match CapabilityData::embedded() {
         Ok(d) => d,
         Err(e) => {
-            diags.push(Diagnostic::error(
-                "Provider capability data is invalid",
-                e.to_string(),
-            ));
+            diags.push(crate::outputs::invalid_data(&e));
             return;
         }
     };
