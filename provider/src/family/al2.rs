@@ -20,6 +20,10 @@ impl NodeFamily for Al2 {
         "/dev/xvda"
     }
 
+    fn user_data_format(&self) -> super::UserDataFormat {
+        super::UserDataFormat::AmazonLinuxMime { al2: true }
+    }
+
     fn release_parameter(
         &self,
         _kubernetes: &str,

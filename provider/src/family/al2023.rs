@@ -57,6 +57,10 @@ impl NodeFamily for Al2023 {
         "/dev/xvda"
     }
 
+    fn user_data_format(&self) -> super::UserDataFormat {
+        super::UserDataFormat::AmazonLinuxMime { al2: false }
+    }
+
     /// `/aws/service/eks/optimized-ami/<version>/amazon-linux-2023/<x86_64|arm64>/<standard|nvidia|neuron>/recommended/release_version`
     /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id.adoc`:
     /// the AMI type's last part names the path's variant).

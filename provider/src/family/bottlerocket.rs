@@ -19,6 +19,10 @@ impl NodeFamily for Bottlerocket {
         "/dev/xvdb"
     }
 
+    fn user_data_format(&self) -> super::UserDataFormat {
+        super::UserDataFormat::SettingsToml
+    }
+
     /// `/aws/service/bottlerocket/aws-k8s-<version>[-nvidia|-fips|-nvidia-fips]/<x86_64|arm64>/latest/image_version`
     /// (`awsdocs/amazon-eks-user-guide:latest/ug/nodes/retrieve-ami-id-bottlerocket.adoc`,
     /// `bottlerocket-os/bottlerocket:QUICKSTART-EKS.md`; the variant names

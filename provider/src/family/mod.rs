@@ -34,6 +34,10 @@ pub trait NodeFamily: Send + Sync {
     /// volume, the data volume where it has two.
     fn container_volume(&self) -> &'static str;
 
+    /// How the family's user data is written, for code that reads a user
+    /// data document back (what it sets, where a setting lives).
+    fn user_data_format(&self) -> UserDataFormat;
+
     /// The bootstrap document the decision needs, merged with the user's
     /// own (`opts.user`); no text when there is nothing to write.
     fn user_data(
@@ -42,6 +46,21 @@ pub trait NodeFamily: Send + Sync {
         d: &Decision,
         opts: &UserDataOptions<'_>,
     ) -> Result<UserData, RenderError>;
+}
+
+/// The shape of a family's user data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserDataFormat {
+    /// Bottlerocket's settings TOML.
+    SettingsToml,
+    /// Amazon Linux MIME multipart with shell and nodeadm parts; `al2`: the
+    /// AL2 flavour (bootstrap.sh, no nodeadm).
+    AmazonLinuxMime { al2: bool },
+}
+
+/// The user data format of `kind`, when a family is known.
+pub fn user_data_format(kind: Option<AmiFamily>) -> Option<UserDataFormat> {
+    kind.map(|k| of(k).user_data_format())
 }
 
 /// The behaviour of `kind`.

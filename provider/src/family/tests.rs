@@ -342,3 +342,24 @@ fn a_users_part_cannot_lower_the_user_namespace_floor_the_image_gives() {
     assert!(l.sysctl_floors.is_empty(), "{:?}", l.sysctl_floors);
     assert!(user_data(data, &l, &opts).is_ok());
 }
+
+/// Bottlerocket takes settings TOML (bottlerocket-os/bottlerocket: README
+/// "Using user data"); the Amazon Linux AMIs MIME multipart, AL2023 with
+/// nodeadm parts and AL2 with bootstrap.sh (awslabs/amazon-eks-ami).
+#[test]
+fn each_family_says_how_its_user_data_is_written() {
+    use super::{UserDataFormat, user_data_format};
+    assert_eq!(
+        user_data_format(Some(AmiFamily::Bottlerocket)),
+        Some(UserDataFormat::SettingsToml)
+    );
+    assert_eq!(
+        user_data_format(Some(AmiFamily::Al2023)),
+        Some(UserDataFormat::AmazonLinuxMime { al2: false })
+    );
+    assert_eq!(
+        user_data_format(Some(AmiFamily::Al2)),
+        Some(UserDataFormat::AmazonLinuxMime { al2: true })
+    );
+    assert_eq!(user_data_format(None), None);
+}

@@ -6,7 +6,8 @@
 
 use std::net::IpAddr;
 
-use crate::capability::{AmiFamily, CapabilityData, Decision};
+use crate::capability::{CapabilityData, Decision};
+use crate::family::UserDataFormat;
 use crate::framework::{Attr, AttributePath, Diagnostics};
 use crate::render::mime::Content;
 use crate::render::{self, CustomAmi, UserDataOptions, al2023};
@@ -240,9 +241,8 @@ pub(super) fn bootstrap(
             return None;
         }
     };
-    let al2 = match d.ami_family {
-        Some(AmiFamily::Al2023) => false,
-        Some(AmiFamily::Al2) => true,
+    let al2 = match crate::family::user_data_format(d.ami_family) {
+        Some(UserDataFormat::AmazonLinuxMime { al2 }) => al2,
         _ => {
             return Some(Bootstrap {
                 user_data,

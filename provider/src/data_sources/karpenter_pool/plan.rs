@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::capability::{
     AmiFamily, Architecture, CapabilityData, Decision, Input, Version, decide,
 };
+use crate::family::UserDataFormat;
 use crate::framework::{Diagnostic, Diagnostics};
 use crate::outputs;
 use crate::render::karpenter::KarpenterData;
@@ -407,8 +408,8 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
         }
         let version = karpenter_version
             .or_else(|| kd.typed_since("ids-per-pod").and_then(|s| s.parse().ok()));
-        match family {
-            AmiFamily::Bottlerocket => {
+        match crate::family::of(family).user_data_format() {
+            UserDataFormat::SettingsToml => {
                 let node_taints: Vec<Taint> = pool
                     .taints
                     .iter()

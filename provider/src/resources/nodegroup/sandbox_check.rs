@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::model::{NodegroupModel, SandboxCheckModel};
 use crate::capability::{AmiFamily, CapabilityData, Input, decide};
+use crate::family::UserDataFormat;
 use crate::framework::Attr;
 use crate::framework::model::list_of;
 
@@ -198,7 +199,7 @@ impl NodeSettings {
     fn of(family: Option<AmiFamily>, user_data: Option<&str>) -> NodeSettings {
         let text = user_data.unwrap_or_default().to_string();
         let mut sysctls = BTreeMap::new();
-        let toml = (family == Some(AmiFamily::Bottlerocket))
+        let toml = (crate::family::user_data_format(family) == Some(UserDataFormat::SettingsToml))
             .then(|| text.parse::<toml::Table>().ok())
             .flatten();
         if let Some(doc) = &toml {
@@ -239,7 +240,7 @@ impl NodeSettings {
         key: &str,
         wanted: &str,
     ) -> bool {
-        if family == Some(AmiFamily::Bottlerocket) {
+        if crate::family::user_data_format(family) == Some(UserDataFormat::SettingsToml) {
             let Some(row) = data.kubelet_setting(key) else {
                 return false;
             };
