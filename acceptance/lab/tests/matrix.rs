@@ -174,22 +174,7 @@ fn why(o: &Outcome) -> String {
         .or_else(|| lines.last().copied())
         .unwrap_or("")
         .trim();
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in line.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        if digits.len() >= 5 {
-            out.push('N');
-        } else {
-            out.push_str(&digits);
-        }
-        digits.clear();
-        out.push(c);
-    }
-    out.trim_end().chars().take(160).collect()
+    common::blank_numbers(line, false)
 }
 
 #[test]

@@ -123,3 +123,30 @@ pub fn fails_with(lab: &Lab, pod: &Pod, node: &Node, w: &Workload, message: &str
     );
     o
 }
+
+/// `line` with run-specific numbers blanked: a run of 5 or more digits
+/// (with `hex`, a hex run that starts with a digit: ids, addresses)
+/// becomes `N`; the result is cut to 160 characters.
+pub fn blank_numbers(line: &str, hex: bool) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in line.chars().chain(std::iter::once(' ')) {
+        let part = if hex {
+            c.is_ascii_hexdigit() && (c.is_ascii_digit() || !digits.is_empty())
+        } else {
+            c.is_ascii_digit()
+        };
+        if part {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 5 {
+            out.push('N');
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.trim_end().chars().take(160).collect()
+}

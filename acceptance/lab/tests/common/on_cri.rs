@@ -105,22 +105,7 @@ pub fn why(o: &CriOutcome) -> String {
         .copied()
         .unwrap_or("")
         .trim();
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in line.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_hexdigit() && (c.is_ascii_digit() || !digits.is_empty()) {
-            digits.push(c);
-            continue;
-        }
-        if digits.len() >= 5 {
-            out.push('N');
-        } else {
-            out.push_str(&digits);
-        }
-        digits.clear();
-        out.push(c);
-    }
-    out.trim_end().chars().take(160).collect()
+    super::blank_numbers(line, true)
 }
 
 pub fn start(lab: &node_lab::Lab, series: &str) -> CriLab {

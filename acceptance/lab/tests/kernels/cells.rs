@@ -190,20 +190,9 @@ fn scrub(line: &str) -> String {
         let end = s[id..].find('/').map_or(s.len(), |p| id + p);
         s.replace_range(start..end, "<bundle>");
     }
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in s.chars().chain(std::iter::once('\0')) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        out.push_str(if digits.len() >= 5 { "N" } else { &digits });
-        digits.clear();
-        if c != '\0' {
-            out.push(c);
-        }
-    }
-    out.chars().take(160).collect()
+    // `s` has no trailing whitespace (joined words), so the shared
+    // blanking's trim changes nothing.
+    super::common::blank_numbers(&s, false)
 }
 
 /// Judges one cell from the results; returns its record and what failed.

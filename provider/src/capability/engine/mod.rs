@@ -449,6 +449,20 @@ impl<'a> Facts<'a> {
 
     /// "al2023 v20250807" / "bottlerocket (fips) v1.43.0" when a release is
     /// pinned, else the family ("al2023").
+    /// The nodes' container runtime and, where known, its version: the
+    /// user's `container_runtime`, else the image's containerd, else CRI-O
+    /// on OpenShift.
+    fn container_runtime(&self) -> Option<(RuntimeKind, Option<Version>)> {
+        match &self.input.container_runtime {
+            Some(r) => Some((r.name, Some(r.version))),
+            None if self.platform.needs_openshift_version => Some((RuntimeKind::CriO, None)),
+            None => self
+                .image
+                .and_then(|i| i.containerd)
+                .map(|v| (RuntimeKind::Containerd, Some(v))),
+        }
+    }
+
     fn image_name(&self) -> String {
         let family = self.family.map_or("node", |f| f.as_str());
         let variant = match self.image_variant {

@@ -150,10 +150,9 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
             );
         }
     }
-    let containerd = match &f.input.container_runtime {
-        Some(r) if r.name == RuntimeKind::Containerd => Some(r.version),
-        Some(_) => None,
-        None => f.image.and_then(|i| i.containerd),
+    let containerd = match f.container_runtime() {
+        Some((RuntimeKind::Containerd, v)) => v,
+        _ => None,
     };
     let k8s = f.input.kubernetes_version;
     let idmap_era = k8s.is_none_or(|v| v >= hu.containerd_floor_kubernetes);

@@ -28,9 +28,8 @@ pub(super) fn check_seccomp(f: &Facts<'_>) -> Contribution {
     if !mode.runtime_default_blocks {
         return c;
     }
-    let offer = localhost_offer(f, mode);
     if f.input.seccomp_localhost {
-        match offer {
+        match localhost_offer(f, mode) {
             Ok(profile) => {
                 c.reason(
                     &format!(
@@ -81,7 +80,13 @@ pub(super) fn check_seccomp(f: &Facts<'_>) -> Contribution {
             f.sandbox.name
         ));
     }
-    if let (Ok(profile), true) = (offer, f.input.seccomp_tradeoff_warning) {
+    // The profile is built only where the warning may name it.
+    if let Some(profile) = f
+        .input
+        .seccomp_tradeoff_warning
+        .then(|| localhost_offer(f, mode).ok())
+        .flatten()
+    {
         c.warn(
             Field::SeccompProfile,
             "The pod runs without a syscall filter",
@@ -104,15 +109,9 @@ fn localhost_offer(f: &Facts<'_>, mode: &ModeRow) -> Result<LocalhostProfile, St
             f.sandbox.name
         ));
     }
-    let runtime = match &f.input.container_runtime {
-        Some(r) => Some(r.name),
-        None if f.platform.needs_openshift_version => Some(RuntimeKind::CriO),
-        None => f
-            .image
-            .and_then(|i| i.containerd)
-            .map(|_| RuntimeKind::Containerd),
-    };
-    if runtime.is_some_and(|r| r != RuntimeKind::Containerd) {
+    if f.container_runtime()
+        .is_some_and(|(kind, _)| kind != RuntimeKind::Containerd)
+    {
         return Err(
             "The Localhost profiles are containerd's RuntimeDefault plus the sandbox's syscalls, run by the node lab on containerd only; these nodes run CRI-O, whose RuntimeDefault differs."
                 .into(),
