@@ -20,6 +20,18 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// The `terraform { required_providers { nested = … } }` block every test
+/// configuration starts with, as a literal (for `concat!`).
+#[macro_export]
+macro_rules! required_providers {
+    () => {
+        "terraform {\n  required_providers {\n    nested = { source = \"nested-sandbox/nested\" }\n  }\n}\n"
+    };
+}
+
+/// The same block, for `format!` strings.
+pub const REQUIRED_PROVIDERS: &str = required_providers!();
+
 /// Registry address of the provider (as in `required_providers`).
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/nested-sandbox/nested";
 

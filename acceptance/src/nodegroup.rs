@@ -4,19 +4,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::{Moto, Terraform, Workspace};
+use crate::{Moto, REQUIRED_PROVIDERS, Terraform, Workspace};
 
 /// The provider block pointed at `endpoint` (moto or a proxy in front of
 /// it), default retries, and `body`.
 pub fn config(endpoint: &str, body: &str) -> String {
+    config_with(endpoint, "default_tags = { team = \"platform\" }", body)
+}
+
+/// The provider block pointed at `endpoint` with `settings` (e.g.
+/// `max_retries = 1`), and `body`.
+pub fn config_with(endpoint: &str, settings: &str, body: &str) -> String {
     format!(
         r#"
-terraform {{
-  required_providers {{
-    nested = {{ source = "nested-sandbox/nested" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "nested" {{
   region      = "us-east-1"
   endpoints = {{
@@ -25,7 +26,7 @@ provider "nested" {{
     ssm = "{endpoint}"
     sts = "{endpoint}"
   }}
-  default_tags = {{ team = "platform" }}
+  {settings}
 }}
 {body}
 "#

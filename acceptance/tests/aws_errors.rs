@@ -4,33 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance::nodegroup::nodegroup;
+use acceptance::nodegroup::{config_with, nodegroup};
 use acceptance::{Workspace, free_port, terraforms};
 
 /// The node group (no `kubernetes_version`, so plan asks EKS for the
 /// cluster's) with a provider pointed at `endpoint`.
 fn body(endpoint: &str) -> String {
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    nested = {{ source = "nested-sandbox/nested" }}
-  }}
-}}
-provider "nested" {{
-  region      = "us-east-1"
-  max_retries = 1
-  endpoints = {{
-    eks = "{endpoint}"
-    ec2 = "{endpoint}"
-    ssm = "{endpoint}"
-    sts = "{endpoint}"
-  }}
-}}
-{}
-"#,
-        nodegroup("")
-    )
+    config_with(endpoint, "max_retries = 1", &nodegroup(""))
 }
 
 /// No SDK internals in what Terraform shows.

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance::{Workspace, terraforms};
+use acceptance::{REQUIRED_PROVIDERS, Workspace, terraforms};
 
 const GOOD: &[(&str, &str)] = &[
     ("cluster_name", "\"prod\""),
@@ -33,12 +33,7 @@ fn config(attr: &str, value: &str) -> String {
     }
     format!(
         r#"
-terraform {{
-  required_providers {{
-    nested = {{ source = "nested-sandbox/nested" }}
-  }}
-}}
-provider "nested" {{
+{REQUIRED_PROVIDERS}provider "nested" {{
   offline = true
 }}
 resource "nested_nodegroup" "agents" {{
@@ -204,13 +199,10 @@ fn every_bad_input_is_refused_at_plan_at_its_attribute() {
 #[test]
 fn an_endpoint_port_that_cannot_exist_is_refused_at_config() {
     let tf = &terraforms().unwrap()[0];
-    let body = r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-provider "nested" {
+    let body = concat!(
+        "\n",
+        acceptance::required_providers!(),
+        r#"provider "nested" {
   region    = "us-east-1"
   endpoints = { eks = "http://127.0.0.1:99999" }
 }
@@ -219,7 +211,8 @@ data "nested_capability" "x" {
   platform           = "eks"
   kubernetes_version = "1.33"
 }
-"#;
+"#
+    );
     let ws = Workspace::new(tf, body).unwrap();
     let r = ws.run(&["plan", "-no-color"]).unwrap();
     assert_ne!(r.code, 0);
@@ -235,12 +228,7 @@ fn a_value_on_a_read_only_attribute_is_refused_at_validate() {
     let capability = |attr: &str| {
         format!(
             r#"
-terraform {{
-  required_providers {{
-    nested = {{ source = "nested-sandbox/nested" }}
-  }}
-}}
-provider "nested" {{
+{REQUIRED_PROVIDERS}provider "nested" {{
   offline = true
 }}
 data "nested_capability" "x" {{

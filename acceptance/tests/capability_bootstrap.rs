@@ -5,16 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance::{Workspace, terraforms};
+use acceptance::{REQUIRED_PROVIDERS, Workspace, terraforms};
 
 fn config(body: &str) -> String {
     format!(
-        r#"terraform {{
-  required_providers {{
-    nested = {{ source = "nested-sandbox/nested" }}
-  }}
-}}
-
+        r#"{REQUIRED_PROVIDERS}
 provider "nested" {{
   offline = true
 }}
@@ -155,13 +150,7 @@ fn object_outputs_work_in_the_guides_expressions() {
     let tf = &terraforms().unwrap()[0];
     let ws = Workspace::new(
         tf,
-        r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-provider "nested" {
+        concat!("\n", acceptance::required_providers!(), r#"provider "nested" {
   offline = true
 }
 locals {
@@ -194,7 +183,7 @@ output "pod" {
     }
   }
 }
-"#,
+"#),
     )
     .unwrap();
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();

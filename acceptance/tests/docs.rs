@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use acceptance::{Workspace, repo_root, terraforms, yaml_to_json};
 use serde_json::Value;
 
-const PROVIDERS: &str = "terraform {\n  required_providers {\n    nested = { source = \"nested-sandbox/nested\" }\n  }\n}\n";
+const PROVIDERS: &str = acceptance::required_providers!();
 
 /// The cells of the engine's decision matrix (the guide's tables), one per
 /// row × sandbox × way the sandbox runs.

@@ -195,11 +195,8 @@ fn registry_examples_apply() {
                     std::fs::copy(&p, ws.path().join(p.file_name().unwrap())).unwrap();
                 }
             }
-            ws.write(
-                "providers.tf",
-                "terraform {\n  required_providers {\n    nested = { source = \"nested-sandbox/nested\" }\n  }\n}\n",
-            )
-            .unwrap();
+            ws.write("providers.tf", acceptance::required_providers!())
+                .unwrap();
             ws.must(&["apply", "-auto-approve", "-no-color"])
                 .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
             applied += 1;

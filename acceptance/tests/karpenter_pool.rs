@@ -10,13 +10,7 @@
 use acceptance::{Workspace, repo_root, terraforms, venv};
 use serde_json::{Value, json};
 
-const HEADER: &str = r##"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-"##;
+const HEADER: &str = concat!("\n", acceptance::required_providers!(), r##""##);
 
 const SANDBOXES: [&str; 4] = ["nsjail", "landjail", "bubblewrap", "podman"];
 

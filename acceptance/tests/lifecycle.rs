@@ -6,13 +6,10 @@
 
 use acceptance::{Terraform, Workspace, terraforms};
 
-const CONFIG: &str = r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-
+const CONFIG: &str = concat!(
+    "\n",
+    acceptance::required_providers!(),
+    r#"
 provider "nested" {
   region      = "us-east-1"
   offline     = true
@@ -35,7 +32,8 @@ output "floors" {
 output "landjail_reason" {
   value = join("\n", data.nested_capability.each["landjail"].reasons)
 }
-"#;
+"#
+);
 
 fn for_each_terraform(test: impl Fn(&Terraform)) {
     let tfs = terraforms().expect("Terraform is available");
@@ -94,15 +92,13 @@ fn provider_functions_are_callable() {
         }
         let ws = Workspace::new(
             tf,
-            r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-output "podman" { value = provider::nested::kernel_floor("podman") }
+            concat!(
+                "\n",
+                acceptance::required_providers!(),
+                r#"output "podman" { value = provider::nested::kernel_floor("podman") }
 output "nsjail" { value = provider::nested::kernel_floor("nsjail") }
-"#,
+"#
+            ),
         )
         .unwrap();
         ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
@@ -112,14 +108,12 @@ output "nsjail" { value = provider::nested::kernel_floor("nsjail") }
 
         ws.write(
             "main.tf",
-            r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-output "bad" { value = provider::nested::kernel_floor("docker") }
-"#,
+            concat!(
+                "\n",
+                acceptance::required_providers!(),
+                r#"output "bad" { value = provider::nested::kernel_floor("docker") }
+"#
+            ),
         )
         .unwrap();
         let r = ws.run(&["plan", "-no-color"]).unwrap();
@@ -137,13 +131,10 @@ fn bad_input_names_the_attribute_and_the_fix() {
     for_each_terraform(|tf| {
         let ws = Workspace::new(
             tf,
-            r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-provider "nested" {
+            concat!(
+                "\n",
+                acceptance::required_providers!(),
+                r#"provider "nested" {
   region      = "Frankfurt"
   max_retries = 99
   endpoints   = { ssm = "localhost:5000" }
@@ -152,7 +143,8 @@ data "nested_capability" "uses_the_provider" {
   sandbox  = "nsjail"
   platform = "eks_fargate"
 }
-"#,
+"#
+            ),
         )
         .unwrap();
         let r = ws.run(&["plan", "-no-color"]).unwrap();
@@ -172,17 +164,15 @@ data "nested_capability" "uses_the_provider" {
 
         ws.write(
             "main.tf",
-            r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-data "nested_capability" "x" {
+            concat!(
+                "\n",
+                acceptance::required_providers!(),
+                r#"data "nested_capability" "x" {
   sandbox  = "docker"
   platform = "eks"
 }
-"#,
+"#
+            ),
         )
         .unwrap();
         let r = ws.run(&["plan", "-no-color"]).unwrap();
@@ -206,13 +196,10 @@ fn unknown_values_during_plan_are_deferred() {
         // apply: plan must defer the read, apply must resolve it.
         let ws = Workspace::new(
             tf,
-            r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-resource "terraform_data" "pick" {
+            concat!(
+                "\n",
+                acceptance::required_providers!(),
+                r#"resource "terraform_data" "pick" {
   input = "bubblewrap"
 }
 data "nested_capability" "x" {
@@ -221,7 +208,8 @@ data "nested_capability" "x" {
   kubernetes_version = "1.34"
 }
 output "floor" { value = data.nested_capability.x.kernel_floor }
-"#,
+"#
+            ),
         )
         .unwrap();
         let plan = ws.must(&["plan", "-no-color"]).unwrap();

@@ -23,13 +23,7 @@ use std::collections::BTreeSet;
 use acceptance::{Workspace, repo_root, terraforms, venv};
 use serde_json::{Value, json};
 
-const HEADER: &str = r##"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-"##;
+const HEADER: &str = concat!("\n", acceptance::required_providers!(), r##""##);
 
 const SANDBOXES: [&str; 4] = ["nsjail", "landjail", "bubblewrap", "podman"];
 const KUBERNETES: [&str; 6] = ["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"];

@@ -4,17 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance::{Workspace, terraforms};
+use acceptance::{REQUIRED_PROVIDERS, Workspace, terraforms};
 
 fn offline(body: &str) -> String {
     format!(
         r#"
-terraform {{
-  required_providers {{
-    nested = {{ source = "nested-sandbox/nested" }}
-  }}
-}}
-provider "nested" {{
+{REQUIRED_PROVIDERS}provider "nested" {{
   offline = true
 }}
 {body}

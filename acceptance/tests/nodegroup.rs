@@ -7,7 +7,7 @@
 use acceptance::nodegroup::{
     DEFAULT_EXTRA, FaultProxy, config, counted, counts, nodegroup, plan_is_empty, workspace,
 };
-use acceptance::{Moto, Workspace, terraforms};
+use acceptance::{Moto, REQUIRED_PROVIDERS, Workspace, terraforms};
 
 #[test]
 fn create_replan_update_replace_destroy() {
@@ -380,12 +380,7 @@ fn offline_plans_without_aws_and_refuses_apply() {
     let tf = &terraforms().unwrap()[0];
     let body = format!(
         r#"
-terraform {{
-  required_providers {{
-    nested = {{ source = "nested-sandbox/nested" }}
-  }}
-}}
-provider "nested" {{
+{REQUIRED_PROVIDERS}provider "nested" {{
   offline = true
 }}
 {}

@@ -11,16 +11,14 @@
 use acceptance::nodegroup::{config, nodegroup};
 use acceptance::{Moto, Run, Workspace, free_port, terraforms};
 
-const HEADER: &str = r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-provider "nested" {
+const HEADER: &str = concat!(
+    "\n",
+    acceptance::required_providers!(),
+    r#"provider "nested" {
   offline = true
 }
-"#;
+"#
+);
 
 /// What Terraform printed (errors on stderr, warnings on stdout) without
 /// its box drawing, on one line.

@@ -13,16 +13,14 @@ use acceptance::nodegroup::workspace;
 use acceptance::{Moto, Run, Workspace, terraforms};
 use serde_json::Value;
 
-const OFFLINE: &str = r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-provider "nested" {
+const OFFLINE: &str = concat!(
+    "\n",
+    acceptance::required_providers!(),
+    r#"provider "nested" {
   offline = true
 }
-"#;
+"#
+);
 
 fn capability(sandbox: &str, family: &str, k8s: &str, extra: &str) -> String {
     format!(

@@ -16,16 +16,14 @@
 use acceptance::{Workspace, repo_root, terraforms, venv};
 use serde_json::{Value, json};
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-
+const HEADER: &str = concat!(
+    acceptance::required_providers!(),
+    r#"
 provider "nested" {
   offline = true
 }
-"#;
+"#
+);
 
 const BOUNDARY: &str = "//NESTED-BOUNDARY//";
 

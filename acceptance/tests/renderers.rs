@@ -6,13 +6,7 @@
 
 use acceptance::{Workspace, repo_root, terraforms, venv};
 
-const HEADER: &str = r##"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-"##;
+const HEADER: &str = concat!("\n", acceptance::required_providers!(), r##""##);
 
 #[test]
 fn python_parsers_reread_every_rendered_document() {

@@ -6,13 +6,7 @@
 
 use acceptance::{PROVIDER_SOURCE, Workspace, repo_root, terraforms};
 
-const CONFIG: &str = r#"
-terraform {
-  required_providers {
-    nested = { source = "nested-sandbox/nested" }
-  }
-}
-"#;
+const CONFIG: &str = concat!("\n", acceptance::required_providers!(), r#""#);
 
 #[test]
 fn provider_schema_matches_the_committed_snapshot() {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::aws::{AwsClients, AwsError, Settings};
-use crate::framework::{AttributePath, Diagnostics, Value};
+use crate::framework::{Attr, AttributePath, Diagnostics, Map, Model, Number, Value};
 
 /// Services whose endpoint can be overridden.
 pub const ENDPOINT_SERVICES: [&str; 4] = ["eks", "ec2", "ssm", "sts"];
@@ -79,28 +79,60 @@ fn is_region(s: &str) -> bool {
             .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+crate::model! {
+    /// The `provider "nested"` block.
+    pub struct ProviderConfigModel {
+        region: Attr<String>,
+        profile: Attr<String>,
+        endpoints: Attr<EndpointsModel>,
+        offline: Attr<bool>,
+        default_tags: Attr<Map<String>>,
+        max_retries: Attr<Number>,
+    }
+}
+
+crate::model! {
+    /// `endpoints`: one URL per service ([`ENDPOINT_SERVICES`]).
+    pub struct EndpointsModel {
+        eks: Attr<String>,
+        ec2: Attr<String>,
+        ssm: Attr<String>,
+        sts: Attr<String>,
+    }
+}
+
+impl EndpointsModel {
+    /// Each service's name, URL and path.
+    fn services(&self) -> [(&'static str, &Attr<String>, AttributePath); 4] {
+        [
+            ("eks", &self.eks, Self::eks()),
+            ("ec2", &self.ec2, Self::ec2()),
+            ("ssm", &self.ssm, Self::ssm()),
+            ("sts", &self.sts, Self::sts()),
+        ]
+    }
+}
+
 /// Check a provider configuration and turn it into a [`ProviderConfig`].
 pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut out = ProviderConfig::default();
-    let string_attr = |name: &str, unknown: &mut bool| -> Option<String> {
-        match config.attr(name) {
-            Some(v) if v.is_unknown() => {
-                *unknown = true;
-                None
-            }
-            Some(v) => v.as_str().map(str::to_string),
-            None => None,
+    let m = if config.is_null() {
+        ProviderConfigModel::default()
+    } else {
+        match ProviderConfigModel::from_value(config) {
+            Ok(m) => m,
+            Err(d) => return (out, d),
         }
     };
-    let mut unknown = false;
-    out.region = string_attr("region", &mut unknown);
-    out.profile = string_attr("profile", &mut unknown);
+    type P = ProviderConfigModel;
+    out.region = m.region.known().cloned();
+    out.profile = m.profile.known().cloned();
     if let Some(r) = &out.region
         && !is_region(r)
     {
         diags.error_at(
-            AttributePath::attr("region"),
+            P::region(),
             "Invalid AWS region",
             format!(
                 "{} is not an AWS region name. Use a region such as \"us-east-1\".",
@@ -112,26 +144,16 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
         && p.trim().is_empty()
     {
         diags.error_at(
-            AttributePath::attr("profile"),
+            P::profile(),
             "Empty AWS profile name",
             "Set `profile` to a profile name from your AWS config, or remove it to use the \
              default credential chain.",
         );
     }
 
-    if let Some(endpoints) = config.attr("endpoints") {
-        if endpoints.is_unknown() {
-            unknown = true;
-        }
-        for service in ENDPOINT_SERVICES {
-            let Some(v) = endpoints.attr(service) else {
-                continue;
-            };
-            if v.is_unknown() {
-                unknown = true;
-                continue;
-            }
-            let Some(url) = v.as_str() else { continue };
+    if let Some(endpoints) = m.endpoints.known() {
+        for (service, url, path) in endpoints.services() {
+            let Some(url) = url.as_deref() else { continue };
             // The rule `endpoints.*` declares (checked here too, so a
             // configuration is never built from a URL it refuses).
             match crate::validate::url::endpoint(url) {
@@ -139,27 +161,18 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
                     out.endpoints
                         .insert(service.to_string(), url.trim_end_matches('/').to_string());
                 }
-                Err(detail) => diags.error_at(
-                    AttributePath::attr("endpoints").then_attr(service),
-                    "Invalid endpoint URL",
-                    detail,
-                ),
+                Err(detail) => {
+                    diags.error_at(P::endpoints().then(path), "Invalid endpoint URL", detail)
+                }
             }
         }
     }
 
-    match config.attr("offline") {
-        Some(v) if v.is_unknown() => unknown = true,
-        Some(v) => out.offline = v.as_bool().unwrap_or(false),
-        None => {}
-    }
+    out.offline = m.offline.known().copied().unwrap_or(false);
 
-    if let Some(tags) = config.attr("default_tags") {
-        if tags.is_unknown() {
-            unknown = true;
-        }
-        for (k, v) in tags.as_entries().into_iter().flatten() {
-            let path = AttributePath::attr("default_tags").then_key(k);
+    if let Some(tags) = m.default_tags.known() {
+        for (k, v) in tags {
+            let path = P::default_tags().then_key(k);
             if k.is_empty() || k.chars().count() > 128 {
                 diags.error_at(
                     path.clone(),
@@ -173,9 +186,7 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
                     format!("{k:?} starts with \"aws:\", which AWS reserves. Choose another key."),
                 );
             }
-            if v.is_unknown() {
-                unknown = true;
-            } else if let Some(s) = v.as_str() {
+            if let Some(s) = v.known() {
                 if s.chars().count() > 256 {
                     diags.error_at(
                         path,
@@ -183,16 +194,16 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
                         "Tag values may be at most 256 characters long.",
                     );
                 } else {
-                    out.default_tags.insert(k.clone(), s.to_string());
+                    out.default_tags.insert(k.clone(), s.clone());
                 }
             }
         }
-        let n = tags.as_entries().map_or(0, |m| m.len());
+        let n = tags.len();
         if let Ok(l) = crate::validate::Limits::embedded()
             && n as u64 > l.eks.tags_per_resource.max
         {
             diags.error_at(
-                AttributePath::attr("default_tags"),
+                P::default_tags(),
                 "Too many default tags",
                 format!(
                     "default_tags has {n} tags, but EKS allows at most {} on a node group (the provider's own tags count too), so no node group could carry them. Keep the tags every object needs here and move the rest to the resources' own tags.",
@@ -202,23 +213,22 @@ pub fn parse_config(config: &Value) -> (ProviderConfig, Diagnostics) {
         }
     }
 
-    match config.attr("max_retries") {
-        Some(v) if v.is_unknown() => unknown = true,
-        Some(Value::Number(n)) => match n.as_i64() {
+    if let Some(n) = m.max_retries.known() {
+        match n.as_i64() {
             Some(i) if (0..=MAX_RETRIES_LIMIT).contains(&i) => {
                 out.max_retries = u32::try_from(i).ok();
             }
             _ => diags.error_at(
-                AttributePath::attr("max_retries"),
+                P::max_retries(),
                 "Invalid max_retries",
                 format!(
                     "max_retries must be a whole number from 0 to {MAX_RETRIES_LIMIT}; got {n}."
                 ),
             ),
-        },
-        _ => {}
+        }
     }
-    out.unknown = unknown;
+    // A value Terraform does not know yet (plan before apply).
+    out.unknown = !crate::framework::model::Field::wholly_known(&m);
     (out, diags)
 }
 
@@ -234,6 +244,17 @@ mod tests {
         d.iter()
             .map(|x| x.path.clone().map(|p| p.to_string()).unwrap_or_default())
             .collect()
+    }
+
+    #[test]
+    fn the_model_has_exactly_the_schemas_attributes() {
+        let s = crate::provider::provider_schema();
+        let mut want = crate::framework::model::attribute_names(&s.block.attributes);
+        let mut have = ProviderConfigModel::attribute_names();
+        want.sort();
+        have.sort();
+        assert_eq!(have, want);
+        assert_eq!(EndpointsModel::ATTRIBUTES, ENDPOINT_SERVICES);
     }
 
     #[test]

@@ -28,7 +28,7 @@ impl NestedProvider {
     }
 }
 
-fn provider_schema() -> Schema {
+pub(crate) fn provider_schema() -> Schema {
     Schema::new(
         "Plans and builds Kubernetes node pools that can run nested sandboxes \
          (Coder Agent Firewall nsjail/landjail, bubblewrap, rootless podman) inside pods.",

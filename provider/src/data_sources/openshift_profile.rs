@@ -135,7 +135,7 @@ impl DataSource for OpenShiftProfileDataSource {
         let text = m.openshift_version.as_deref().unwrap_or_default();
         let Ok(version) = text.trim_start_matches('v').parse::<Version>() else {
             diagnostics.error_at(
-                AttributePath::attr("openshift_version"),
+                OpenShiftProfileModel::openshift_version(),
                 "Invalid openshift_version",
                 format!("{text:?} is not a version; use a version like \"4.20\"."),
             );
@@ -184,7 +184,7 @@ impl DataSource for OpenShiftProfileDataSource {
         warnings.extend(decision.warnings.iter().cloned());
         for w in &p.warnings {
             diagnostics.warning_at(
-                AttributePath::attr("openshift_version"),
+                OpenShiftProfileModel::openshift_version(),
                 "OpenShift profile",
                 w.clone(),
             );

@@ -50,6 +50,14 @@ impl AttributePath {
         self
     }
 
+    /// This path, then `rest` (a path relative to the value here, e.g. a
+    /// nested model's attribute).
+    #[must_use]
+    pub fn then(mut self, rest: AttributePath) -> Self {
+        self.steps.extend(rest.steps);
+        self
+    }
+
     pub fn is_root(&self) -> bool {
         self.steps.is_empty()
     }

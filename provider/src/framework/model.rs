@@ -338,10 +338,20 @@ pub trait Model: Field {
     fn to_value(&self) -> Value {
         self.encode()
     }
+
+    /// Every attribute the model stands for: its own, then those of the
+    /// models it embeds.
+    fn attribute_names() -> Vec<&'static str> {
+        Self::ATTRIBUTES.to_vec()
+    }
 }
 
 /// Declares a model struct: every field is public and named after its
 /// attribute, and the struct converts from and to an object [`Value`].
+///
+/// A model can embed other models after its fields (`embeds { … }`): their
+/// attributes are attributes of the same object, so attributes several
+/// schemas share are one typed struct, set whole.
 ///
 /// ```ignore
 /// model! {
@@ -351,14 +361,30 @@ pub trait Model: Field {
 ///         value: Attr<String>,
 ///     }
 /// }
+/// model! {
+///     pub struct PoolModel {
+///         name: Attr<String>,
+///     }
+///     embeds {
+///         decision: DecisionOutputs,
+///     }
+/// }
 /// ```
 #[macro_export]
 macro_rules! model {
     ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $crate::model! {
+            $(#[$meta])* pub struct $name { $($(#[$fmeta])* $field : $ty),* }
+            embeds {}
+        }
+    };
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }
+     embeds { $($(#[$emeta:meta])* $efield:ident : $ety:ty),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Default)]
         pub struct $name {
             $($(#[$fmeta])* pub $field: $ty,)*
+            $($(#[$emeta])* pub $efield: $ety,)*
         }
 
         impl $crate::framework::model::Field for $name {
@@ -379,27 +405,57 @@ macro_rules! model {
                         v.attr(stringify!($field)).unwrap_or(&null),
                         &path.clone().then_attr(stringify!($field)),
                     )?,)*
+                    $($efield: <$ety as $crate::framework::model::Field>::decode(v, path)?,)*
                 })
             }
 
             fn encode(&self) -> $crate::framework::Value {
-                $crate::framework::Value::Object(
+                #[allow(unused_mut)]
+                let mut object: std::collections::BTreeMap<String, $crate::framework::Value> =
                     [$((
                         stringify!($field).to_string(),
                         $crate::framework::model::Field::encode(&self.$field),
                     )),*]
                     .into_iter()
-                    .collect(),
-                )
+                    .collect();
+                $(
+                    if let $crate::framework::Value::Object(embedded) =
+                        $crate::framework::model::Field::encode(&self.$efield)
+                    {
+                        object.extend(embedded);
+                    }
+                )*
+                $crate::framework::Value::Object(object)
             }
 
             fn wholly_known(&self) -> bool {
                 true $(&& $crate::framework::model::Field::wholly_known(&self.$field))*
+                    $(&& $crate::framework::model::Field::wholly_known(&self.$efield))*
             }
+        }
+
+        /// The path of each attribute, relative to this object: a check
+        /// names the attribute it reports at by the field, so a misspelt
+        /// name does not compile.
+        #[allow(dead_code)]
+        impl $name {
+            $(
+                #[doc = concat!("The path of `", stringify!($field), "`.")]
+                pub fn $field() -> $crate::framework::AttributePath {
+                    $crate::framework::AttributePath::attr(stringify!($field))
+                }
+            )*
         }
 
         impl $crate::framework::model::Model for $name {
             const ATTRIBUTES: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            fn attribute_names() -> Vec<&'static str> {
+                #[allow(unused_mut)]
+                let mut names = Self::ATTRIBUTES.to_vec();
+                $(names.extend(<$ety as $crate::framework::model::Model>::attribute_names());)*
+                names
+            }
         }
     };
 }
@@ -432,6 +488,34 @@ mod tests {
             labels: Attr<Map<String>>,
             inner: Attr<Inner>,
         }
+    }
+
+    crate::model! {
+        pub struct Embedding {
+            own: Attr<String>,
+        }
+        embeds {
+            inner: Inner,
+        }
+    }
+
+    #[test]
+    fn an_embedded_model_shares_the_object_of_its_host() {
+        let v = Value::object([
+            ("own", Value::string("o")),
+            ("key", Value::string("k")),
+            ("n", Value::unknown()),
+        ]);
+        let m = Embedding::from_value(&v).unwrap();
+        assert_eq!(m.inner.key.as_deref(), Some("k"));
+        assert!(m.inner.n.is_unknown());
+        assert!(!m.wholly_known());
+        assert_eq!(m.to_value(), v);
+        assert_eq!(Embedding::ATTRIBUTES, ["own"]);
+        assert_eq!(Embedding::attribute_names(), ["own", "key", "n"]);
+        assert_eq!(Embedding::own().then(Inner::key()).to_string(), "own.key");
+        let e = Embedding::from_value(&Value::object([("n", Value::Bool(true))])).unwrap_err();
+        assert_eq!(e.0[0].path.as_ref().unwrap().to_string(), "n");
     }
 
     fn value() -> Value {

@@ -385,6 +385,13 @@ impl Schema {
         self
     }
 
+    /// Several attributes at once, e.g. a fragment several schemas share.
+    #[must_use]
+    pub fn attributes(mut self, a: impl IntoIterator<Item = Attribute>) -> Self {
+        self.block.attributes.extend(a);
+        self
+    }
+
     #[must_use]
     pub fn block(mut self, b: NestedBlock) -> Self {
         self.block.blocks.push(b);

@@ -11,8 +11,8 @@ use crate::aws::eks::Nodegroup;
 use crate::aws::{AwsClients, AwsError};
 use crate::capability::{CapabilityData, SANDBOXES};
 use crate::framework::{
-    Attr, Attribute, AttributePath, Diagnostic, Diagnostics, ListRequest, ListResource, ListResult,
-    ListSink, Model, Schema, Value,
+    Attr, Attribute, Diagnostic, Diagnostics, ListRequest, ListResource, ListResult, ListSink,
+    Model, Schema, Value,
 };
 use crate::resources::nodegroup::import::{Imported, imported_state};
 use crate::resources::nodegroup::model::{IdentityModel, NodegroupModel};
@@ -74,7 +74,7 @@ impl ListResource for NodegroupListResource {
 }
 
 fn at_cluster(d: Diagnostic) -> Diagnostic {
-    d.at(AttributePath::attr("cluster_name"))
+    d.at(ListConfigModel::cluster_name())
 }
 
 async fn list(req: &ListRequest, sink: &mut ListSink) -> Result<(), Diagnostic> {

@@ -90,10 +90,6 @@ fn cloudinit_parts(parts: &[al2023::Part]) -> Result<Vec<CloudinitPart>, String>
 
 const SETTINGS: &str = "bootstrap_extra_settings";
 
-fn cluster_path(leaf: &str) -> AttributePath {
-    AttributePath::attr("cluster").then_attr(leaf)
-}
-
 fn is_base64(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -124,13 +120,13 @@ fn custom_ami(c: &ClusterModel, d: &Decision, diags: &mut Diagnostics) -> Option
     );
     let dns = c.dns_ip.as_deref().map(str::trim).map(str::to_string);
     let mut ok = true;
-    let mut refuse = |leaf: &str, summary: &str, detail: String| {
-        diags.error_at(cluster_path(leaf), summary, detail);
+    let mut refuse = |leaf: AttributePath, summary: &str, detail: String| {
+        diags.error_at(CapabilityModel::cluster().then(leaf), summary, detail);
         ok = false;
     };
     if name.is_empty() {
         refuse(
-            "name",
+            ClusterModel::name(),
             "Invalid cluster name",
             "cluster.name is empty; use the EKS cluster's name, e.g. aws_eks_cluster.this.name."
                 .into(),
@@ -138,7 +134,7 @@ fn custom_ami(c: &ClusterModel, d: &Decision, diags: &mut Diagnostics) -> Option
     }
     if !endpoint.starts_with("https://") {
         refuse(
-            "api_server_endpoint",
+            ClusterModel::api_server_endpoint(),
             "Invalid API server endpoint",
             format!(
                 "{endpoint:?} is not an https:// URL; use the cluster's endpoint, e.g. aws_eks_cluster.this.endpoint."
@@ -147,14 +143,14 @@ fn custom_ami(c: &ClusterModel, d: &Decision, diags: &mut Diagnostics) -> Option
     }
     if !is_base64(&ca) {
         refuse(
-            "certificate_authority",
+            ClusterModel::certificate_authority(),
             "Invalid certificate authority",
             "cluster.certificate_authority must be the base64 CA data EKS gives (aws_eks_cluster.this.certificate_authority[0].data), not PEM text.".into(),
         );
     }
     if !is_cidr(&cidr) {
         refuse(
-            "service_cidr",
+            ClusterModel::service_cidr(),
             "Invalid service CIDR",
             format!(
                 "{cidr:?} is not a CIDR such as \"10.100.0.0/16\"; use aws_eks_cluster.this.kubernetes_network_config[0].service_ipv4_cidr (nodeadm refuses a NodeConfig without one)."
@@ -165,7 +161,7 @@ fn custom_ami(c: &ClusterModel, d: &Decision, diags: &mut Diagnostics) -> Option
         && ip.parse::<IpAddr>().is_err()
     {
         refuse(
-            "dns_ip",
+            ClusterModel::dns_ip(),
             "Invalid cluster DNS IP",
             format!("{ip:?} is not an IP address such as \"10.100.0.10\"."),
         );
@@ -227,15 +223,19 @@ pub(super) fn bootstrap(
     let user_data = match crate::family::user_data(data, d, &opts) {
         Ok(u) => {
             for w in u.warnings {
-                diags.warning_at(AttributePath::attr(SETTINGS), render::UNCHECKED_SUMMARY, w);
+                diags.warning_at(
+                    CapabilityModel::bootstrap_extra_settings(),
+                    render::UNCHECKED_SUMMARY,
+                    w,
+                );
             }
             u.text
         }
         Err(e) => {
             let at = if user.is_some() {
-                AttributePath::attr(SETTINGS)
+                CapabilityModel::bootstrap_extra_settings()
             } else {
-                AttributePath::attr("cluster")
+                CapabilityModel::cluster()
             };
             diags.error_at(at, e.summary(), e.to_string());
             return None;
@@ -261,7 +261,7 @@ pub(super) fn bootstrap(
         Ok(v) => v,
         Err(e) => {
             diags.error_at(
-                AttributePath::attr(SETTINGS),
+                CapabilityModel::bootstrap_extra_settings(),
                 "Bootstrap settings cannot be used",
                 e.to_string(),
             );
@@ -277,7 +277,7 @@ pub(super) fn bootstrap(
         Ok(p) => Some(p),
         Err(why) => {
             diags.warning_at(
-                AttributePath::attr(SETTINGS),
+                CapabilityModel::bootstrap_extra_settings(),
                 "cloudinit_parts cannot carry every part",
                 format!(
                     "{why}, so cloudinit_parts is null rather than missing something; use user_data, which keeps every part and header as it is."

@@ -13,7 +13,7 @@ use crate::framework::{
     Attr, AttributePath, DataSource, Diagnostics, Model, ReadDataRequest, ReadDataResponse, Schema,
     Value,
 };
-use crate::outputs;
+use crate::outputs::{self, DecisionDetails, DecisionOutputs};
 use crate::render::openshift::{SccChoice, admitted_pod, scc_for, scc_use_note};
 use crate::render::probe::{PROBE_SERVICE_ACCOUNT, RequiredScc};
 use crate::render::seccomp_profile;
@@ -96,11 +96,10 @@ fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
                 .collect()
         })
         .into();
-    let mut state = answer.to_value();
-    outputs::write_pod_outputs(&mut state, d);
-    outputs::write_pod_objects(&mut state, d);
-    outputs::write_node_outputs(&mut state, d);
-    state
+    answer.ami_type = d.ami_type.clone().into();
+    answer.decision = DecisionOutputs::of(d);
+    answer.details = DecisionDetails::of(d);
+    answer.to_value()
 }
 
 /// On OpenShift, the SCC that admits the decision's pod (the one

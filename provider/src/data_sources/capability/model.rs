@@ -3,7 +3,8 @@
 
 use crate::capability::engine::DEFAULT_MAX_USER_NAMESPACES;
 use crate::capability::{Architecture, Input, Runtime, Version};
-use crate::framework::{Attr, AttributePath, Diagnostics, List, Map, Model, Number, Value};
+use crate::framework::{Attr, AttributePath, Diagnostics, List, Model, Number, Value};
+use crate::outputs::{DecisionDetails, DecisionOutputs};
 
 use super::schema::schema;
 
@@ -29,32 +30,19 @@ crate::model! {
         bootstrap_extra_settings: Attr<String>,
         cluster: Attr<ClusterModel>,
         ami_type: Attr<String>,
-        node_image: Attr<Value>,
-        kernel_floor: Attr<String>,
-        sysctls: Attr<Map<String>>,
-        kubelet_settings: Attr<Map<String>>,
-        pod_spec: Attr<String>,
-        pod_security_context: Attr<String>,
-        container_security_context: Attr<String>,
-        pod_spec_object: Attr<Value>,
-        pod_security_context_object: Attr<Value>,
-        container_security_context_object: Attr<Value>,
-        devices: Attr<List<String>>,
-        runtime_args: Attr<List<String>>,
-        node_labels: Attr<Map<String>>,
-        image_needs: Attr<List<String>>,
         seccomp_profile_json: Attr<String>,
         seccomp_profile_manifest: Attr<String>,
-        pod_security_level: Attr<String>,
-        warnings: Attr<List<String>>,
         probe_image: Attr<String>,
         probe_namespace: Attr<String>,
         probe_manifest: Attr<String>,
-        reasons: Attr<List<String>>,
         user_data: Attr<String>,
         nodeadm_config: Attr<String>,
         sysctl_script: Attr<String>,
         cloudinit_parts: Attr<List<PartModel>>,
+    }
+    embeds {
+        decision: DecisionOutputs,
+        details: DecisionDetails,
     }
 }
 
@@ -97,7 +85,7 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
         crate::validate::version::kubernetes_minor(text)
             .map_err(|e| {
                 diags.error_at(
-                    AttributePath::attr("kubernetes_version"),
+                    CapabilityModel::kubernetes_version(),
                     "Invalid kubernetes_version",
                     format!("{e}."),
                 );
@@ -144,7 +132,7 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
         match crate::validate::number::whole_in_range(n, 1, i64::from(u32::MAX)) {
             Ok(v) => input.ids_per_pod = u64::try_from(v).ok(),
             Err(e) => diags.error_at(
-                AttributePath::attr("ids_per_pod"),
+                CapabilityModel::ids_per_pod(),
                 "Invalid ids_per_pod",
                 format!("{e}: ids_per_pod is a whole number, a multiple of 65536 such as 131072."),
             ),
@@ -154,14 +142,14 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
     if let Some(rt) = m.oci_runtime.as_deref() {
         match crate::capability::engine::parse_oci_runtime(rt) {
             Ok(r) => input.oci_runtime = Some(r),
-            Err(e) => diags.error_at(AttributePath::attr("oci_runtime"), "Invalid oci_runtime", e),
+            Err(e) => diags.error_at(CapabilityModel::oci_runtime(), "Invalid oci_runtime", e),
         }
     }
     if let Some(rt) = m.container_runtime.as_deref() {
         match Runtime::parse(rt) {
             Ok(r) => input.container_runtime = Some(r),
             Err(e) => diags.error_at(
-                AttributePath::attr("container_runtime"),
+                CapabilityModel::container_runtime(),
                 "Invalid container_runtime",
                 e,
             ),

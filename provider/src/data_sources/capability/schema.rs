@@ -2,6 +2,7 @@
 
 use crate::capability::{AmiFamily, Architecture, ImageVariant, PlatformKind, SANDBOXES};
 use crate::framework::{Attribute, Nesting, Schema, Type};
+use crate::outputs::{DecisionDetails, DecisionOutputs};
 use crate::validate::declared;
 
 pub(super) fn schema() -> Schema {
@@ -196,75 +197,8 @@ pub(super) fn schema() -> Schema {
          5.40.0; with an older one, name the AMI in the launch template and set `cluster` \
          (guide \"With hashicorp/aws\").",
     ))
-    .attribute(crate::outputs::node_image_attribute())
-    .attribute(Attribute::string("kernel_floor").computed().description(
-        "Lowest Linux release on which the sandbox can work in a pod, e.g. `6.7`. Null when \
-         every supported node image is new enough.",
-    ))
-    .attribute(
-        Attribute::string_map("sysctls")
-            .computed()
-            .description("Node sysctls the sandbox needs, e.g. `user.max_user_namespaces`."),
-    )
-    .attribute(Attribute::string_map("kubelet_settings").computed().description(
-        "Kubelet configuration the sandbox needs, keyed by KubeletConfiguration path, e.g. \
-         `userNamespaces.idsPerPod`.",
-    ))
-    .attribute(Attribute::string("pod_spec").computed().description(
-        "JSON for the pod spec fields the sandbox needs, e.g. `{\"hostUsers\":false}` (they \
-         belong in the pod spec itself, not in its `securityContext`).",
-    ))
-    .attribute(Attribute::string("pod_security_context").computed().description(
-        "JSON for the pod's `securityContext` fields the sandbox needs (`{}` when none).",
-    ))
-    .attribute(Attribute::string("container_security_context").computed().description(
-        "JSON for the container's `securityContext`: drops ALL capabilities and adds only \
-         what the sandbox needs; never privileged. On OpenShift's built-in `nested-container` \
-         SCC (podman, 4.20 and later) it names `runAsUser: 1000`, since that SCC would give \
-         a container without a uid uid 0, which `runAsNonRoot` refuses.",
-    ))
-    .attribute(Attribute::of_type("pod_spec_object", Type::Dynamic).computed().description(
-        "`pod_spec` as an object (Kubernetes camelCase keys), e.g. `{ hostUsers = false }`.",
-    ))
-    .attribute(
-        Attribute::of_type("pod_security_context_object", Type::Dynamic)
-            .computed()
-            .description("`pod_security_context` as an object."),
-    )
-    .attribute(
-        Attribute::of_type("container_security_context_object", Type::Dynamic)
-            .computed()
-            .description(
-                "`container_security_context` as an object, e.g. \
-                 `.capabilities.add` for `kubernetes_pod`'s `security_context { capabilities { \
-                 add = … } }` or a Helm values file (`yamlencode`); see the guide \
-                 \"Pod settings in kubernetes_pod and Helm\".",
-            ),
-    )
-    .attribute(Attribute::string_list("devices").computed().description(
-        "Character devices the sandbox uses in the container, e.g. `/dev/net/tun` for \
-         rootless podman's default network (slirp4netns or pasta; not needed with \
-         `--network none`). On EKS (containerd) a device plugin must expose them; on CRI-O \
-         the pod annotation `io.kubernetes.cri-o.Devices`. Empty when none.",
-    ))
-    .attribute(
-        Attribute::string_list("runtime_args")
-            .computed()
-            .description("Arguments the sandbox must be started with, e.g. `--no-user-namespace`."),
-    )
-    .attribute(
-        Attribute::string_map("node_labels")
-            .computed()
-            .description("Labels that mark nodes prepared for this sandbox."),
-    )
-    .attribute(
-        Attribute::string_list("image_needs")
-            .computed()
-            .description(
-                "What the container image must provide for the sandbox, e.g. `sudo` with a \
-                 NOPASSWD rule for Coder's nsjail as a non-root agent.",
-            ),
-    )
+    .attributes(DecisionOutputs::schema_attributes())
+    .attributes(DecisionDetails::schema_attributes())
     .attribute(Attribute::string("seccomp_profile_json").computed().description(
         "With `seccomp_profile = \"localhost\"`, where the pod names a Localhost profile: the \
          profile file (JSON, the OCI `linux.seccomp` format containerd loads), for \
@@ -277,16 +211,6 @@ pub(super) fn schema() -> Schema {
          which writes it to that path on every node: apply it before the sandbox's pods. \
          Null when the pod names no Localhost profile.",
     ))
-    .attribute(Attribute::string("pod_security_level").computed().description(
-        "The Pod Security Standards level the pod's namespace must allow: `restricted`, \
-         `baseline` or `privileged` (label `pod-security.kubernetes.io/enforce`). Adding \
-         `NET_ADMIN` or `SYS_ADMIN`, or `seccompProfile: Unconfined`, needs `privileged`.",
-    ))
-    .attribute(
-        Attribute::string_list("warnings")
-            .computed()
-            .description("Conditions that do not stop the sandbox but deserve attention."),
-    )
     .attribute(Attribute::string("probe_image").optional().validate(declared::IMAGE).description(
         "Image of `nested-probe` for `probe_manifest`; default \
          `ghcr.io/nested-sandbox/nested-probe:0.1.0` (the probe alone). For what the image \
@@ -307,11 +231,6 @@ pub(super) fn schema() -> Schema {
          inputs), and the manifest and `warnings` say that the Job's service account \
          (`default` in `probe_namespace`) must be allowed to `use` that SCC.",
     ))
-    .attribute(
-        Attribute::string_list("reasons")
-            .computed()
-            .description("Each decision with its source."),
-    )
     .attribute(Attribute::string("user_data").computed().description(
         "The bootstrap document the chosen AMI family needs, merged with \
          `bootstrap_extra_settings`: Bottlerocket TOML (never MIME-wrapped; for \

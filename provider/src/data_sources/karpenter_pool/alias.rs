@@ -8,7 +8,8 @@ use crate::capability::{AmiFamily, Decision, Version};
 use crate::framework::Diagnostics;
 use crate::render::karpenter::KarpenterData;
 
-use super::inputs::{at, sourced};
+use super::inputs::sourced;
+use super::model::PoolModel;
 
 pub(super) struct AliasCheck<'a> {
     pub kd: &'a KarpenterData,
@@ -40,7 +41,7 @@ pub(super) fn check_alias(
         if pinned.is_none() {
             warnings.push(kd.alias.latest_warning.clone());
             diags.warning_at(
-                at("ami_version"),
+                PoolModel::ami_version(),
                 "The AMI alias moves",
                 kd.alias.latest_warning.clone(),
             );

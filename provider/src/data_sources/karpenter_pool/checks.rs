@@ -14,7 +14,7 @@ use crate::framework::Diagnostics;
 use crate::render::karpenter::KarpenterData;
 use crate::validate::{Limits, aws, instance_type, kubernetes, quoted};
 
-use super::inputs::{at, sourced};
+use super::inputs::sourced;
 use super::model::{PoolModel, RequirementsModel, string_map, strings};
 
 /// Every check of this module.
@@ -34,7 +34,7 @@ fn labels(m: &PoolModel, kd: &KarpenterData, auto: bool, diags: &mut Diagnostics
     for key in labels.keys() {
         if let Err(e) = rules.check_key(key, !auto) {
             diags.error_at(
-                at("labels").then_key(key),
+                PoolModel::labels().then_key(key),
                 "Restricted label key",
                 format!("{e}. {}", sourced("", &rules.sources).trim()),
             );
@@ -44,7 +44,7 @@ fn labels(m: &PoolModel, kd: &KarpenterData, auto: bool, diags: &mut Diagnostics
     let total = labels.len() + 1;
     if total > rules.max_labels {
         diags.error_at(
-            at("labels"),
+            PoolModel::labels(),
             "Too many labels",
             format!(
                 "The NodePool's template would carry {total} labels ({} of yours and the sandbox's node label), but the NodePool CRD allows at most {}. Remove some labels.",
@@ -63,7 +63,7 @@ fn requirements(r: &RequirementsModel, kd: &KarpenterData, diags: &mut Diagnosti
             "instance_families" => &r.instance_families,
             _ => continue,
         };
-        let path = at("requirements").then_attr(&row.attribute);
+        let path = PoolModel::requirements().then_attr(&row.attribute);
         let mut seen = BTreeSet::new();
         for (i, value) in strings(values).iter().enumerate() {
             let here = path
@@ -146,7 +146,7 @@ fn taints(m: &PoolModel, diags: &mut Diagnostics) {
         };
         if let Some(first) = seen.insert((key.clone(), effect.clone()), i) {
             diags.error_at(
-                at("taints").then_index(i64::try_from(i).unwrap_or(i64::MAX)),
+                PoolModel::taints().then_index(i64::try_from(i).unwrap_or(i64::MAX)),
                 "Duplicate taint",
                 format!(
                     "taints[{first}] and taints[{i}] both have key {} and effect {effect}; Kubernetes allows one taint per key and effect. Remove one of them.",
@@ -162,17 +162,22 @@ fn taints(m: &PoolModel, diags: &mut Diagnostics) {
 fn selector_tags(m: &PoolModel, kd: &KarpenterData, diags: &mut Diagnostics) {
     let rules = &kd.node_pool.selector_tags;
     let Ok(l) = Limits::embedded() else { return };
-    for (attr, tags) in [
-        ("subnet_selector_tags", &m.subnet_selector_tags),
+    for (attr, tags, path) in [
+        (
+            "subnet_selector_tags",
+            &m.subnet_selector_tags,
+            PoolModel::subnet_selector_tags(),
+        ),
         (
             "security_group_selector_tags",
             &m.security_group_selector_tags,
+            PoolModel::security_group_selector_tags(),
         ),
     ] {
         let tags = string_map(tags);
         if tags.len() > rules.max_tags {
             diags.error_at(
-                at(attr),
+                path.clone(),
                 "Too many selector tags",
                 format!(
                     "{attr} has {} tags; the node class CRD allows at most {} in a selector term. {}",
@@ -183,7 +188,7 @@ fn selector_tags(m: &PoolModel, kd: &KarpenterData, diags: &mut Diagnostics) {
             );
         }
         for (k, v) in &tags {
-            let here = at(attr).then_key(k);
+            let here = path.clone().then_key(k);
             if k.is_empty() || v.is_empty() {
                 let (summary, fix) = if k.is_empty() {
                     ("Empty selector tag key", "Name the tag's key.".to_string())
@@ -224,13 +229,13 @@ pub(super) fn user_data_fits(merged: &str, taints_given: bool, diags: &mut Diagn
     let max = l.ec2.user_data_bytes.max;
     let n = merged.len() as u64;
     if n > max {
-        let attr = if taints_given {
-            "taints"
+        let at = if taints_given {
+            PoolModel::taints()
         } else {
-            "bootstrap_extra_settings"
+            PoolModel::bootstrap_extra_settings()
         };
         diags.error_at(
-            at(attr),
+            at,
             "User data too large after Karpenter's merge",
             format!(
                 "The node's user data after Karpenter writes the NodePool's taints and labels into it would be {n} bytes, but EC2 allows {max} (before base64), so no instance would launch. Use fewer or shorter taints, labels or bootstrap_extra_settings."
@@ -253,7 +258,7 @@ fn karpenter_version(m: &PoolModel, kd: &KarpenterData, diags: &mut Diagnostics)
     };
     if v < first {
         diags.error_at(
-            at("karpenter_version"),
+            PoolModel::karpenter_version(),
             "Karpenter too old for these manifests",
             format!(
                 "The manifests are Karpenter's v1 APIs (karpenter.sh/v1 NodePool, karpenter.k8s.aws/v1 EC2NodeClass), which Karpenter serves from {first}; Karpenter {v} has only the v1beta1 APIs. Upgrade Karpenter to {first} or later and set karpenter_version to it. {}",

@@ -9,26 +9,22 @@ use crate::render::Taint;
 use super::model::PoolModel;
 use super::plan::SANDBOX_TAINT_KEY;
 
-pub(super) fn at(name: &str) -> AttributePath {
-    AttributePath::attr(name)
-}
-
 /// The attribute of this schema for an input the engine names.
 /// `family_given`: `ami_family` is set (else the family is the default, and
 /// what is wrong with it is the Kubernetes version's choice of images).
 pub(super) fn field_attr(f: Field, family_given: bool) -> AttributePath {
-    at(match f {
-        Field::Platform | Field::UserNamespaces => "mode",
-        Field::KubernetesVersion => "kubernetes_version",
-        Field::AmiFamily if family_given => "ami_family",
-        Field::AmiFamily => "kubernetes_version",
-        Field::AmiVariant => "ami_family",
-        Field::AmiRelease => "ami_version",
-        Field::Architecture => "requirements",
-        Field::RunAsRoot => "run_as_root",
-        Field::IdsPerPod => "ids_per_pod",
-        _ => "sandbox",
-    })
+    match f {
+        Field::Platform | Field::UserNamespaces => PoolModel::mode(),
+        Field::KubernetesVersion => PoolModel::kubernetes_version(),
+        Field::AmiFamily if family_given => PoolModel::ami_family(),
+        Field::AmiFamily => PoolModel::kubernetes_version(),
+        Field::AmiVariant => PoolModel::ami_family(),
+        Field::AmiRelease => PoolModel::ami_version(),
+        Field::Architecture => PoolModel::requirements(),
+        Field::RunAsRoot => PoolModel::run_as_root(),
+        Field::IdsPerPod => PoolModel::ids_per_pod(),
+        _ => PoolModel::sandbox(),
+    }
 }
 
 pub(super) fn sourced(text: &str, sources: &[String]) -> String {
@@ -57,19 +53,36 @@ pub(super) fn taints_of(m: &PoolModel, sandbox: &str) -> Vec<Taint> {
 /// Auto Mode refuses what its nodes cannot take.
 pub(super) fn auto_mode_inputs(m: &PoolModel, diags: &mut Diagnostics) {
     let why = "EKS Auto Mode's NodeClass has no user data, no AMI choice and no kubelet block";
-    for (name, set) in [
-        ("ami_family", m.ami_family.known().is_some()),
-        ("ami_version", m.ami_version.known().is_some()),
-        ("karpenter_version", m.karpenter_version.known().is_some()),
+    for (name, set, path) in [
+        (
+            "ami_family",
+            m.ami_family.known().is_some(),
+            PoolModel::ami_family(),
+        ),
+        (
+            "ami_version",
+            m.ami_version.known().is_some(),
+            PoolModel::ami_version(),
+        ),
+        (
+            "karpenter_version",
+            m.karpenter_version.known().is_some(),
+            PoolModel::karpenter_version(),
+        ),
         (
             "bootstrap_extra_settings",
             m.bootstrap_extra_settings.known().is_some(),
+            PoolModel::bootstrap_extra_settings(),
         ),
-        ("ids_per_pod", m.ids_per_pod.known().is_some()),
+        (
+            "ids_per_pod",
+            m.ids_per_pod.known().is_some(),
+            PoolModel::ids_per_pod(),
+        ),
     ] {
         if set {
             diags.error_at(
-                at(name),
+                path,
                 "Not settable on EKS Auto Mode",
                 format!("{why}, so {name} has nothing to set. Remove {name}, or use mode = \"karpenter\"."),
             );

@@ -3,6 +3,7 @@
 //! that Karpenter would discard (taints), is an error at the attribute that
 //! brings it; other dropped keys are warnings.
 
+use super::model::PoolModel;
 use crate::capability::{CapabilityData, Decision};
 use crate::framework::{AttributePath, Diagnostics};
 use crate::render::karpenter::KarpenterData;
@@ -86,7 +87,7 @@ pub(super) fn check_bottlerocket(c: &BottlerocketCheck<'_>, diags: &mut Diagnost
         let since = kd.typed_since(leaf).unwrap_or("(none)");
         if !kd.typed_key(leaf, v) {
             diags.error_at(
-                AttributePath::attr("karpenter_version"),
+                PoolModel::karpenter_version(),
                 "Karpenter would drop a setting the sandbox needs",
                 format!(
                     "Karpenter {v} parses settings.kubernetes into a typed struct without {leaf}, so it drops {} (the sandbox's {key}); Karpenter keeps it from {since}. Upgrade Karpenter and set karpenter_version.",
@@ -107,7 +108,7 @@ pub(super) fn check_bottlerocket(c: &BottlerocketCheck<'_>, diags: &mut Diagnost
     }
     // The user's own keys.
     let user_keys = c.user.map(kubernetes_keys).unwrap_or_default();
-    let at = AttributePath::attr("bootstrap_extra_settings");
+    let at = PoolModel::bootstrap_extra_settings();
     for key in &user_keys {
         let path = format!("settings.kubernetes.{key}");
         let typed = kd.typed_key(key, v);

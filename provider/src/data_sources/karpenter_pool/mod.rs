@@ -11,12 +11,12 @@ mod schema;
 
 use async_trait::async_trait;
 
-use crate::framework::model::list_of;
+use crate::framework::model::{list_of, map_of};
 use crate::framework::{
     Attr, DataSource, Diagnostics, Model, ReadDataRequest, ReadDataResponse, Schema, Severity,
     Value,
 };
-use crate::outputs;
+use crate::outputs::{DecisionDetails, DecisionOutputs};
 
 use model::{PoolModel, model_of};
 use plan::{Answer, plan};
@@ -46,37 +46,18 @@ fn state(m: &PoolModel, a: Answer) -> Value {
     s.user_data = a.pool.user_data.clone().into();
     s.karpenter_merged_user_data = a.merged_user_data.into();
     s.probe_manifest = Attr::Known(a.probe);
-    let mut v = s.to_value();
-    outputs::write_pod_outputs(&mut v, &a.decision);
-    outputs::write_pod_objects(&mut v, &a.decision);
-    outputs::write_node_outputs(&mut v, &a.decision);
-    if let Value::Object(map) = &mut v {
-        // Shared writer output that a NodePool has no use for.
-        map.remove("ami_type");
-    }
-    v.set_attr(
-        "node_labels",
-        Value::Map(
-            a.pool
-                .labels
-                .iter()
-                .map(|(k, x)| (k.clone(), Value::string(x)))
-                .collect(),
-        ),
-    );
-    v.set_attr("warnings", list_value(a.warnings));
-    v.set_attr("reasons", list_value(a.reasons));
-    v
-}
-
-fn list_value(items: Vec<String>) -> Value {
-    let l = list_of(items);
-    Value::List(
-        l.iter()
-            .filter_map(|s| s.known())
-            .map(Value::string)
-            .collect(),
-    )
+    // The NodePool's own shape: its labels (the decision's and the
+    // pool's), and the warnings and reasons with Karpenter's rules.
+    s.decision = DecisionOutputs {
+        warnings: Attr::Known(list_of(a.warnings)),
+        ..DecisionOutputs::of(&a.decision)
+    };
+    s.details = DecisionDetails {
+        node_labels: Attr::Known(map_of(a.pool.labels.clone())),
+        reasons: Attr::Known(list_of(a.reasons)),
+        ..DecisionDetails::of(&a.decision)
+    };
+    s.to_value()
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! The typed model of a `nested_karpenter_pool` configuration.
 
 use crate::framework::{Attr, Diagnostics, List, Map, Model, Number, Value};
+use crate::outputs::{DecisionDetails, DecisionOutputs};
 
 use super::schema::schema;
 
@@ -39,23 +40,10 @@ crate::model! {
         user_data: Attr<String>,
         karpenter_merged_user_data: Attr<String>,
         probe_manifest: Attr<String>,
-        kernel_floor: Attr<String>,
-        sysctls: Attr<Map<String>>,
-        kubelet_settings: Attr<Map<String>>,
-        pod_spec: Attr<String>,
-        pod_security_context: Attr<String>,
-        container_security_context: Attr<String>,
-        pod_spec_object: Attr<Value>,
-        pod_security_context_object: Attr<Value>,
-        container_security_context_object: Attr<Value>,
-        devices: Attr<List<String>>,
-        runtime_args: Attr<List<String>>,
-        node_labels: Attr<Map<String>>,
-        image_needs: Attr<List<String>>,
-        pod_security_level: Attr<String>,
-        warnings: Attr<List<String>>,
-        reasons: Attr<List<String>>,
-        node_image: Attr<Value>,
+    }
+    embeds {
+        decision: DecisionOutputs,
+        details: DecisionDetails,
     }
 }
 

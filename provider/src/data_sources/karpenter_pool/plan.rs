@@ -19,14 +19,17 @@ use crate::render::{Taint, UserDataOptions};
 
 use super::alias::{AliasCheck, check_alias};
 use super::checks::{check_pool, user_data_fits};
-use super::inputs::{at, auto_mode_inputs, field_attr, sourced, taints_of};
+use super::inputs::{auto_mode_inputs, field_attr, sourced, taints_of};
 use super::karpenter_rules::{BottlerocketCheck, check_bottlerocket};
-use super::model::{PoolModel, string_map, strings};
+use super::model::{DisruptionModel, PoolModel, string_map, strings};
 
 /// The taint every sandbox pool gets unless `taints` says otherwise.
 pub(super) const SANDBOX_TAINT_KEY: &str = "nested.dev/sandbox";
 /// The startup taint the sysctl DaemonSet removes.
 pub(super) const PENDING_TAINT_KEY: &str = "nested.dev/user-namespaces-pending";
+/// The family of a Karpenter pool without `ami_family`.
+pub(super) const DEFAULT_FAMILY: &str = "bottlerocket";
+
 const DEFAULT_DAEMONSET_IMAGE: &str = "docker.io/alpine/k8s:1.33.4";
 
 /// The answer for one configuration.
@@ -78,7 +81,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
         auto_mode_inputs(m, diags);
     } else if opt_in {
         diags.error_at(
-            at("allow_privileged_sysctl_daemonset"),
+            PoolModel::allow_privileged_sysctl_daemonset(),
             "Only for EKS Auto Mode",
             "On Karpenter the EC2NodeClass user data sets the sysctls; the privileged DaemonSet is an EKS Auto Mode work-around. Remove allow_privileged_sysctl_daemonset.",
         );
@@ -86,7 +89,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     let workaround = auto && am.workaround_sandboxes.contains(&sandbox);
     if workaround && !opt_in {
         diags.error_at(
-            at("mode"),
+            PoolModel::mode(),
             format!("{sandbox} cannot run on EKS Auto Mode"),
             format!(
                 "{} {} Only with the work-around can it run: {} Set allow_privileged_sysctl_daemonset = true to opt in, or use mode = \"karpenter\".",
@@ -104,14 +107,13 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     if diags.has_errors() {
         return None;
     }
-    let family = if auto {
-        AmiFamily::Bottlerocket
+    let family_name = if auto {
+        kd.auto_mode.family.as_str()
     } else {
-        match m.ami_family.as_deref() {
-            Some("al2023") => AmiFamily::Al2023,
-            _ => AmiFamily::Bottlerocket,
-        }
+        m.ami_family.as_deref().unwrap_or(DEFAULT_FAMILY)
     };
+    // Checked when the data loads (Auto Mode's) or by the schema's one_of.
+    let family = AmiFamily::parse(family_name)?;
     let architectures = m
         .requirements
         .known()
@@ -137,7 +139,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     match crate::validate::version::kubernetes_minor(k8s_text) {
         Ok(v) => input.kubernetes_version = Some(v),
         Err(e) => diags.error_at(
-            at("kubernetes_version"),
+            PoolModel::kubernetes_version(),
             "Invalid kubernetes_version",
             format!("{e}."),
         ),
@@ -146,7 +148,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
         match crate::validate::number::whole_in_range(n, 1, i64::from(u32::MAX)) {
             Ok(v) => input.ids_per_pod = u64::try_from(v).ok(),
             Err(e) => diags.error_at(
-                at("ids_per_pod"),
+                PoolModel::ids_per_pod(),
                 "Invalid ids_per_pod",
                 format!("{e}: a multiple of 65536 such as 131072."),
             ),
@@ -165,7 +167,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             Ok(v) => Some(v),
             Err(_) => {
                 diags.error_at(
-                    at("karpenter_version"),
+                    PoolModel::karpenter_version(),
                     "Invalid karpenter_version",
                     format!("{t:?} is not a version; use one like \"1.9.0\"."),
                 );
@@ -191,7 +193,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     if workaround {
         warnings.push(am.workaround_warning.clone());
         diags.warning_at(
-            at("allow_privileged_sysctl_daemonset"),
+            PoolModel::allow_privileged_sysctl_daemonset(),
             "The sysctl DaemonSet runs privileged",
             am.workaround_warning.clone(),
         );
@@ -237,14 +239,14 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         || name.starts_with('-')
     {
-        diags.error_at(at("name"), "Invalid name", format!("{} is not a Kubernetes object name (lower case letters, digits and '-', at most 63).", crate::validate::quoted(&name)));
+        diags.error_at(PoolModel::name(), "Invalid name", format!("{} is not a Kubernetes object name (lower case letters, digits and '-', at most 63).", crate::validate::quoted(&name)));
     }
     let taints = taints_of(m, &sandbox);
     let mut labels = decision.node_labels.clone();
     for (k, v) in string_map(&m.labels) {
         if labels.get(&k).is_some_and(|ours| ours != &v) {
             diags.error_at(
-                at("labels").then_key(&k),
+                PoolModel::labels().then_key(&k),
                 "Label the sandbox sets",
                 format!(
                     "{k} marks the nodes for the probe and the sandbox's pods: it must stay {:?}.",
@@ -267,7 +269,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     let max_seconds = u64::from(am.max_expire_after_hours) * 3600;
     match crate::validate::karpenter::duration_seconds(&expire_after) {
         Ok(life) if auto && life.is_none_or(|s| s > max_seconds) => diags.error_at(
-            at("expire_after"),
+            PoolModel::expire_after(),
             "Node lifetime beyond EKS Auto Mode's",
             format!(
                 "EKS Auto Mode replaces nodes after at most {}h (21 days); expire_after {expire_after:?} is longer. {}",
@@ -276,14 +278,14 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             ),
         ),
         Ok(_) => {}
-        Err(e) => diags.error_at(at("expire_after"), "Invalid expire_after", format!("{e}.")),
+        Err(e) => diags.error_at(PoolModel::expire_after(), "Invalid expire_after", format!("{e}.")),
     }
     if let Some(d) = m.disruption.known() {
         if let Some(t) = d.consolidate_after.as_deref()
             && let Err(e) = crate::validate::karpenter::duration_seconds(t)
         {
             diags.error_at(
-                at("disruption").then_attr("consolidate_after"),
+                PoolModel::disruption().then(DisruptionModel::consolidate_after()),
                 "Invalid consolidate_after",
                 format!("{e}."),
             );
@@ -292,22 +294,27 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             && let Err(e) = crate::validate::karpenter::budget_nodes(t)
         {
             diags.error_at(
-                at("disruption").then_attr("budget_nodes"),
+                PoolModel::disruption().then(DisruptionModel::budget_nodes()),
                 "Invalid budget_nodes",
                 format!("{e}."),
             );
         }
     }
-    for (attr, tags) in [
-        ("subnet_selector_tags", &m.subnet_selector_tags),
+    for (attr, tags, path) in [
+        (
+            "subnet_selector_tags",
+            &m.subnet_selector_tags,
+            PoolModel::subnet_selector_tags(),
+        ),
         (
             "security_group_selector_tags",
             &m.security_group_selector_tags,
+            PoolModel::security_group_selector_tags(),
         ),
     ] {
         if string_map(tags).is_empty() {
             diags.error_at(
-                at(attr),
+                path,
                 "No selector tags",
                 format!("{attr} selects nothing when empty; Karpenter requires at least one term."),
             );
@@ -320,7 +327,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
         .and_then(|n| u8::try_from(n).ok());
     let Some(hop) = hop else {
         diags.error_at(
-            at("imds_hop_limit"),
+            PoolModel::imds_hop_limit(),
             "Invalid imds_hop_limit",
             "A whole number from 1 to 64.",
         );
@@ -394,7 +401,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
             Ok(u) => {
                 for w in u.warnings {
                     diags.warning_at(
-                        at("bootstrap_extra_settings"),
+                        PoolModel::bootstrap_extra_settings(),
                         crate::render::UNCHECKED_SUMMARY,
                         w,
                     );
@@ -402,7 +409,11 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
                 pool.user_data = u.text;
             }
             Err(e) => {
-                diags.error_at(at("bootstrap_extra_settings"), e.summary(), e.to_string());
+                diags.error_at(
+                    PoolModel::bootstrap_extra_settings(),
+                    e.summary(),
+                    e.to_string(),
+                );
                 return None;
             }
         }

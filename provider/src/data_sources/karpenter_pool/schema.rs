@@ -1,79 +1,11 @@
 //! The schema of `data "nested_karpenter_pool"`.
 
 use crate::capability::SANDBOXES;
-use crate::framework::{Attribute, Nesting, Schema, Type};
+use crate::framework::{Attribute, Nesting, Schema};
+use crate::outputs::{DecisionDetails, DecisionOutputs};
 use crate::validate::declared;
 
 pub(super) const MODES: &[&str] = &["karpenter", "auto_mode"];
-
-/// The outputs every decision-showing schema shares (written by
-/// `crate::outputs`), described for this data source.
-fn shared_outputs(s: Schema) -> Schema {
-    s.attribute(Attribute::string("kernel_floor").computed().description(
-        "Lowest Linux release on which the sandbox works in a pod, e.g. `6.7`; null when any is.",
-    ))
-    .attribute(Attribute::string_map("sysctls").computed().description(
-        "Node sysctls the sandbox needs (in `user_data` on Karpenter; in the sysctl DaemonSet \
-         on Auto Mode with the work-around).",
-    ))
-    .attribute(Attribute::string_map("kubelet_settings").computed().description(
-        "Kubelet settings the sandbox needs, keyed by KubeletConfiguration path.",
-    ))
-    .attribute(Attribute::string("pod_spec").computed().description(
-        "JSON for the pod spec fields the sandbox needs, e.g. `{\"hostUsers\":false}`.",
-    ))
-    .attribute(Attribute::string("pod_security_context").computed().description(
-        "JSON for the pod's `securityContext` fields the sandbox needs (`{}` when none).",
-    ))
-    .attribute(Attribute::string("container_security_context").computed().description(
-        "JSON for the container's `securityContext`: drops ALL, adds only what is needed.",
-    ))
-    .attribute(
-        Attribute::of_type("pod_spec_object", Type::Dynamic)
-            .computed()
-            .description("`pod_spec` as an object."),
-    )
-    .attribute(
-        Attribute::of_type("pod_security_context_object", Type::Dynamic)
-            .computed()
-            .description("`pod_security_context` as an object."),
-    )
-    .attribute(
-        Attribute::of_type("container_security_context_object", Type::Dynamic)
-            .computed()
-            .description("`container_security_context` as an object."),
-    )
-    .attribute(Attribute::string_list("devices").computed().description(
-        "Character devices the sandbox uses in the container, e.g. `/dev/net/tun`.",
-    ))
-    .attribute(Attribute::string_list("runtime_args").computed().description(
-        "Arguments the sandbox must be started with, e.g. `--no-user-namespace` on Auto Mode.",
-    ))
-    .attribute(
-        Attribute::string_map("node_labels")
-            .computed()
-            .description("Labels that mark nodes prepared for this sandbox (in the NodePool)."),
-    )
-    .attribute(
-        Attribute::string_list("image_needs")
-            .computed()
-            .description("What the container image must provide for the sandbox."),
-    )
-    .attribute(Attribute::string("pod_security_level").computed().description(
-        "The Pod Security Standards level the pod's namespace must allow.",
-    ))
-    .attribute(
-        Attribute::string_list("warnings")
-            .computed()
-            .description("What deserves attention before applying."),
-    )
-    .attribute(
-        Attribute::string_list("reasons")
-            .computed()
-            .description("Each decision and each Karpenter rule applied, with its source."),
-    )
-    .attribute(crate::outputs::node_image_attribute())
-}
 
 pub(super) fn schema() -> Schema {
     let s = Schema::new(
@@ -281,5 +213,6 @@ pub(super) fn schema() -> Schema {
         "A Job (YAML) running `nested-probe` on a node of this NodePool (node selector \
          `karpenter.sh/nodepool`, tolerating its taints).",
     ));
-    shared_outputs(s)
+    s.attributes(DecisionOutputs::schema_attributes())
+        .attributes(DecisionDetails::schema_attributes())
 }

@@ -67,7 +67,7 @@ fn error_at(r: &ReadDataResponse, attr: &str) -> String {
 fn the_model_has_exactly_the_schemas_attributes() {
     let sc = schema();
     let mut want = crate::framework::model::attribute_names(&sc.block.attributes);
-    let mut have = PoolModel::ATTRIBUTES.to_vec();
+    let mut have = PoolModel::attribute_names();
     want.sort();
     have.sort();
     assert_eq!(have, want);

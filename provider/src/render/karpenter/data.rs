@@ -74,6 +74,8 @@ pub struct Defaults {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AutoMode {
+    /// The image family of Auto Mode's nodes.
+    pub family: String,
     pub max_expire_after_hours: u32,
     pub selinux: String,
     pub user_data: bool,
@@ -177,6 +179,12 @@ impl KarpenterData {
             version("typed_kubernetes_keys", &r.since)?;
         }
         version("node_pool.api", &self.node_pool.api.first_version)?;
+        if crate::capability::AmiFamily::parse(&self.auto_mode.family).is_none() {
+            return Err(KarpenterDataError::Row {
+                row: "auto_mode".into(),
+                problem: format!("family {:?} is not an AMI family", self.auto_mode.family),
+            });
+        }
         for r in &self.bottlerocket_merge {
             if !["overridden", "merged", "replaced", "kept", "dropped"].contains(&r.effect.as_str())
             {

@@ -18,9 +18,7 @@ use super::{MANAGED_BY, TAG_MANAGED_BY, TAG_SANDBOX, schema, update};
 use crate::aws::eks::{Nodegroup, NodegroupSpec};
 use crate::aws::{AwsClients, AwsError};
 use crate::config::ProviderRuntime;
-use crate::framework::{
-    ApplyRequest, ApplyResponse, Attr, AttributePath, Diagnostic, Diagnostics, Model, Value,
-};
+use crate::framework::{ApplyRequest, ApplyResponse, Attr, Diagnostic, Diagnostics, Model, Value};
 
 /// An apply that created nothing: no state, only the diagnostics.
 pub(super) fn failed(diagnostics: Diagnostics) -> ApplyResponse {
@@ -140,7 +138,7 @@ pub(super) async fn create(
             }
             Err(e) => {
                 diags.push(
-                    aws_diag("Cannot read the cluster", &e).at(AttributePath::attr("cluster_name")),
+                    aws_diag("Cannot read the cluster", &e).at(NodegroupModel::cluster_name()),
                 );
                 return failed(diags);
             }
@@ -542,7 +540,7 @@ fn foreign(id: &str, ng: &Nodegroup) -> Diagnostic {
              (remove it from the other state first with a `removed` block or `terraform state rm`). Otherwise choose another `name`."
         ),
     )
-    .at(AttributePath::attr("name"))
+    .at(NodegroupModel::name())
 }
 
 /// Records of earlier creates are done with.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::model::NodegroupModel;
 use crate::capability::{CapabilityData, Decision, Field, Input, any_version, decide};
-use crate::framework::{Attr, AttributePath, Diagnostics, Model, Severity};
+use crate::framework::{Attr, AttributePath, Diagnostics, Severity};
 use crate::outputs;
 use crate::render::{UserDataOptions, probe};
 
@@ -18,14 +18,14 @@ const EKS_NODEGROUP_LABEL: &str = "eks.amazonaws.com/nodegroup";
 /// its findings belong to `sandbox`.
 fn field_path(f: Field) -> AttributePath {
     match f {
-        Field::AmiFamily => AttributePath::attr("ami_family"),
-        Field::AmiVariant => AttributePath::attr("ami_variant"),
-        Field::AmiRelease => AttributePath::attr("release_version"),
-        Field::KubernetesVersion => AttributePath::attr("kubernetes_version"),
-        Field::Architecture => AttributePath::attr("architecture"),
-        Field::RunAsRoot => AttributePath::attr("run_as_root"),
-        Field::IdsPerPod => AttributePath::attr("ids_per_pod"),
-        _ => AttributePath::attr("sandbox"),
+        Field::AmiFamily => NodegroupModel::ami_family(),
+        Field::AmiVariant => NodegroupModel::ami_variant(),
+        Field::AmiRelease => NodegroupModel::release_version(),
+        Field::KubernetesVersion => NodegroupModel::kubernetes_version(),
+        Field::Architecture => NodegroupModel::architecture(),
+        Field::RunAsRoot => NodegroupModel::run_as_root(),
+        Field::IdsPerPod => NodegroupModel::ids_per_pod(),
+        _ => NodegroupModel::sandbox(),
     }
 }
 
@@ -94,7 +94,7 @@ pub fn derive(
         Ok(v) => v,
         Err(e) => {
             diags.error_at(
-                AttributePath::attr("kubernetes_version"),
+                NodegroupModel::kubernetes_version(),
                 "Invalid kubernetes_version",
                 format!("{e}."),
             );
@@ -116,7 +116,7 @@ pub fn derive(
         user: m.bootstrap_extra_settings.as_deref(),
         custom_ami: None,
     };
-    let bootstrap = AttributePath::attr("bootstrap_extra_settings");
+    let bootstrap = NodegroupModel::bootstrap_extra_settings();
     match crate::family::user_data(data, &decision, &opts) {
         Ok(rendered) => {
             for w in rendered.warnings {
@@ -166,11 +166,8 @@ impl NodegroupModel {
     /// writer every schema shares).
     pub fn set_derived(&mut self, d: &Derived) {
         let dec = &d.decision;
-        let mut v = self.to_value();
-        outputs::write_pod_outputs(&mut v, dec);
-        if let Ok(m) = NodegroupModel::from_value(&v) {
-            *self = m;
-        }
+        self.decision = outputs::DecisionOutputs::of(dec);
+        self.ami_type = dec.ami_type.clone().into();
         self.ami_family = dec.ami_family.map(|f| f.to_string()).into();
         self.kernel_version = dec.kernel_version.map(|v| v.to_string()).into();
         self.user_data = d.user_data.clone().into();
@@ -185,15 +182,8 @@ impl NodegroupModel {
         }
         self.ami_type = Attr::Unknown;
         self.kernel_version = Attr::Unknown;
-        self.kernel_floor = Attr::Unknown;
         self.user_data = Attr::Unknown;
-        self.pod_security_context = Attr::Unknown;
-        self.container_security_context = Attr::Unknown;
-        self.runtime_args = Attr::Unknown;
-        self.warnings = Attr::Unknown;
-        self.image_needs = Attr::Unknown;
-        self.pod_security_level = Attr::Unknown;
-        self.pod_spec = Attr::Unknown;
+        self.decision = outputs::DecisionOutputs::unknown();
         self.probe_manifest = Attr::Unknown;
     }
 
@@ -203,14 +193,7 @@ impl NodegroupModel {
         read.ami_family = self.ami_family.clone();
         read.ami_type = self.ami_type.clone();
         read.kernel_version = self.kernel_version.clone();
-        read.kernel_floor = self.kernel_floor.clone();
-        read.pod_security_context = self.pod_security_context.clone();
-        read.container_security_context = self.container_security_context.clone();
-        read.runtime_args = self.runtime_args.clone();
-        read.warnings = self.warnings.clone();
-        read.image_needs = self.image_needs.clone();
-        read.pod_security_level = self.pod_security_level.clone();
-        read.pod_spec = self.pod_spec.clone();
+        read.decision = self.decision.clone();
         read.probe_manifest = self.probe_manifest.clone();
     }
 

@@ -132,21 +132,16 @@ crate::model! {
         release_version: Attr<String>,
         force_update_version: Attr<bool>,
         kernel_version: Attr<String>,
-        kernel_floor: Attr<String>,
         launch_template_id: Attr<String>,
         launch_template_version: Attr<i64>,
         user_data: Attr<String>,
-        pod_spec: Attr<String>,
-        pod_security_context: Attr<String>,
-        container_security_context: Attr<String>,
-        runtime_args: Attr<List<String>>,
-        warnings: Attr<List<String>>,
-        image_needs: Attr<List<String>>,
-        pod_security_level: Attr<String>,
         probe_image: Attr<String>,
         probe_namespace: Attr<String>,
         probe_manifest: Attr<String>,
         sandbox_check: Attr<SandboxCheckModel>,
+    }
+    embeds {
+        decision: crate::outputs::DecisionOutputs,
     }
 }
 
@@ -349,7 +344,7 @@ mod tests {
         let s = schema::schema();
         let attrs = &s.block.attributes;
         let mut want = attribute_names(attrs);
-        let mut have = NodegroupModel::ATTRIBUTES.to_vec();
+        let mut have = NodegroupModel::attribute_names();
         want.sort();
         have.sort();
         assert_eq!(have, want);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::model::NodegroupModel;
 use crate::aws::{AwsClients, AwsError};
 use crate::config::ProviderRuntime;
-use crate::framework::{AttributePath, Diagnostic, ProviderData};
+use crate::framework::{Diagnostic, ProviderData};
 
 pub fn runtime(p: &Option<ProviderData>) -> Option<Arc<ProviderRuntime>> {
     p.clone().and_then(|d| d.downcast::<ProviderRuntime>().ok())
@@ -51,7 +51,7 @@ pub async fn cluster_missing(
             elsewhere(&regions)
         ),
     )
-    .at(AttributePath::attr("cluster_name"))
+    .at(NodegroupModel::cluster_name())
 }
 
 /// At plan, a cluster not found may still be created by the same apply; a
@@ -67,7 +67,7 @@ pub async fn cluster_elsewhere(aws: &AwsClients, cluster: &str) -> Option<Diagno
                 elsewhere(&regions)
             ),
         )
-        .at(AttributePath::attr("cluster_name"))
+        .at(NodegroupModel::cluster_name())
     })
 }
 

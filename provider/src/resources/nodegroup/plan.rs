@@ -137,7 +137,7 @@ pub(super) async fn plan(req: PlanRequest) -> PlanResponse {
         if instance::Private::decode(&req.prior_private).gone {
             planned.arn = Attr::Unknown;
             planned.status = Attr::Unknown;
-            requires_replace.push(AttributePath::attr("arn"));
+            requires_replace.push(NodegroupModel::arn());
         }
     }
 
@@ -239,7 +239,7 @@ async fn kubernetes_version(
                     Err(e) => {
                         diags.push(
                             aws_diag("Cannot read the cluster's Kubernetes version", &e)
-                                .at(AttributePath::attr("cluster_name")),
+                                .at(NodegroupModel::cluster_name()),
                         );
                         None
                     }
@@ -285,7 +285,7 @@ fn plan_scaling(
     } = sc;
     if min_size > max_size || desired_size < min_size || desired_size > max_size {
         diags.error_at(
-            AttributePath::attr("scaling"),
+            NodegroupModel::scaling(),
             "Invalid scaling",
             format!(
                 "Need min_size ≤ desired_size ≤ max_size; got {min_size}/{desired_size}/{max_size}."
@@ -384,7 +384,7 @@ fn adopted_instance(
             .is_err()
     {
         diags.error_at(
-            AttributePath::attr("name"),
+            NodegroupModel::name(),
             "Node group planned twice",
             format!(
                 "Another nested_nodegroup in this configuration also manages EKS Node Group {cluster}/{name}. One resource instance owns one node group: import it into one resource only."
@@ -426,7 +426,7 @@ fn plan_instance(
             .is_err()
     {
         diags.error_at(
-            AttributePath::attr("name"),
+            NodegroupModel::name(),
             "Node group planned twice",
             format!(
                 "Another nested_nodegroup in this configuration also creates EKS Node Group {c}/{n} (same cluster_name and name). One resource instance owns one node group: give each a different name (with count or for_each, e.g. name = \"agents-${{count.index}}\")."
@@ -470,7 +470,7 @@ async fn check_version_against_cluster(
     let Ok(have) = crate::validate::version::kubernetes_minor(&cl.version) else {
         return;
     };
-    let path = AttributePath::attr("kubernetes_version");
+    let path = NodegroupModel::kubernetes_version();
     match prior.as_deref().map(crate::validate::version::kubernetes_minor) {
         None if wanted != have => diags.error_at(
             path,

@@ -125,7 +125,7 @@ pub fn check_release(planned: &NodegroupModel, diags: &mut Diagnostics) {
     };
     if built_for != wanted {
         diags.error_at(
-            AttributePath::attr("release_version"),
+            NodegroupModel::release_version(),
             "release_version is for another Kubernetes version",
             format!(
                 "{family} release {release} is built for Kubernetes {built_for}, but the nodes run {wanted} (kubernetes_version). Pin a {wanted} release (e.g. \"{wanted}.0-<date>\"), or leave release_version unset for the latest."

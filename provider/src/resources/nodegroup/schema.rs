@@ -3,6 +3,7 @@
 use crate::capability::engine::DEFAULT_MAX_USER_NAMESPACES;
 use crate::capability::{AmiFamily, Architecture, ImageVariant, SANDBOXES};
 use crate::framework::{Attribute, Nesting, Schema, Type, Value};
+use crate::validate::declared;
 
 /// Attributes whose change replaces the node group (EKS cannot change them
 /// in place).
@@ -43,25 +44,25 @@ pub fn schema() -> Schema {
             .description("`cluster_name:name`."),
     )
     .attribute(
-        Attribute::string("cluster_name")
+        Attribute::string("cluster_name").validate(declared::EKS_CLUSTER_NAME)
             .required()
             .requires_replace()
             .description("Name of the EKS cluster."),
     )
     .attribute(
-        Attribute::string("name")
+        Attribute::string("name").validate(declared::NODEGROUP_NAME)
             .required()
             .requires_replace()
             .description("Name of the node group (unique in the cluster)."),
     )
     .attribute(
-        Attribute::string("node_role_arn")
+        Attribute::string("node_role_arn").validate(declared::IAM_ROLE_ARN)
             .required()
             .requires_replace()
             .description("ARN of the IAM role the nodes use."),
     )
     .attribute(
-        Attribute::string_set("subnet_ids")
+        Attribute::string_set("subnet_ids").validate(declared::SUBNET_IDS)
             .required()
             .requires_replace()
             .description("Subnets the nodes are placed in."),
@@ -87,7 +88,7 @@ pub fn schema() -> Schema {
                  the node group.",
             ),
     )
-    .attribute(Attribute::string("kubernetes_version").optional().computed().description(
+    .attribute(Attribute::string("kubernetes_version").validate(declared::KUBERNETES_VERSION).optional().computed().description(
         "Kubernetes version of the nodes, e.g. `\"1.33\"`. Defaults to the cluster's, read \
          at apply when the same apply creates the cluster; \
          `aws_eks_cluster.this.version` lets every check run at plan. Changing it upgrades \
@@ -114,7 +115,7 @@ pub fn schema() -> Schema {
             .description("`x86_64` (default) or `arm64`."),
     )
     .attribute(
-        Attribute::string_list("instance_types")
+        Attribute::string_list("instance_types").validate(declared::INSTANCE_TYPES)
             .optional()
             .computed()
             .requires_replace()
@@ -132,9 +133,9 @@ pub fn schema() -> Schema {
             "scaling",
             Nesting::Single,
             vec![
-                Attribute::number("min_size").required().description("Minimum nodes."),
-                Attribute::number("max_size").required().description("Maximum nodes."),
-                Attribute::number("desired_size").optional().computed().description(
+                Attribute::number("min_size").validate(declared::MIN_SIZE).required().description("Minimum nodes."),
+                Attribute::number("max_size").validate(declared::MAX_SIZE).required().description("Maximum nodes."),
+                Attribute::number("desired_size").validate(declared::DESIRED_SIZE).optional().computed().description(
                     "Desired nodes. Leave it unset with `manage_desired_size = false` so an \
                      autoscaler owns it.",
                 ),
@@ -150,10 +151,10 @@ pub fn schema() -> Schema {
             "update_config",
             Nesting::Single,
             vec![
-                Attribute::number("max_unavailable").optional().description(
+                Attribute::number("max_unavailable").validate(super::validate::MAX_UNAVAILABLE).optional().description(
                     "Most nodes unavailable at once during a rollout, 1 to 100.",
                 ),
-                Attribute::number("max_unavailable_percentage").optional().description(
+                Attribute::number("max_unavailable_percentage").validate(super::validate::MAX_UNAVAILABLE_PERCENTAGE).optional().description(
                     "Most nodes unavailable at once during a rollout, as a percentage (1 to 100).",
                 ),
             ],
@@ -187,7 +188,7 @@ pub fn schema() -> Schema {
          fight a cluster autoscaler. Defaults to `true`.",
     ))
     .attribute(
-        Attribute::string_map("labels")
+        Attribute::string_map("labels").validate(declared::EKS_LABEL_KEYS).validate(declared::EKS_LABEL_VALUES)
             .optional()
             .description("Kubernetes labels for the nodes. Changes apply in place."),
     )
@@ -196,8 +197,8 @@ pub fn schema() -> Schema {
             "taints",
             Nesting::List,
             vec![
-                Attribute::string("key").required().description("Taint key."),
-                Attribute::string("value").optional().description("Taint value."),
+                Attribute::string("key").validate(declared::EKS_TAINT_KEY).required().description("Taint key."),
+                Attribute::string("value").validate(declared::EKS_TAINT_VALUE).optional().description("Taint value."),
                 Attribute::string("effect")
                     .required()
                     .one_of(&["NoSchedule", "PreferNoSchedule", "NoExecute"])
@@ -212,13 +213,13 @@ pub fn schema() -> Schema {
          non-root user). It decides the capabilities, as in `nested_capability`. Changes \
          apply to the pod outputs only.",
     ))
-    .attribute(Attribute::number("ids_per_pod").optional().description(
+    .attribute(Attribute::number("ids_per_pod").validate(declared::NODEGROUP_IDS_PER_POD).optional().description(
         "The kubelet's `userNamespaces.idsPerPod` (a multiple of 65536) for sandboxes in a \
          pod user namespace, e.g. `131072` for rootless podman whose nested images own ids \
          above 64535. Rendered into the bootstrap settings: changing it rolls the nodes.",
     ))
     .attribute(
-        Attribute::number("max_user_namespaces")
+        Attribute::number("max_user_namespaces").validate(declared::MAX_USER_NAMESPACES)
             .default_value(DEFAULT_MAX_USER_NAMESPACES as i64)
             .description(
                 "Value for `user.max_user_namespaces` where the image ships 0 (Bottlerocket) \
@@ -247,7 +248,7 @@ pub fn schema() -> Schema {
                     .default_value("required")
                     .one_of(&["required", "optional"])
                     .description("`required` (default: IMDSv2 only) or `optional` (IMDSv1 too)."),
-                Attribute::number("http_put_response_hop_limit")
+                Attribute::number("http_put_response_hop_limit").validate(declared::HOP_LIMIT)
                     .default_value(2)
                     .description(
                         "Network hops an IMDSv2 token travels, 1 to 64. Default 2, so pods reach \
@@ -276,23 +277,23 @@ pub fn schema() -> Schema {
             "block_device",
             Nesting::Single,
             vec![
-                Attribute::string("device_name").optional().computed().validate(crate::validate::declared::DEVICE_NAME).description(
+                Attribute::string("device_name").optional().computed().validate(declared::DEVICE_NAME).description(
                     "Defaults to the volume that holds images and pods: `/dev/xvdb` (the data \
                      volume) on Bottlerocket, `/dev/xvda` (the root volume) on Amazon Linux.",
                 ),
-                Attribute::number("volume_size").optional().description("Size in GiB."),
+                Attribute::number("volume_size").validate(declared::VOLUME_SIZE).optional().description("Size in GiB."),
                 Attribute::string("volume_type")
                     .optional()
                     .one_of(VOLUME_TYPES)
                     .description("`gp3`, `gp2`, `io1`, `io2`, `st1`, `sc1` or `standard`."),
-                Attribute::number("iops")
+                Attribute::number("iops").validate(declared::IOPS)
                     .optional()
                     .description("Provisioned IOPS (`gp3`, `io1`, `io2` only)."),
-                Attribute::number("throughput")
+                Attribute::number("throughput").validate(declared::THROUGHPUT)
                     .optional()
                     .description("Throughput in MiB/s, 125 to 1000 (`gp3` only)."),
                 Attribute::bool("encrypted").optional().description("Encrypt the volume."),
-                Attribute::string("kms_key_id").optional().validate(crate::validate::declared::KMS_KEY).description(
+                Attribute::string("kms_key_id").optional().validate(declared::KMS_KEY).description(
                     "The KMS key that encrypts the volume: key ARN, key ID, alias (`alias/…`) \
                      or alias ARN (needs `encrypted = true`).",
                 ),
@@ -312,7 +313,7 @@ pub fn schema() -> Schema {
             TAG_SPECIFICATION_TYPES
                 .iter()
                 .map(|(attr, ec2)| {
-                    Attribute::string_map(attr).optional().description(&format!(
+                    Attribute::string_map(attr).validate(declared::TAG_KEYS).validate(declared::TAG_VALUES).optional().description(&format!(
                         "Tags for each `{ec2}` EC2 launches for the nodes."
                     ))
                 })
@@ -326,7 +327,7 @@ pub fn schema() -> Schema {
              version: it rolls the nodes.",
         ),
     )
-    .attribute(Attribute::string_set("security_group_ids").optional().description(
+    .attribute(Attribute::string_set("security_group_ids").validate(declared::SECURITY_GROUP_IDS).optional().description(
         "Security groups of the nodes, in the launch template (`sg-…`, at most 16). Unset, EKS \
          gives the nodes the cluster security group. Set, the nodes get exactly these and EKS \
          adds no other: include the cluster security group \
@@ -335,7 +336,7 @@ pub fn schema() -> Schema {
          version: it rolls the nodes.",
     ))
     .attribute(
-        Attribute::string_map("tags")
+        Attribute::string_map("tags").validate(declared::TAG_KEYS).validate(declared::TAG_VALUES).validate(declared::UNRESERVED_TAG_KEYS)
             .optional()
             .description("Tags for the node group and its launch template (on top of the provider's `default_tags`)."),
     )
@@ -350,7 +351,7 @@ pub fn schema() -> Schema {
             ["create", "update", "delete"]
                 .iter()
                 .map(|op| {
-                    Attribute::string(op).optional().description(&format!(
+                    Attribute::string(op).validate(declared::TIMEOUT).optional().description(&format!(
                         "How long {op} may wait, e.g. `\"30m\"` or `\"1h30m\"`. Defaults to `{DEFAULT_TIMEOUT}`."
                     ))
                 })
@@ -362,7 +363,7 @@ pub fn schema() -> Schema {
     .attribute(Attribute::string("arn").computed().description("ARN of the node group."))
     .attribute(Attribute::string("status").computed().description("EKS status, e.g. `ACTIVE`."))
     .attribute(Attribute::string("ami_type").computed().description("The EKS `amiType`."))
-    .attribute(Attribute::string("release_version").optional().computed().description(
+    .attribute(Attribute::string("release_version").validate(super::validate::RELEASE_VERSION).optional().computed().description(
         "Node image release, e.g. `\"1.33.0-20250704\"` (Amazon Linux: the Kubernetes version \
          and the build date) or `\"1.42.0-7c3e9198\"` (Bottlerocket: its own version). Unset, \
          the latest release of the family's public SSM parameter at create, kept until \
@@ -375,7 +376,6 @@ pub fn schema() -> Schema {
          the update (`force` of UpdateNodegroupVersion). Defaults to `false`.",
     ))
     .attribute(Attribute::string("kernel_version").computed().description("Kernel series of the node image."))
-    .attribute(Attribute::string("kernel_floor").computed().description("Lowest kernel the sandbox can run on."))
     .attribute(Attribute::string("launch_template_id").computed().description("The launch template this resource owns."))
     .attribute(Attribute::number("launch_template_version").computed().description(
         "The launch template version the node group uses (a number, never `$Latest`).",
@@ -383,42 +383,14 @@ pub fn schema() -> Schema {
     .attribute(Attribute::string("user_data").computed().description(
         "The bootstrap document in the launch template (Bottlerocket TOML or Amazon Linux MIME).",
     ))
-    .attribute(Attribute::string("pod_spec").computed().description(
-        "JSON for the pod spec fields the sandbox needs, e.g. `{\"hostUsers\":false}` (they \
-         belong in the pod spec itself, not in its `securityContext`).",
-    ))
-    .attribute(Attribute::string("pod_security_context").computed().description(
-        "JSON for the pod `securityContext` fields the sandbox needs (`{}` when none).",
-    ))
-    .attribute(Attribute::string("container_security_context").computed().description(
-        "JSON for the container `securityContext` (drops ALL, adds only what is needed).",
-    ))
-    .attribute(
-        Attribute::string_list("runtime_args")
-            .computed()
-            .description("Arguments the sandbox must be started with."),
-    )
-    .attribute(
-        Attribute::string_list("warnings")
-            .computed()
-            .description("Conditions worth attention."),
-    )
-    .attribute(
-        Attribute::string_list("image_needs")
-            .computed()
-            .description("What the sandbox's container image must provide (e.g. `sudo`)."),
-    )
-    .attribute(Attribute::string("pod_security_level").computed().description(
-        "The Pod Security Standards level (`restricted`, `baseline`, `privileged`) the pods' \
-         namespace must allow.",
-    ))
-    .attribute(Attribute::string("probe_image").optional().validate(crate::validate::declared::IMAGE).description(
+    .attributes(crate::outputs::DecisionOutputs::schema_attributes())
+    .attribute(Attribute::string("probe_image").optional().validate(declared::IMAGE).description(
         "Image of `nested-probe` for `probe_manifest`; default \
          `ghcr.io/nested-sandbox/nested-probe:0.1.0`. Point it at your own registry mirror, \
          or at your sandbox's image with `/nested-probe` copied in: the probe judges what \
          the image provides (`image_needs`) only in the image it runs in.",
     ))
-    .attribute(Attribute::string("probe_namespace").optional().validate(crate::validate::declared::NAMESPACE).description(
+    .attribute(Attribute::string("probe_namespace").optional().validate(declared::NAMESPACE).description(
         "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
          which Pod Security label it needs.",
     ))

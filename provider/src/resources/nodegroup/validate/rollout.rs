@@ -2,7 +2,9 @@
 //! `update_config`, to the rules of the EKS API (the limits hashicorp/aws
 //! `aws_eks_node_group` enforces: `internal/service/eks/node_group.go`).
 
-use crate::framework::{AttributePath, Diagnostics, Value};
+use super::super::model::NodegroupModel;
+use crate::framework::schema::Validator;
+use crate::framework::{Diagnostics, Number};
 use crate::validate::number;
 
 /// A node image release as EKS names them: `<x>.<y>.<z>-<build>`.
@@ -22,57 +24,48 @@ fn release_shape(s: &str) -> bool {
         && build.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-pub fn release_version(config: &Value, diags: &mut Diagnostics) {
-    let Some(r) = config
-        .attr("release_version")
-        .filter(|v| v.is_wholly_known())
-        .and_then(Value::as_str)
-    else {
-        return;
-    };
-    if !release_shape(r) {
-        diags.error_at(
-            AttributePath::attr("release_version"),
-            "Invalid release_version",
-            format!(
-                "{} is not a node image release: EKS names them <major>.<minor>.<patch>-<build>, e.g. \"1.33.0-20250704\" (Amazon Linux) or \"1.42.0-7c3e9198\" (Bottlerocket). Leave it unset for the latest.",
-                crate::validate::quoted(r)
-            ),
-        );
+fn release_version_rule(r: &str) -> Result<(), String> {
+    if release_shape(r) {
+        return Ok(());
     }
+    Err(format!(
+        "{} is not a node image release: EKS names them <major>.<minor>.<patch>-<build>, e.g. \"1.33.0-20250704\" (Amazon Linux) or \"1.42.0-7c3e9198\" (Bottlerocket). Leave it unset for the latest.",
+        crate::validate::quoted(r)
+    ))
 }
 
+/// A node image release as EKS names it (`release_version`).
+pub const RELEASE_VERSION: Validator =
+    Validator::text("Invalid release_version", release_version_rule);
+
+fn percent(n: &Number, k: &str) -> Result<(), String> {
+    number::whole_in_range(n, 1, 100)
+        .map(|_| ())
+        .map_err(|e| format!("{e}: {k} is a whole number from 1 to 100."))
+}
+
+/// `update_config.max_unavailable`: 1 to 100 nodes.
+pub const MAX_UNAVAILABLE: Validator =
+    Validator::number("Invalid max_unavailable", |n| percent(n, "max_unavailable"));
+
+/// `update_config.max_unavailable_percentage`: 1 to 100 %.
+pub const MAX_UNAVAILABLE_PERCENTAGE: Validator =
+    Validator::number("Invalid max_unavailable_percentage", |n| {
+        percent(n, "max_unavailable_percentage")
+    });
+
 /// `update_config`: exactly one of `max_unavailable` (nodes) and
-/// `max_unavailable_percentage`, each a whole number from 1 to 100.
-pub fn update_config(config: &Value, diags: &mut Diagnostics) {
-    let Some(uc) = config
-        .attr("update_config")
-        .filter(|v| !v.is_null() && !v.is_unknown())
-    else {
+/// `max_unavailable_percentage` (each in range by its declared rule).
+pub fn update_config(m: &NodegroupModel, diags: &mut Diagnostics) {
+    let Some(uc) = m.update_config.known() else {
         return;
     };
-    let path = || AttributePath::attr("update_config");
-    let mut set = 0;
-    let mut unknown = false;
-    for k in ["max_unavailable", "max_unavailable_percentage"] {
-        match uc.attr(k) {
-            Some(Value::Number(n)) => {
-                set += 1;
-                if let Err(e) = number::whole_in_range(n, 1, 100) {
-                    diags.error_at(
-                        path().then_attr(k),
-                        format!("Invalid {k}"),
-                        format!("{e}: {k} is a whole number from 1 to 100."),
-                    );
-                }
-            }
-            Some(v) if v.is_unknown() => unknown = true,
-            _ => {}
-        }
-    }
+    let bounds = [&uc.max_unavailable, &uc.max_unavailable_percentage];
+    let set = bounds.iter().filter(|b| b.known().is_some()).count();
+    let unknown = bounds.iter().any(|b| b.is_unknown());
     if set != 1 && !(unknown && set == 0) {
         diags.error_at(
-            path(),
+            NodegroupModel::update_config(),
             "Invalid update_config",
             "Set exactly one of max_unavailable (a number of nodes) and max_unavailable_percentage (a share of the nodes), e.g. update_config = { max_unavailable = 1 }.",
         );
@@ -81,12 +74,14 @@ pub fn update_config(config: &Value, diags: &mut Diagnostics) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
-    fn check(f: fn(&Value, &mut Diagnostics), attr: &str, v: Value) -> Vec<String> {
-        let mut d = Diagnostics::new();
-        f(&Value::object([(attr, v)]), &mut d);
-        d.iter()
+    use crate::framework::Value;
+
+    /// What validation says about `attr = v`: the declared rules and the
+    /// model's checks, as `plan` runs them.
+    fn check(attr: &str, v: Value) -> Vec<String> {
+        super::super::diagnostics_for(&Value::object([(attr, v)]))
+            .iter()
             .map(|x| format!("{}: {}", x.path.clone().unwrap(), x.summary))
             .collect()
     }
@@ -94,7 +89,7 @@ mod tests {
     #[test]
     fn release_versions_have_the_eks_shape() {
         for ok in ["1.33.0-20250704", "1.42.0-7c3e9198", "1.29.3-20240202"] {
-            assert!(check(release_version, "release_version", Value::string(ok)).is_empty());
+            assert!(check("release_version", Value::string(ok)).is_empty());
         }
         for bad in [
             "latest",
@@ -105,7 +100,7 @@ mod tests {
             "1.33.0-2025 07",
         ] {
             assert_eq!(
-                check(release_version, "release_version", Value::string(bad)),
+                check("release_version", Value::string(bad)),
                 ["release_version: Invalid release_version"],
                 "{bad}"
             );
@@ -119,33 +114,29 @@ mod tests {
             ("max_unavailable", Value::int(2)),
             ("max_unavailable_percentage", Value::Null),
         ]);
-        assert!(check(update_config, "update_config", ok).is_empty());
+        assert!(check("update_config", ok).is_empty());
         let ok = uc(&[("max_unavailable_percentage", Value::int(100))]);
-        assert!(check(update_config, "update_config", ok).is_empty());
+        assert!(check("update_config", ok).is_empty());
         let both = uc(&[
             ("max_unavailable", Value::int(1)),
             ("max_unavailable_percentage", Value::int(10)),
         ]);
         assert_eq!(
-            check(update_config, "update_config", both),
+            check("update_config", both),
             ["update_config: Invalid update_config"]
         );
         let none = uc(&[]);
         assert_eq!(
-            check(update_config, "update_config", none),
+            check("update_config", none),
             ["update_config: Invalid update_config"]
         );
         for bad in [Value::int(0), Value::int(101)] {
             assert_eq!(
-                check(
-                    update_config,
-                    "update_config",
-                    uc(&[("max_unavailable", bad)])
-                ),
+                check("update_config", uc(&[("max_unavailable", bad)])),
                 ["update_config.max_unavailable: Invalid max_unavailable"]
             );
         }
         let later = uc(&[("max_unavailable", Value::unknown())]);
-        assert!(check(update_config, "update_config", later).is_empty());
+        assert!(check("update_config", later).is_empty());
     }
 }

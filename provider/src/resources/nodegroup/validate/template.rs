@@ -2,64 +2,39 @@
 //! hashicorp/aws `aws_launch_template` enforces:
 //! `internal/service/ec2/ec2_launch_template.go`).
 
-use super::super::schema::TAG_SPECIFICATION_TYPES;
-use crate::framework::{AttributePath, Diagnostics, Value};
-use crate::validate::{Limits, aws, number};
+use super::super::model::{BlockDeviceModel, NodegroupModel, TagSpecificationsModel};
+use crate::framework::Diagnostics;
+use crate::validate::Limits;
 
 /// The most security groups EC2 allows on a network interface.
 const MAX_SECURITY_GROUPS: usize = 16;
 
-pub fn metadata_options(config: &Value, diags: &mut Diagnostics) {
-    let Some(Value::Number(n)) = config
-        .attr("metadata_options")
-        .and_then(|m| m.attr("http_put_response_hop_limit"))
-    else {
+/// `block_device`: IOPS and throughput only for the volume types that
+/// take them, a KMS key only with encryption (ranges are the attributes'
+/// declared rules).
+pub fn block_device(m: &NodegroupModel, diags: &mut Diagnostics) {
+    let Some(b) = m.block_device.known() else {
         return;
     };
-    if let Err(e) = number::whole_in_range(n, 1, 64) {
-        diags.error_at(
-            AttributePath::attr("metadata_options").then_attr("http_put_response_hop_limit"),
-            "Invalid http_put_response_hop_limit",
-            format!("{e}: the IMDS hop limit is a whole number from 1 to 64."),
-        );
-    }
-}
-
-/// `block_device`: whole numbers in EC2's ranges, IOPS and throughput only
-/// for the volume types that take them, a KMS key only with encryption.
-pub fn block_device(config: &Value, diags: &mut Diagnostics) {
-    let Some(b) = config
-        .attr("block_device")
-        .filter(|v| !v.is_null() && !v.is_unknown())
-    else {
-        return;
-    };
-    let at = |k: &str| AttributePath::attr("block_device").then_attr(k);
-    let volume_type = b.attr("volume_type").and_then(Value::as_str);
-    let type_unknown = b.attr("volume_type").is_some_and(Value::is_unknown);
-    for (k, lo, hi, unit) in [
-        ("volume_size", 1, 65536, "GiB"),
-        ("iops", 100, 256_000, "IOPS"),
-        ("throughput", 125, 1000, "MiB/s"),
+    let at = |p| NodegroupModel::block_device().then(p);
+    let volume_type = b.volume_type.as_deref();
+    for (k, set, path, takes) in [
+        (
+            "iops",
+            b.iops.known().is_some(),
+            BlockDeviceModel::iops(),
+            &["gp3", "io1", "io2"][..],
+        ),
+        (
+            "throughput",
+            b.throughput.known().is_some(),
+            BlockDeviceModel::throughput(),
+            &["gp3"][..],
+        ),
     ] {
-        let Some(Value::Number(n)) = b.attr(k) else {
-            continue;
-        };
-        if let Err(e) = number::whole_in_range(n, lo, hi) {
+        if set && !b.volume_type.is_unknown() && !volume_type.is_some_and(|t| takes.contains(&t)) {
             diags.error_at(
-                at(k),
-                format!("Invalid {k}"),
-                format!("{e}: {k} is a whole number of {unit} from {lo} to {hi}."),
-            );
-        }
-        let takes: &[&str] = match k {
-            "iops" => &["gp3", "io1", "io2"],
-            "throughput" => &["gp3"],
-            _ => continue,
-        };
-        if !type_unknown && !volume_type.is_some_and(|t| takes.contains(&t)) {
-            diags.error_at(
-                at(k),
+                at(path),
                 format!("{k} needs another volume_type"),
                 format!(
                     "EC2 takes {k} only for volume_type {}; this volume is {}. Set volume_type = \"gp3\" or remove {k}.",
@@ -69,10 +44,10 @@ pub fn block_device(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
-    if let Some(key) = b.attr("kms_key_id").and_then(Value::as_str) {
+    if let Some(key) = b.kms_key_id.as_deref() {
         if !key.starts_with("arn:") {
             diags.error_at(
-                at("kms_key_id"),
+                at(BlockDeviceModel::kms_key_id()),
                 "Invalid kms_key_id",
                 format!(
                     "{} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>).",
@@ -80,9 +55,9 @@ pub fn block_device(config: &Value, diags: &mut Diagnostics) {
                 ),
             );
         }
-        if b.attr("encrypted") != Some(&Value::Bool(true)) {
+        if b.encrypted.known() != Some(&true) {
             diags.error_at(
-                at("kms_key_id"),
+                at(BlockDeviceModel::kms_key_id()),
                 "kms_key_id needs encrypted = true",
                 "EC2 encrypts with a KMS key only when the volume is encrypted: add encrypted = true.",
             );
@@ -90,24 +65,27 @@ pub fn block_device(config: &Value, diags: &mut Diagnostics) {
     }
 }
 
-/// `tag_specifications`: tag keys and values EC2 accepts, at most 50 per
-/// resource type.
-pub fn tag_specifications(config: &Value, l: &Limits, diags: &mut Diagnostics) {
-    let Some(specs) = config
-        .attr("tag_specifications")
-        .filter(|v| !v.is_null() && !v.is_unknown())
-    else {
+/// `tag_specifications`: at most 50 tags per resource type (each key and
+/// value by the attributes' declared rules).
+pub fn tag_specifications(m: &NodegroupModel, l: &Limits, diags: &mut Diagnostics) {
+    let Some(specs) = m.tag_specifications.known() else {
         return;
     };
-    for (attr, _) in TAG_SPECIFICATION_TYPES {
-        let Some(entries) = specs.attr(attr).and_then(Value::as_entries) else {
+    for (tags, path) in [
+        (&specs.instance, TagSpecificationsModel::instance()),
+        (&specs.volume, TagSpecificationsModel::volume()),
+        (
+            &specs.network_interface,
+            TagSpecificationsModel::network_interface(),
+        ),
+    ] {
+        let Some(entries) = tags.known() else {
             continue;
         };
-        let path = AttributePath::attr("tag_specifications").then_attr(attr);
         let max = l.eks.tags_per_resource.max as usize;
         if entries.len() > max {
             diags.error_at(
-                path.clone(),
+                NodegroupModel::tag_specifications().then(path),
                 "Too many tags",
                 format!(
                     "{} tags given; EC2 allows at most {max} per resource.",
@@ -115,83 +93,55 @@ pub fn tag_specifications(config: &Value, l: &Limits, diags: &mut Diagnostics) {
                 ),
             );
         }
-        for (k, v) in entries {
-            if let Err(e) = aws::tag_key(k, l) {
-                diags.error_at(path.clone().then_key(k), "Invalid tag key", format!("{e}."));
-            }
-            if let Some(value) = v.as_str()
-                && let Err(e) = aws::tag_value(value, l)
-            {
-                diags.error_at(
-                    path.clone().then_key(k),
-                    "Invalid tag value",
-                    format!("{e}."),
-                );
-            }
-        }
     }
 }
 
-/// `sg-` and 8 or 17 hexadecimal digits.
-fn security_group_id(s: &str) -> bool {
-    s.strip_prefix("sg-").is_some_and(|hex| {
-        (hex.len() == 8 || hex.len() == 17)
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
-pub fn security_group_ids(config: &Value, diags: &mut Diagnostics) {
-    let Some(groups) = config
-        .attr("security_group_ids")
-        .and_then(Value::as_elements)
-    else {
+/// At most 16 security groups (each an `sg-` ID by the declared rule).
+pub fn security_group_ids(m: &NodegroupModel, diags: &mut Diagnostics) {
+    let Some(groups) = m.security_group_ids.known() else {
         return;
     };
-    let path = || AttributePath::attr("security_group_ids");
-    if groups.len() > MAX_SECURITY_GROUPS {
+    if groups.0.len() > MAX_SECURITY_GROUPS {
         diags.error_at(
-            path(),
+            NodegroupModel::security_group_ids(),
             "Too many security groups",
             format!(
                 "{} security groups given; EC2 allows at most {MAX_SECURITY_GROUPS} on a node's network interface.",
-                groups.len()
+                groups.0.len()
             ),
         );
-    }
-    for g in groups.iter().filter_map(Value::as_str) {
-        if !security_group_id(g) {
-            diags.error_at(
-                path(),
-                "Invalid security group ID",
-                format!(
-                    "{} is not a security group ID (\"sg-\" and 8 or 17 hexadecimal digits, e.g. \"sg-0a1b2c3d4e5f67890\").",
-                    crate::validate::quoted(g)
-                ),
-            );
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
-    fn summaries(f: fn(&Value, &mut Diagnostics), attr: &str, v: Value) -> Vec<String> {
-        let mut d = Diagnostics::new();
-        f(&Value::object([(attr, v)]), &mut d);
-        d.iter().map(|x| x.summary.clone()).collect()
+    use crate::framework::Value;
+
+    /// The summaries validation gives for `attr = v` (the declared rules,
+    /// then the model's checks, as `plan` runs them), sorted.
+    fn summaries(attr: &str, v: Value) -> Vec<String> {
+        let mut s: Vec<String> = super::super::diagnostics_for(&Value::object([(attr, v)]))
+            .iter()
+            .map(|x| x.summary.clone())
+            .collect();
+        s.sort();
+        s
+    }
+
+    fn sorted<const N: usize>(mut want: [&str; N]) -> [&str; N] {
+        want.sort_unstable();
+        want
     }
 
     #[test]
     fn the_hop_limit_is_1_to_64() {
         let m = |n: i64| Value::object([("http_put_response_hop_limit", Value::int(n))]);
-        assert!(summaries(metadata_options, "metadata_options", m(1)).is_empty());
-        assert!(summaries(metadata_options, "metadata_options", m(64)).is_empty());
+        assert!(summaries("metadata_options", m(1)).is_empty());
+        assert!(summaries("metadata_options", m(64)).is_empty());
         for bad in [0, 65] {
             assert_eq!(
-                summaries(metadata_options, "metadata_options", m(bad)),
+                summaries("metadata_options", m(bad)),
                 ["Invalid http_put_response_hop_limit"]
             );
         }
@@ -211,7 +161,7 @@ mod tests {
                 Value::string("arn:aws:kms:us-east-1:123456789012:key/abc"),
             ),
         ]);
-        assert!(summaries(block_device, "block_device", ok).is_empty());
+        assert!(summaries("block_device", ok).is_empty());
         let bad = b(vec![
             ("volume_size", Value::int(0)),
             ("volume_type", Value::string("gp2")),
@@ -220,21 +170,20 @@ mod tests {
             ("kms_key_id", Value::string("alias/ebs")),
         ]);
         assert_eq!(
-            summaries(block_device, "block_device", bad),
-            [
+            summaries("block_device", bad),
+            sorted([
                 "Invalid volume_size",
                 "iops needs another volume_type",
                 "Invalid throughput",
                 "throughput needs another volume_type",
                 "Invalid kms_key_id",
                 "kms_key_id needs encrypted = true",
-            ]
+            ])
         );
     }
 
     #[test]
     fn tag_specifications_take_tags_ec2_accepts() {
-        let l = Limits::embedded().unwrap();
         let specs = Value::object([(
             "tag_specifications",
             Value::object([(
@@ -248,9 +197,7 @@ mod tests {
                 ),
             )]),
         )]);
-        let mut d = Diagnostics::new();
-        tag_specifications(&specs, l, &mut d);
-        let paths: Vec<String> = d
+        let paths: Vec<String> = super::super::diagnostics_for(&specs)
             .iter()
             .map(|x| x.path.clone().unwrap().to_string())
             .collect();
@@ -261,15 +208,15 @@ mod tests {
     fn security_groups_are_sg_ids_at_most_16() {
         let set = |ids: Vec<String>| Value::Set(ids.into_iter().map(Value::String).collect());
         let ok = set(vec!["sg-0a1b2c3d".into(), "sg-0a1b2c3d4e5f67890".into()]);
-        assert!(summaries(security_group_ids, "security_group_ids", ok).is_empty());
+        assert!(summaries("security_group_ids", ok).is_empty());
         let bad = set(vec!["sg-XYZ".into(), "subnet-0a1b2c3d".into()]);
         assert_eq!(
-            summaries(security_group_ids, "security_group_ids", bad),
+            summaries("security_group_ids", bad),
             ["Invalid security group ID", "Invalid security group ID"]
         );
         let many = set((0..17).map(|i| format!("sg-{i:08x}")).collect());
         assert_eq!(
-            summaries(security_group_ids, "security_group_ids", many),
+            summaries("security_group_ids", many),
             ["Too many security groups"]
         );
     }

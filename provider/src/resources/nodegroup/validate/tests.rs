@@ -25,9 +25,8 @@ fn paths(extra: Vec<(&'static str, Value)>) -> Vec<String> {
         attrs.retain(|(a, _)| *a != k);
         attrs.push((k, v));
     }
-    let mut d = Diagnostics::new();
-    config(&Value::object(attrs), &mut d);
-    d.iter()
+    diagnostics_for(&Value::object(attrs))
+        .iter()
         .map(|x| x.path.clone().map(|p| p.to_string()).unwrap_or_default())
         .collect()
 }
