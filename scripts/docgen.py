@@ -246,6 +246,7 @@ class Docs:
 
         for name, text in pages.items():
             check_page(name, text)
+        check_index_names_everything(pages, self.links)
         for where, target in sorted(self.links):
             if f"{target}.md" not in pages:
                 raise DocError(f"{where}: link to {target!r}, which is not a generated page")
@@ -312,6 +313,23 @@ class Docs:
             f"## Returns\n\n{type_name(f['return_type'])}.",
         ]
         return "\n\n".join(p.strip("\n") for p in parts)
+
+
+OFFERINGS = ("resources/", "data-sources/", "list-resources/", "functions/")
+
+
+def check_index_names_everything(pages: dict[str, str], links: set[tuple[str, str]]):
+    """The index page links to every resource, data source, list resource and
+    function of the schema (the Registry's index is where users find them)."""
+    named = {target for where, target in links if where == "templates/index.md.tmpl"}
+    missing = sorted(
+        name[: -len(".md")] for name in pages
+        if name.startswith(OFFERINGS) and name[: -len(".md")] not in named)
+    if missing:
+        raise DocError(
+            "templates/index.md.tmpl: the index does not link to "
+            + ", ".join(missing)
+            + "; add each under \"What it offers\" with {{ link \"<page>\" }}")
 
 
 def check_page(name: str, text: str):
