@@ -11,7 +11,10 @@ use serde_json::{Map, Value as Json, json};
 use super::yaml::to_yaml;
 
 /// The probe image used when the configuration names none.
-pub const DEFAULT_PROBE_IMAGE: &str = "ghcr.io/nested-sandbox/nested-probe:0.1.0";
+pub const DEFAULT_PROBE_IMAGE: &str = concat!(
+    "ghcr.io/nested-sandbox/nested-probe:",
+    env!("CARGO_PKG_VERSION")
+);
 
 /// A node taint the probe must tolerate to land on the pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +227,23 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    /// The image the release publishes is tagged with the workspace's
+    /// version (root Cargo.toml): a default naming another tag would pull
+    /// an image the release never built.
+    #[test]
+    fn the_default_probe_image_is_tagged_with_the_provider_version() {
+        let cargo = include_str!("../../../Cargo.toml");
+        let version = cargo
+            .lines()
+            .find_map(|l| l.strip_prefix("version = \""))
+            .and_then(|r| r.strip_suffix('"'))
+            .unwrap();
+        assert_eq!(
+            DEFAULT_PROBE_IMAGE,
+            format!("ghcr.io/nested-sandbox/nested-probe:{version}")
+        );
+    }
 
     fn job<'a>(pod_spec: &'a Json, pod_sc: &'a Json, csc: &'a Json) -> ProbeJob<'a> {
         ProbeJob {

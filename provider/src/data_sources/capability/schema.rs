@@ -211,14 +211,15 @@ pub(super) fn schema() -> Schema {
          which writes it to that path on every node: apply it before the sandbox's pods. \
          Null when the pod names no Localhost profile.",
     ))
-    .attribute(Attribute::string("probe_image").optional().validate(declared::IMAGE).description(
+    .attribute(Attribute::string("probe_image").optional().validate(declared::IMAGE).description(&format!(
         "Image of `nested-probe` for `probe_manifest`; default \
-         `ghcr.io/nested-sandbox/nested-probe:0.1.0` (the probe alone). For what the image \
+         `{}` (the probe alone). For what the image \
          must provide (`image_needs`: sudo and setpriv for a non-root nsjail agent, the \
          newuidmap/newgidmap helpers and `/etc/subuid` for podman), the probe can only judge \
          the image it runs in: build one from your sandbox's image with `/nested-probe` \
          copied in, and name it here.",
-    ))
+        crate::render::probe::DEFAULT_PROBE_IMAGE
+    )))
     .attribute(Attribute::string("probe_namespace").optional().validate(declared::NAMESPACE).description(
         "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
          which Pod Security label that namespace needs (`pod_security_level`).",

@@ -384,12 +384,13 @@ pub fn schema() -> Schema {
         "The bootstrap document in the launch template (Bottlerocket TOML or Amazon Linux MIME).",
     ))
     .attributes(crate::outputs::DecisionOutputs::schema_attributes())
-    .attribute(Attribute::string("probe_image").optional().validate(declared::IMAGE).description(
+    .attribute(Attribute::string("probe_image").optional().validate(declared::IMAGE).description(&format!(
         "Image of `nested-probe` for `probe_manifest`; default \
-         `ghcr.io/nested-sandbox/nested-probe:0.1.0`. Point it at your own registry mirror, \
+         `{}`. Point it at your own registry mirror, \
          or at your sandbox's image with `/nested-probe` copied in: the probe judges what \
          the image provides (`image_needs`) only in the image it runs in.",
-    ))
+        crate::render::probe::DEFAULT_PROBE_IMAGE
+    )))
     .attribute(Attribute::string("probe_namespace").optional().validate(declared::NAMESPACE).description(
         "Namespace of the `probe_manifest` Job; default `nested-probe`. The manifest says \
          which Pod Security label it needs.",
