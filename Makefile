@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROVIDER := terraform-provider-nested
 
-.PHONY: help build build-provider venv lab-setup demo test lint fmt unit acceptance schema bench clean docs docs-check release-check probe-static
+.PHONY: help build build-provider venv lab-setup demo test lint fmt unit acceptance schema bench clean docs docs-check release-check probe-static probe-image
 
 help:
 	@echo "make demo    build, start moto, run Terraform on examples/quickstart, clean up"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench   benchmarks against Terraform's own floor (release build; writes docs/benchmarks.md)"
 	@echo "make schema  refresh schemas/provider-schema.json after a deliberate schema change"
 	@echo "make probe-static  build nested-probe as a static binary for the probe image"
+	@echo "make probe-image   build the probe image (podman or buildah) and its OCI archive under target/probe-image/"
 	@echo "make docs    regenerate docs/ (Registry pages) from the schema, capabilities.toml, examples and templates"
 	@echo "make docs-check  fail with a diff when docs/ is not what make docs would write"
 	@echo "make release-check  assemble the release zip, manifest and SHA256SUMS in dist/ (PROVIDER_BIN=path to skip the release build)"
@@ -52,8 +53,10 @@ fmt:
 	$(CARGO) fmt --all
 
 # Unit tests, the provider process tests, the acceptance suite and the node
-# lab (real crun containers with the real sandboxes; root).
-test: docs-check lint venv lab-setup build
+# lab (real crun containers with the real sandboxes; root). The probe image
+# is built first (after lab-setup, which installs podman): the tests load it
+# into a rootless podman and put it in the release layout.
+test: docs-check lint venv lab-setup build probe-image
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
@@ -67,9 +70,9 @@ schema: venv build
 # node groups against moto, each against Terraform's own floor. Release build.
 # BENCH_ARGS e.g. `--runs 3 --groups 20`.
 BENCH_ARGS ?=
-bench: venv
+bench: venv probe-image
 	$(CARGO) build --release -p $(PROVIDER)
-	.venv/bin/python scripts/bench.py --provider-dir $${CARGO_TARGET_DIR:-target}/release --write docs/benchmarks.md $(BENCH_ARGS)
+	.venv/bin/python scripts/bench.py --provider-dir $${CARGO_TARGET_DIR:-target}/release --probe-image-dir $${CARGO_TARGET_DIR:-target}/probe-image --write docs/benchmarks.md $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean
@@ -96,3 +99,9 @@ release-check:
 probe-static:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build -p nested-probe --release --target x86_64-unknown-linux-gnu
 	@file $${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release/nested-probe
+
+# The probe image, as the release builds it (probe/Containerfile over a
+# dockers_v2-shaped context), for this platform, with Debian's podman or
+# buildah; also written as an OCI archive to <target>/probe-image/.
+probe-image:
+	bash scripts/probe-image.sh

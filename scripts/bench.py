@@ -1,7 +1,7 @@
 """`make bench`: what the provider costs, against Terraform's own floor.
 
     .venv/bin/python scripts/bench.py --provider-dir target/release [--runs 5]
-        [--groups 20,200] [--write docs/benchmarks.md]
+        [--groups 20,200] [--probe-image-dir target/probe-image] [--write docs/benchmarks.md]
 
 The floor is Terraform with only its built-in `terraform_data` resource: no
 plugin process at all. Every figure is the median of --runs runs with
@@ -16,13 +16,17 @@ min/max; ratios are ours / floor. Nothing is asserted: figures are printed
    calls per node group counted at the moto side;
 5. CPU time inside the provider vs inside Terraform for (3) and (4), from a
    separate run in which every provider process is started under
-   /usr/bin/time (so the timed runs above carry no wrapper).
+   /usr/bin/time (so the timed runs above carry no wrapper);
+6. with --probe-image-dir: the probe image's size (what a node pulls and
+   unpacks) from the OCI archive `make probe-image` wrote.
 
 Only processes started here are touched; moto listens on 127.0.0.1.
 """
 
 import argparse
 import datetime
+import gzip
+import io
 import json
 import os
 import platform
@@ -30,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -287,6 +292,30 @@ def machine():
     )
 
 
+def probe_image_sizes(directory):
+    """The probe image `make probe-image` wrote as an OCI archive: what a node
+    pulls (compressed layers + config), what it unpacks, the files inside."""
+    archives = sorted(f for f in os.listdir(directory) if f.endswith(".oci.tar"))
+    if not archives:
+        raise SystemExit(f"no .oci.tar in {directory}: run `make probe-image`")
+    with tarfile.open(os.path.join(directory, archives[-1])) as tar:
+        def blob(digest):
+            return tar.extractfile("blobs/" + digest.replace(":", "/", 1)).read()
+
+        index = json.loads(tar.extractfile("index.json").read())
+        manifest = json.loads(blob(index["manifests"][0]["digest"]))
+        layers = []
+        for layer in manifest["layers"]:
+            data = blob(layer["digest"])
+            layers.append(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+    files = []
+    for data in layers:
+        with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+            files += [m.name.lstrip("./") for m in layer.getmembers() if not m.isdir()]
+    pulled = sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]
+    return archives[-1], len(layers), files, pulled, sum(len(d) for d in layers)
+
+
 def shown_path(path):
     """A path as the report shows it: inside the repository relative to it,
     under the home directory with ~ (CI's target directory is a cache there)."""
@@ -302,6 +331,7 @@ def main(argv):
     ap.add_argument("--provider-dir", required=True, help="directory holding terraform-provider-nested")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--groups", default="20,200", help="node group counts for the moto phases")
+    ap.add_argument("--probe-image-dir", help="directory holding the probe image's OCI archive (make probe-image)")
     ap.add_argument("--write", help="also write the report as Markdown to this file")
     args = ap.parse_args(argv)
     provider_dir = os.path.abspath(args.provider_dir)
@@ -426,6 +456,15 @@ def main(argv):
         say()
         for phase, by_n in walls.items():
             say(f"- {phase}: {by_n[lo]:.1f} s → {by_n[hi]:.1f} s ({by_n[hi] / by_n[lo]:.1f}×)")
+        say()
+
+    if args.probe_image_dir:
+        name, count, files, pulled, unpacked = probe_image_sizes(args.probe_image_dir)
+        say("## 5. The probe image")
+        say()
+        say(f"- `{name}` (`make probe-image`): {count} layer(s) holding {', '.join(files)}; "
+            f"a node pulls {pulled / 2**20:.2f} MiB (compressed layers + config) and unpacks "
+            f"{unpacked / 2**20:.2f} MiB")
         say()
 
     say("## Goals")

@@ -8,6 +8,8 @@
 # runs cargo and copies its output to the name GoReleaser will look for
 # (NESTED_BIN_NAME, set from {{ .Name }} in the build's env). It also copes
 # with CARGO_TARGET_DIR, which GoReleaser's copy does not follow.
+# NESTED_CARGO_BIN names cargo's binary (default terraform-provider-nested;
+# the probe build sets nested-probe, whose name GoReleaser keeps).
 set -euo pipefail
 
 cargo "$@"
@@ -30,11 +32,12 @@ if [[ -z "${NESTED_BIN_NAME:-}" ]]; then
 fi
 name="$NESTED_BIN_NAME"
 
-src="${CARGO_TARGET_DIR:-target}/$target/release/terraform-provider-nested$ext"
+src="${CARGO_TARGET_DIR:-target}/$target/release/${NESTED_CARGO_BIN:-terraform-provider-nested}$ext"
 dest="target/$target/release/$name"
 if [[ ! -f "$src" ]]; then
   echo "goreleaser-cargo.sh: cargo did not produce $src" >&2
   exit 1
 fi
 mkdir -p "$(dirname "$dest")"
-cp "$src" "$dest"
+# The same file when cargo's name is GoReleaser's and the target dir is ./target.
+[[ "$src" -ef "$dest" ]] || cp "$src" "$dest"

@@ -8,9 +8,21 @@
 #   dist/terraform-provider-nested_<version>_SHA256SUMS  (the zip + the manifest)
 #   dist/terraform-provider-nested_<version>_SHA256SUMS.sig  (only with GPG_FINGERPRINT)
 #
+# and the probe image of the release's dockers_v2 section for the host
+# platform, tagged as the release tags it and as the provider's default
+# probe_image names it (scripts/probe-image.sh, podman or buildah):
+#
+#   ghcr.io/nested-sandbox/nested-probe:<version>  in the local image store
+#   dist/nested-probe_<version>_linux_<arch>.oci.tar  the same image, OCI archive
+#       (not a Registry asset and not in SHA256SUMS: the release pushes the
+#       image to ghcr.io)
+#
 # <version> is the workspace version in Cargo.toml. Environment:
 #   PROVIDER_BIN    use this binary instead of building one with
 #                   `cargo build --release -p terraform-provider-nested`
+#   PROBE_BIN       use this static nested-probe instead of building one
+#                   (`make probe-image` leaves it in
+#                   <target>/<host triple>/release/nested-probe)
 #   DIST            output directory (default: dist)
 #   GPG_FINGERPRINT sign SHA256SUMS with this key (binary detached
 #                   signature, as the Registry wants); unset: no signature
@@ -95,5 +107,12 @@ grep -q "  $MANIFEST\$" "$DIST/$SUMS" || die "$SUMS does not list $MANIFEST"
 unzip -q -o "$DIST/$ZIP" -d "$stage/unzipped"
 [[ "$("$stage/unzipped/$BINARY" --version)" == "$NAME $VERSION" ]] || die "the zipped binary does not run"
 
+# The probe image, as the release's dockers_v2 section names it.
+IMAGE_ARCHIVE="$DIST/nested-probe_${VERSION}_${OS}_${ARCH}.oci.tar"
+rm -f "$IMAGE_ARCHIVE"
+PROBE_IMAGE=ghcr.io/nested-sandbox/nested-probe PROBE_IMAGE_ARCHIVE="$IMAGE_ARCHIVE" \
+  bash scripts/probe-image.sh
+
 echo "release-check: assets in $DIST/:"
 (cd "$DIST" && ls -1 "${NAME}_${VERSION}"_*)
+echo "release-check: image ghcr.io/nested-sandbox/nested-probe:$VERSION ($OS/$ARCH), in $IMAGE_ARCHIVE"

@@ -33,6 +33,7 @@ fi
 # A file each package provides, for the packages the lab uses.
 declare -A PROVIDES=(
   [crun]=/usr/bin/crun
+  [runc]=/usr/sbin/runc
   [bubblewrap]=/usr/bin/bwrap
   [podman]=/usr/bin/podman
   [conmon]=/usr/bin/conmon

@@ -3,7 +3,9 @@
 //! debug binary the test run already built (no release build in CI), and
 //! Terraform installs the provider from the zip exactly as it would from a
 //! registry download: a filesystem mirror in the "packed" layout serves the
-//! release zip under its release name.
+//! release zip under its release name. The release's probe image (built
+//! from the static nested-probe `make probe-image` left) is the image the
+//! installed provider's `probe_manifest` names by default.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -86,10 +88,23 @@ fn release_check_assembles_registry_assets_that_terraform_installs() {
         std::fs::copy(&built, &bin).unwrap();
     }
 
+    // The static probe `make probe-image` built (the tests run no cargo).
+    let triple = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let probe = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repo_root().join("target"), std::path::PathBuf::from)
+        .join(triple)
+        .join("release/nested-probe");
+    assert!(
+        probe.exists(),
+        "{} is missing: `make probe-image` builds it (`make test` runs it first)",
+        probe.display()
+    );
+
     let dist = tmp.path().join("dist");
     let mut cmd = Command::new("bash");
     cmd.arg(repo_root().join("scripts/release-check.sh"))
         .env("PROVIDER_BIN", &bin)
+        .env("PROBE_BIN", &probe)
         .env("DIST", &dist)
         .env_remove("GPG_FINGERPRINT");
     let signed = have("gpg");
@@ -117,7 +132,13 @@ fn release_check_assembles_registry_assets_that_terraform_installs() {
     let zip = format!("{NAME}_{version}_{os}_{arch}.zip");
     let manifest = format!("{NAME}_{version}_manifest.json");
     let sums = format!("{NAME}_{version}_SHA256SUMS");
-    let mut expected = vec![zip.clone(), manifest.clone(), sums.clone()];
+    let image_archive = format!("nested-probe_{version}_{os}_{arch}.oci.tar");
+    let mut expected = vec![
+        zip.clone(),
+        manifest.clone(),
+        sums.clone(),
+        image_archive.clone(),
+    ];
     if signed {
         expected.push(format!("{sums}.sig"));
     }
@@ -163,6 +184,24 @@ fn release_check_assembles_registry_assets_that_terraform_installs() {
         serde_json::json!(["6.0"])
     );
 
+    // The image archive names the image as the release pushes it.
+    let index = Command::new("tar")
+        .arg("-xOf")
+        .arg(dist.join(&image_archive))
+        .arg("index.json")
+        .output()
+        .unwrap();
+    assert!(index.status.success(), "{index:?}");
+    let index: serde_json::Value = serde_json::from_slice(&index.stdout).unwrap();
+    let image = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no image name in the archive's index.json: {index:#}"))
+        .to_string();
+    assert_eq!(
+        image,
+        format!("ghcr.io/nested-sandbox/nested-probe:{version}")
+    );
+
     // Terraform installs it from a packed filesystem mirror (the release zip
     // under its release name), without dev_overrides, and runs it.
     let mirror = tmp.path().join("mirror");
@@ -171,7 +210,34 @@ fn release_check_assembles_registry_assets_that_terraform_installs() {
     std::fs::copy(dist.join(&zip), pkg_dir.join(&zip)).unwrap();
     let tf = &terraforms().unwrap()[0];
     let config = format!(
-        "terraform {{\n  required_providers {{\n    nested = {{\n      source  = \"nested-sandbox/nested\"\n      version = \"{version}\"\n    }}\n  }}\n}}\n\noutput \"floor\" {{\n  value = provider::nested::kernel_floor(\"landjail\")\n}}\n"
+        r#"terraform {{
+  required_providers {{
+    nested = {{
+      source  = "nested-sandbox/nested"
+      version = "{version}"
+    }}
+  }}
+}}
+
+provider "nested" {{
+  offline = true
+}}
+
+output "floor" {{
+  value = provider::nested::kernel_floor("landjail")
+}}
+
+data "nested_capability" "pool" {{
+  sandbox            = "bubblewrap"
+  platform           = "eks"
+  ami_family         = "al2023"
+  kubernetes_version = "1.33"
+}}
+
+output "probe_manifest" {{
+  value = data.nested_capability.pool.probe_manifest
+}}
+"#
     );
     let ws = Workspace::new(tf, &config).unwrap();
     ws.write(
@@ -200,5 +266,12 @@ fn release_check_assembles_registry_assets_that_terraform_installs() {
         init.text()
     );
     ws.must(&["apply", "-auto-approve", "-no-color"]).unwrap();
-    assert_eq!(ws.outputs().unwrap()["floor"]["value"], "6.7");
+    let outputs = ws.outputs().unwrap();
+    assert_eq!(outputs["floor"]["value"], "6.7");
+    // The default probe image is the one this release builds.
+    let manifest = outputs["probe_manifest"]["value"].as_str().unwrap();
+    assert!(
+        manifest.contains(&format!("image: \"{image}\"")),
+        "probe_manifest does not run {image}:\n{manifest}"
+    );
 }
