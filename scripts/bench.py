@@ -25,8 +25,6 @@ Only processes started here are touched; moto listens on 127.0.0.1.
 
 import argparse
 import datetime
-import gzip
-import io
 import json
 import os
 import platform
@@ -34,10 +32,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 
+import oci_image
 from bench_harness import (  # scripts/ is on sys.path: Python puts the script's directory first
     BINARY,
     COOKIE,
@@ -293,27 +291,12 @@ def machine():
 
 
 def probe_image_sizes(directory):
-    """The probe image `make probe-image` wrote as an OCI archive: what a node
-    pulls (compressed layers + config), what it unpacks, the files inside."""
+    """The probe image `make probe-image` wrote as an OCI archive: its name
+    and what it holds (scripts/oci_image.py)."""
     archives = sorted(f for f in os.listdir(directory) if f.endswith(".oci.tar"))
     if not archives:
         raise SystemExit(f"no .oci.tar in {directory}: run `make probe-image`")
-    with tarfile.open(os.path.join(directory, archives[-1])) as tar:
-        def blob(digest):
-            return tar.extractfile("blobs/" + digest.replace(":", "/", 1)).read()
-
-        index = json.loads(tar.extractfile("index.json").read())
-        manifest = json.loads(blob(index["manifests"][0]["digest"]))
-        layers = []
-        for layer in manifest["layers"]:
-            data = blob(layer["digest"])
-            layers.append(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
-    files = []
-    for data in layers:
-        with tarfile.open(fileobj=io.BytesIO(data)) as layer:
-            files += [m.name.lstrip("./") for m in layer.getmembers() if not m.isdir()]
-    pulled = sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]
-    return archives[-1], len(layers), files, pulled, sum(len(d) for d in layers)
+    return archives[-1], oci_image.summary(os.path.join(directory, archives[-1]))
 
 
 def shown_path(path):
@@ -459,12 +442,12 @@ def main(argv):
         say()
 
     if args.probe_image_dir:
-        name, count, files, pulled, unpacked = probe_image_sizes(args.probe_image_dir)
+        name, image = probe_image_sizes(args.probe_image_dir)
         say("## 5. The probe image")
         say()
-        say(f"- `{name}` (`make probe-image`): {count} layer(s) holding {', '.join(files)}; "
-            f"a node pulls {pulled / 2**20:.2f} MiB (compressed layers + config) and unpacks "
-            f"{unpacked / 2**20:.2f} MiB")
+        say(f"- `{name}` (`make probe-image`): {image['layers']} layer(s) holding {', '.join(image['files'])}; "
+            f"a node pulls {image['pulled'] / 2**20:.2f} MiB (compressed layers + config) and unpacks "
+            f"{image['unpacked'] / 2**20:.2f} MiB")
         say()
 
     say("## Goals")

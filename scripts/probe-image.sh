@@ -75,37 +75,12 @@ esac
   --label "org.opencontainers.image.version=$VERSION" \
   -f probe/Containerfile -t "$IMAGE" "$context"
 
-# What the image holds: one layer, one file.
-oci="$context/oci"
-"$PODMAN" push --quiet "$IMAGE" "oci:$oci" >/dev/null
-python3 - "$oci" <<'EOF'
-import gzip, json, sys, tarfile, os
-root = sys.argv[1]
-def blob(digest):
-    algo, hexd = digest.split(":", 1)
-    return os.path.join(root, "blobs", algo, hexd)
-index = json.load(open(os.path.join(root, "index.json")))
-manifest = json.load(open(blob(index["manifests"][0]["digest"])))
-config = json.load(open(blob(manifest["config"]["digest"])))
-files = []
-for layer in manifest["layers"]:
-    with tarfile.open(blob(layer["digest"])) as tar:
-        files += [m.name.lstrip("./") for m in tar.getmembers() if not m.isdir()]
-entry = config["config"].get("Entrypoint")
-if files != ["nested-probe"] or entry != ["/nested-probe"]:
-    sys.exit(f"probe-image: the image holds {files} with entrypoint {entry}, expected only nested-probe as the entrypoint")
-compressed = sum(l["size"] for l in manifest["layers"]) + manifest["config"]["size"]
-def unpacked(layer):
-    data = open(blob(layer["digest"]), "rb").read()
-    return len(gzip.decompress(data)) if data[:2] == b"\x1f\x8b" else len(data)
-uncompressed = sum(unpacked(l) for l in manifest["layers"])
-print(f"probe-image: {len(manifest['layers'])} layer(s), files {files}, entrypoint {entry}, "
-      f"platform {config['os']}/{config['architecture']}; {compressed} bytes to pull "
-      f"(layers + config), {uncompressed} bytes unpacked")
-EOF
 ARCHIVE="${PROBE_IMAGE_ARCHIVE:-${CARGO_TARGET_DIR:-target}/probe-image/nested-probe_${VERSION}_linux_${ARCH}.oci.tar}"
 mkdir -p "$(dirname "$ARCHIVE")"
 rm -f "$ARCHIVE"
 "$PODMAN" push --quiet "$IMAGE" "oci-archive:$ARCHIVE:$IMAGE" >/dev/null
+# What the image holds, read back from the archive: the probe, only.
+held="$(python3 scripts/oci_image.py "$ARCHIVE" --only nested-probe --entrypoint /nested-probe)"
+echo "probe-image: $held"
 echo "probe-image: built $IMAGE ($PLATFORM)"
 echo "probe-image: OCI archive $ARCHIVE ($(stat -c %s "$ARCHIVE") bytes)"

@@ -91,7 +91,9 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
-fn target_dir() -> PathBuf {
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the
+/// repository when relative), else the repository's `target/`.
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|p| {

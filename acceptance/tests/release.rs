@@ -90,8 +90,7 @@ fn release_check_assembles_registry_assets_that_terraform_installs() {
 
     // The static probe `make probe-image` built (the tests run no cargo).
     let triple = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
-    let probe = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| repo_root().join("target"), std::path::PathBuf::from)
+    let probe = acceptance::target_dir()
         .join(triple)
         .join("release/nested-probe");
     assert!(

@@ -157,6 +157,9 @@ struct Session {
     client: ProviderClient<Channel>,
     schema: pb::get_provider_schema::Response,
     identity_schemas: Option<pb::get_resource_identity_schemas::Response>,
+    /// The implied types of `nested_nodegroup` and (1.12) of its identity.
+    nodegroup_type: Type,
+    identity_type: Option<Type>,
 }
 
 impl Session {
@@ -191,32 +194,41 @@ impl Session {
         } else {
             None
         };
+        let nodegroup_type = block_type(
+            schema.resource_schemas["nested_nodegroup"]
+                .block
+                .as_ref()
+                .unwrap(),
+        );
+        let identity_type = identity_schemas.as_ref().map(|s| {
+            let id = &s.identity_schemas["nested_nodegroup"];
+            Type::Object {
+                attributes: id
+                    .identity_attributes
+                    .iter()
+                    .map(|a| (a.name.clone(), Type::from_json_bytes(&a.r#type).unwrap()))
+                    .collect(),
+                optional: Default::default(),
+            }
+        });
         let mut session = Session {
             _plugin: p,
             tofu,
             client,
             schema,
             identity_schemas,
+            nodegroup_type,
+            identity_type,
         };
         session.configure(endpoint).await;
         session
     }
 
-    fn resource(&self, name: &str) -> &pb::schema::Block {
-        self.schema.resource_schemas[name].block.as_ref().unwrap()
-    }
-
-    fn identity_type(&self) -> Option<Type> {
-        let s = self.identity_schemas.as_ref()?;
-        let id = &s.identity_schemas["nested_nodegroup"];
-        Some(Type::Object {
-            attributes: id
-                .identity_attributes
-                .iter()
-                .map(|a| (a.name.clone(), Type::from_json_bytes(&a.r#type).unwrap()))
-                .collect(),
-            optional: Default::default(),
-        })
+    fn nodegroup(&self) -> &pb::schema::Block {
+        self.schema.resource_schemas["nested_nodegroup"]
+            .block
+            .as_ref()
+            .unwrap()
     }
 
     async fn configure(&mut self, endpoint: &str) {
@@ -296,7 +308,7 @@ impl Session {
     }
 
     async fn validate(&mut self, config: &Value) {
-        let ty = block_type(self.resource("nested_nodegroup"));
+        let ty = self.nodegroup_type.clone();
         let r = self
             .client
             .validate_resource_config(pb::validate_resource_config::Request {
@@ -312,12 +324,11 @@ impl Session {
 
     /// PlanResourceChange with OpenTofu's proposed new state.
     async fn plan(&mut self, prior: &State, config: &Value) -> Planned {
-        let block = self.resource("nested_nodegroup").clone();
-        let ty = block_type(&block);
+        let ty = self.nodegroup_type.clone();
         let proposed = if matches!(config, Value::Null) {
             Value::Null
         } else {
-            proposed_new(&block.attributes, &prior.value, config)
+            proposed_new(&self.nodegroup().attributes, &prior.value, config)
         };
         let prior_identity = self.identity_dv(prior);
         let r = self
@@ -354,7 +365,7 @@ impl Session {
     }
 
     async fn apply(&mut self, prior: &State, planned: Planned, config: &Value) -> State {
-        let ty = block_type(self.resource("nested_nodegroup"));
+        let ty = self.nodegroup_type.clone();
         let r = self
             .client
             .apply_resource_change(pb::apply_resource_change::Request {
@@ -378,7 +389,7 @@ impl Session {
     }
 
     async fn read(&mut self, prior: &State) -> State {
-        let ty = block_type(self.resource("nested_nodegroup"));
+        let ty = self.nodegroup_type.clone();
         let current_identity = self.identity_dv(prior);
         let r = self
             .client
@@ -406,9 +417,9 @@ impl Session {
 
     /// ImportResourceState by ID, or (1.12) by identity.
     async fn import(&mut self, id: &str, identity: Option<Value>) -> State {
-        let ty = block_type(self.resource("nested_nodegroup"));
+        let ty = self.nodegroup_type.clone();
         let identity = identity.map(|v| pb::ResourceIdentityData {
-            identity_data: dv(&v, &self.identity_type().unwrap()),
+            identity_data: dv(&v, self.identity_type.as_ref().unwrap()),
         });
         let r = self
             .client
@@ -434,18 +445,18 @@ impl Session {
 
     /// OpenTofu 1.11 sends no identity; 1.12 sends the one it stored.
     fn identity_dv(&self, state: &State) -> Option<pb::ResourceIdentityData> {
-        let ty = self.identity_type()?;
+        let ty = self.identity_type.as_ref()?;
         let v = state.identity.as_ref()?;
         Some(pb::ResourceIdentityData {
-            identity_data: dv(v, &ty),
+            identity_data: dv(v, ty),
         })
     }
 
     /// 1.11 ignores an identity in a response (its client has no schema for it).
     fn identity_value(&self, d: Option<&pb::ResourceIdentityData>) -> Option<Value> {
-        let ty = self.identity_type()?;
+        let ty = self.identity_type.as_ref()?;
         let data = d?.identity_data.as_ref()?;
-        Some(value(Some(data), &ty))
+        Some(value(Some(data), ty))
     }
 }
 
@@ -474,7 +485,7 @@ impl State {
 }
 
 fn nodegroup_config(s: &Session, name: &str) -> Value {
-    let ty = block_type(s.resource("nested_nodegroup"));
+    let ty = &s.nodegroup_type;
     from_json(
         &json!({
             "cluster_name": "prod",
@@ -487,7 +498,7 @@ fn nodegroup_config(s: &Session, name: &str) -> Value {
             "scaling": {"min_size": 1, "max_size": 3, "desired_size": 2},
             "labels": {"workload": "agents"},
         }),
-        &ty,
+        ty,
         &AttributePath::root(),
     )
     .unwrap()
@@ -577,7 +588,7 @@ async fn lifecycle(tofu: Tofu, moto: &acceptance::Moto) {
     if tofu.identity {
         let identity = from_json(
             &json!({"cluster_name": "prod", "name": name}),
-            &s.identity_type().unwrap(),
+            s.identity_type.as_ref().unwrap(),
             &AttributePath::root(),
         )
         .unwrap();

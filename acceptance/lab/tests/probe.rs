@@ -6,27 +6,10 @@
 mod common;
 use common::*;
 use node_lab::Workload;
-use std::path::PathBuf;
-
-/// nested-probe as the workspace build made it (`make build`); the tests
-/// never run cargo themselves.
-fn build_probe() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")),
-        PathBuf::from,
-    );
-    let p = target.join("debug/nested-probe");
-    assert!(
-        p.exists(),
-        "{} is missing: `make build` (cargo nextest list --workspace) builds it",
-        p.display()
-    );
-    p
-}
 
 #[test]
 fn probe_reports_from_inside_the_pod_container() {
-    let lab = lab().with_probe(build_probe());
+    let lab = lab().with_probe(probe_binary());
     let w = Workload::Probe {
         sandbox: "bubblewrap".into(),
     };

@@ -28,11 +28,7 @@ fn arch() -> &'static str {
 
 /// The OCI archive `make probe-image` wrote (the tests never build it).
 fn archive() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")),
-        PathBuf::from,
-    );
-    let p = target.join(format!(
+    let p = acceptance::target_dir().join(format!(
         "probe-image/nested-probe_{VERSION}_linux_{}.oci.tar",
         arch()
     ));

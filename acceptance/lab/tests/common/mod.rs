@@ -20,11 +20,7 @@ pub fn lab() -> Lab {
 
 /// nested-probe as the workspace build made it (the harness runs no cargo).
 pub fn probe_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")),
-        PathBuf::from,
-    );
-    let p = target.join("debug/nested-probe");
+    let p = acceptance::target_dir().join("debug/nested-probe");
     assert!(
         p.exists(),
         "{} is missing: `make build` (or `cargo build -p nested-probe`) builds it",
