@@ -81,6 +81,8 @@ class Capabilities:
             parts.append("node sets " + ", ".join(f"`{k}`" for k in c["sysctls"]))
         if c["seccomp_profile"]:
             parts.append(f"seccomp `{c['seccomp_profile']}`")
+        if c.get("apparmor_unconfined"):
+            parts.append("AppArmor `Unconfined`")
         if c["runtime_args"]:
             parts.append(" ".join(f"`{a}`" for a in c["runtime_args"]))
         parts.append(f"PSS {c['pod_security_level']}")
@@ -91,6 +93,8 @@ class Capabilities:
         runs = [r for r in self.lab["runs"] + self.cri_lab["runs"] if r["sandbox"] == sandbox]
         how = "re-enacted" if any(r.get("workload") == "re-enacted" for r in runs) else "proven"
         mark = f" · 🧪 {how} in the node lab ({', '.join(proof)})" if proof else ""
+        if not proof and "node_image" in row:
+            mark = " · sourced"
         return f"{symbol} {'; '.join(parts)}{mark}"
 
     def rows(self, platform: str) -> list[dict]:
@@ -135,6 +139,24 @@ def capability_table(caps: Capabilities, name: str) -> str:
             label += (f" · kernel {r['kernel']} · containerd {r['containerd'] or 'unconfirmed'}"
                       f" · Landlock {'on' if r['landlock_enabled'] else 'off'}")
             rows.append([label] + [caps.cell_markdown(r, sb, agent) for sb in sbs])
+        return table(head, rows)
+    if name in ("node-pool-matrix", "node-pool-root-matrix"):
+        # GKE and AKS: one row per node image row and run of Kubernetes
+        # versions with the same answers.
+        agent = "root" if name == "node-pool-root-matrix" else "non_root"
+        titles = {p["name"]: p["title"] for p in d["platform"]}
+        rows = []
+        for platform in ("gke", "gke_autopilot", "aks"):
+            for r in caps.rows(platform):
+                lo, hi = (ver(x) for x in r["kubernetes_versions"])
+                names = " / ".join(f"`{n}`" for n in [r["node_image"]] + r["aliases"])
+                landlock = {True: "on", False: "off", None: "not stated"}[r["landlock_enabled"]]
+                label = (f"{titles[platform]} · {names} ({r['title']}) · Kubernetes {krange(lo, hi)}"
+                         f" · kernel {r['kernel']} · containerd {r['containerd'] or 'unconfirmed'}"
+                         f" · Landlock {landlock}")
+                if r["evidence"] == "reported":
+                    label += " · reported"
+                rows.append([label] + [caps.cell_markdown(r, sb, agent) for sb in sbs])
         return table(head, rows)
     if name == "other-matrix":
         rows = []
@@ -272,13 +294,13 @@ def capability_table(caps: Capabilities, name: str) -> str:
     if name == "platforms":
         rows = []
         for p in d["platform"]:
-            fams = ", ".join(f"`{f}`" for f in p["families"]) or "—"
+            fams = ", ".join(f"`{f}`" for f in (p["families"] or p.get("node_images", []))) or "—"
             extra = p.get("unknown_kernel", "")
             rows.append([f"`{p['name']}`", p["title"], fams,
                          "yes" if p["sysctls_settable"] else "no",
                          "yes" if p["capabilities_allowed"] else "no", extra,
                          sources_md(p["sources"])])
-        return table(["`platform`", "What it is", "AMI families (preference order)",
+        return table(["`platform`", "What it is", "AMI families / node images (preference order)",
                       "Node sysctls settable", "Pods may add capabilities", "Unknown",
                       "Sources"], rows)
     if name == "images":

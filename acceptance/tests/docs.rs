@@ -40,6 +40,16 @@ fn matrix() -> Vec<Value> {
                         c[k] = v.clone();
                     }
                 }
+                if let Some(image) = row.get("node_image") {
+                    // GKE and AKS: the node image in the setting its
+                    // platform takes.
+                    let setting = if row["platform"] == "aks" {
+                        "os_sku"
+                    } else {
+                        "image_type"
+                    };
+                    c[setting] = image.clone();
+                }
                 if row["platform"] == "eks" {
                     // The image the row is judged on: its family, first
                     // variant, architecture and first release.
@@ -86,7 +96,14 @@ fn cases(cells: &[Value]) -> Vec<(String, String, String, String)> {
                 s("sandbox").unwrap(),
                 s("platform").unwrap()
             );
-            for attr in ["ami_family", "ami_variant", "architecture", "ami_release"] {
+            for attr in [
+                "ami_family",
+                "ami_variant",
+                "architecture",
+                "ami_release",
+                "image_type",
+                "os_sku",
+            ] {
                 if let Some(value) = s(attr) {
                     body.push_str(&format!("  {attr} = \"{value}\"\n"));
                 }
@@ -99,11 +116,18 @@ fn cases(cells: &[Value]) -> Vec<(String, String, String, String)> {
                 s("sandbox").unwrap(),
                 if root { "root" } else { "non-root" },
                 s("platform").unwrap(),
-                ["ami_family", "ami_variant", "architecture", "ami_release"]
-                    .iter()
-                    .filter_map(|a| s(a))
-                    .map(|x| format!("/{x}"))
-                    .collect::<String>(),
+                [
+                    "ami_family",
+                    "ami_variant",
+                    "architecture",
+                    "ami_release",
+                    "image_type",
+                    "os_sku"
+                ]
+                .iter()
+                .filter_map(|a| s(a))
+                .map(|x| format!("/{x}"))
+                .collect::<String>(),
                 v.map_or_else(String::new, |v| format!(" {v}"))
             );
             out.push((

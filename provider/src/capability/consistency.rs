@@ -60,6 +60,7 @@ impl CapabilityData {
         let sourced = |sources: &[String]| sources.iter().any(|s| !s.trim().is_empty());
         let families: Vec<AmiFamily> = self.family.iter().map(|f| f.name).collect();
         let sandboxes: Vec<SandboxKind> = self.sandbox.iter().map(|s| s.name).collect();
+        self.check_node_images()?;
 
         for f in &self.family {
             let name = format!("family {:?}", f.name);

@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::kinds::{AmiFamily, Architecture, ImageVariant, PlatformKind, RuntimeKind, SandboxKind};
+use super::kinds::{
+    AmiFamily, Architecture, ImageVariant, NodeImage, PlatformKind, RuntimeKind, SandboxKind,
+};
 use super::release::{Release, ReleaseFormat};
 use super::{CapabilityError, Version};
 
@@ -153,6 +155,31 @@ pub struct PlatformRow {
     /// The platform runs its own builds of the family's images, whose facts
     /// are only reported: said with every decision there.
     pub images_reported: Option<String>,
+    /// GKE and AKS: the node images (`[[node_image]]` rows) the platform
+    /// runs, in the order the provider tries them when `node_image` is
+    /// unset.
+    #[serde(default)]
+    pub node_images: Vec<NodeImage>,
+    /// The node pool setting that chooses the node image, as the cloud's
+    /// Terraform provider names it (`image_type`, `os_sku`).
+    pub node_image_setting: Option<String>,
+    /// The only capabilities pods may add (GKE Autopilot); `None`: any
+    /// (where `capabilities_allowed`).
+    pub allowed_capabilities: Option<Vec<String>>,
+    /// Capabilities pods may add only after the cluster opts in, with how.
+    #[serde(default)]
+    pub capability_opt_ins: BTreeMap<String, String>,
+    /// Pods may name `seccompProfile: Unconfined`.
+    #[serde(default = "yes")]
+    pub unconfined_seccomp_allowed: bool,
+    /// Pods may name a Localhost seccomp profile (its file must be put on
+    /// the node).
+    #[serde(default = "yes")]
+    pub localhost_seccomp_allowed: bool,
+    /// Privileged pods are admitted, so a node-prep DaemonSet can set what
+    /// no node pool setting can.
+    #[serde(default = "yes")]
+    pub privileged_allowed: bool,
     pub sources: Vec<String>,
 }
 
@@ -199,6 +226,10 @@ pub struct SandboxRow {
     pub landlock_abi: Option<u32>,
     #[serde(default)]
     pub devices: Vec<String>,
+    /// The sandbox mounts file systems in the container (its own root,
+    /// proc): an AppArmor profile that denies mount stops it.
+    #[serde(default)]
+    pub mounts: bool,
     pub without_user_namespaces: Option<String>,
     pub selinux_warning: Option<String>,
     pub reason: String,
@@ -391,6 +422,10 @@ pub struct OpenShiftRow {
 #[serde(deny_unknown_fields)]
 pub struct CapabilityData {
     pub image: Vec<ImageRow>,
+    /// GKE and AKS node images.
+    #[serde(default)]
+    pub node_image: Vec<super::node_image::NodeImageRow>,
+    pub apparmor: super::node_image::AppArmorRow,
     pub family: Vec<FamilyRow>,
     pub platform: Vec<PlatformRow>,
     pub landlock_abi: Vec<LandlockRow>,
@@ -589,10 +624,12 @@ impl CapabilityData {
             .image
             .iter()
             .map(|r| r.sources.as_slice())
+            .chain(self.node_image.iter().map(|r| r.sources.as_slice()))
             .chain(self.family.iter().map(|r| r.sources.as_slice()))
             .chain(self.platform.iter().map(|r| r.sources.as_slice()))
             .chain(self.landlock_abi.iter().map(|r| r.sources.as_slice()))
             .chain(std::iter::once(self.host_users.sources.as_slice()))
+            .chain(std::iter::once(self.apparmor.sources.as_slice()))
             .chain(self.runtime.iter().map(|r| r.sources.as_slice()))
             .chain(self.sandbox.iter().map(|r| r.sources.as_slice()))
             .chain(self.mode.iter().map(|r| r.sources.as_slice()))

@@ -27,7 +27,7 @@ macro_rules! named {
                 }
             }
 
-            /// The value named `s` exactly (names are lower case).
+            /// The value named `s` exactly (names are case-sensitive).
             pub fn parse(s: &str) -> Option<$name> {
                 match s {
                     $($text => Some($name::$variant),)+
@@ -62,6 +62,23 @@ named!(
         EksFargate = "eks_fargate",
         Openshift = "openshift",
         Kubernetes = "kubernetes",
+        Gke = "gke",
+        GkeAutopilot = "gke_autopilot",
+        Aks = "aks",
+    }
+);
+
+named!(
+    /// A GKE or AKS node image, named as the cloud's API and Terraform
+    /// provider name it: GKE's node pool `image_type`, AKS's `os_sku`.
+    NodeImage {
+        CosContainerd = "COS_CONTAINERD",
+        UbuntuContainerd = "UBUNTU_CONTAINERD",
+        AzureLinux = "AzureLinux",
+        AzureLinux3 = "AzureLinux3",
+        Ubuntu = "Ubuntu",
+        Ubuntu2204 = "Ubuntu2204",
+        Ubuntu2404 = "Ubuntu2404",
     }
 );
 

@@ -40,6 +40,7 @@ fn cell(d: &Decision) -> Json {
         "allow_privilege_escalation": csc["allowPrivilegeEscalation"],
         "seccomp_profile": csc["seccompProfile"]["type"],
         "proc_mount_unmasked": csc["procMount"] == "Unmasked",
+        "apparmor_unconfined": csc["appArmorProfile"]["type"] == "Unconfined",
         "host_users_false": d.pod_spec["hostUsers"] == json!(false),
         "sysctls": d.sysctls,
         "runtime_args": d.runtime_args,
@@ -130,6 +131,7 @@ pub fn matrix(data: &CapabilityData, today: Date) -> Result<Json, CapabilityErro
             }
         }
     }
+    rows.extend(node_pool_rows(data, today)?);
     let fargate_name = PlatformKind::EksFargate.as_str();
     let mut fargate = Input::new("", fargate_name);
     fargate.today = today;
@@ -175,4 +177,57 @@ fn eks_row(
         "max_user_namespaces": img.max_user_namespaces,
         "cells": cells,
     })
+}
+
+/// GKE and AKS: one row group per node image row (as `image_type` /
+/// `os_sku` names it on each platform), consecutive Kubernetes versions
+/// with the same cells as one row.
+fn node_pool_rows(data: &CapabilityData, today: Date) -> Result<Vec<Json>, CapabilityError> {
+    let mut rows = Vec::new();
+    for p in data.platform.iter().filter(|p| !p.node_images.is_empty()) {
+        for img in data
+            .node_image
+            .iter()
+            .filter(|i| i.platforms.contains(&p.name))
+        {
+            let mut group: Option<(Version, Version, Json)> = None;
+            let flush = |g: Option<(Version, Version, Json)>, rows: &mut Vec<Json>| {
+                if let Some((lo, hi, cells)) = g {
+                    rows.push(json!({
+                        "platform": p.name.as_str(),
+                        "node_image": img.name.as_str(),
+                        "aliases": img.aliases.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                        "title": img.title,
+                        "kubernetes_versions": [lo.to_string(), hi.to_string()],
+                        "kernel": img.kernel.to_string(),
+                        "containerd": img.containerd.map(|v| v.to_string()),
+                        "landlock_enabled": img.landlock_enabled,
+                        "seccomp_default": img.seccomp_default,
+                        "apparmor": img.apparmor,
+                        "evidence": match img.evidence {
+                            super::data::Evidence::Documented => "documented",
+                            super::data::Evidence::Reported => "reported",
+                        },
+                        "cells": cells,
+                    }));
+                }
+            };
+            for k8s in minors(img.kubernetes[0], img.kubernetes[1]) {
+                let mut base = Input::new("", p.name.as_str());
+                base.today = today;
+                base.kubernetes_version = Some(k8s);
+                base.node_image = Some(img.name.to_string());
+                let c = cells(data, &base)?;
+                match &mut group {
+                    Some((_, hi, prev)) if *prev == c => *hi = k8s,
+                    _ => {
+                        flush(group.take(), &mut rows);
+                        group = Some((k8s, k8s, c));
+                    }
+                }
+            }
+            flush(group, &mut rows);
+        }
+    }
+    Ok(rows)
 }

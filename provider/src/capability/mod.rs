@@ -10,12 +10,15 @@ pub mod data;
 pub mod engine;
 pub mod kinds;
 pub mod matrix;
+pub mod node_image;
 pub mod release;
 pub mod seccomp;
 
 pub use data::CapabilityData;
 pub use engine::{Decision, Field, Finding, Input, Runtime, decide};
-pub use kinds::{AmiFamily, Architecture, ImageVariant, PlatformKind, RuntimeKind, SandboxKind};
+pub use kinds::{
+    AmiFamily, Architecture, ImageVariant, NodeImage, PlatformKind, RuntimeKind, SandboxKind,
+};
 pub use release::{PinnedRelease, Release, ReleaseFormat};
 
 use std::cmp::Ordering;

@@ -8,6 +8,7 @@ pub mod al2023_conflicts;
 pub mod bottlerocket;
 pub mod karpenter;
 pub mod mime;
+pub mod node_prep;
 pub mod nodeconfig;
 pub mod openshift;
 pub mod probe;

@@ -12,6 +12,9 @@
 //! sees another's result; a refusal two checks both find is reported once.
 
 mod image;
+mod managed;
+#[cfg(test)]
+mod managed_tests;
 mod node;
 mod platform;
 mod pod;
@@ -32,8 +35,10 @@ use super::data::{
     VariantRow,
 };
 use super::kinds::{
-    AmiFamily, Architecture, ImageVariant, OciRuntimeKind, PlatformKind, RuntimeKind, SandboxKind,
+    AmiFamily, Architecture, ImageVariant, NodeImage, OciRuntimeKind, PlatformKind, RuntimeKind,
+    SandboxKind,
 };
+use super::node_image::NodeImageRow;
 use super::release::{PinnedRelease, Release};
 use super::{CapabilityError, Version};
 
@@ -118,6 +123,10 @@ pub struct Input {
     /// `bottlerocket@v1.52.0`, an EKS `releaseVersion`; `latest` or unset:
     /// the newest the data knows).
     pub ami_release: Option<String>,
+    /// GKE / AKS: the node image (GKE `image_type`, AKS `os_sku`, e.g.
+    /// `COS_CONTAINERD`, `AzureLinux`); unset: the first of the platform's
+    /// that can run the sandbox.
+    pub node_image: Option<String>,
     /// Warn about the release: none pinned while older releases answer
     /// differently, or one newer than the data. Off where the release is
     /// whatever EKS gives the nodes (a node group created or refreshed
@@ -157,6 +166,7 @@ impl Input {
             ami_family: None,
             ami_variant: None,
             ami_release: None,
+            node_image: None,
             release_warnings: true,
             architecture: Architecture::X86_64,
             user_namespaces: true,
@@ -204,6 +214,10 @@ pub enum Field {
     AmiFamily,
     AmiVariant,
     AmiRelease,
+    /// GKE's `image_type`.
+    ImageType,
+    /// AKS's `os_sku`.
+    OsSku,
     Architecture,
     UserNamespaces,
     KernelVersion,
@@ -225,6 +239,8 @@ impl Field {
             Field::AmiFamily => "ami_family",
             Field::AmiVariant => "ami_variant",
             Field::AmiRelease => "ami_release",
+            Field::ImageType => "image_type",
+            Field::OsSku => "os_sku",
             Field::Architecture => "architecture",
             Field::UserNamespaces => "user_namespaces",
             Field::KernelVersion => "kernel_version",
@@ -267,6 +283,8 @@ pub struct LocalhostProfile {
 pub struct Decision {
     pub ami_family: Option<AmiFamily>,
     pub ami_type: Option<String>,
+    /// GKE / AKS: the node image the decision is judged on.
+    pub node_image: Option<NodeImage>,
     pub kernel_floor: Option<Version>,
     pub kernel_version: Option<Version>,
     /// The node image the decision is judged on (EKS platforms).
@@ -360,6 +378,10 @@ pub(super) struct Facts<'a> {
     /// The Kubernetes version the decision is for (EKS, your own nodes, or
     /// the OpenShift release's).
     kubernetes: Option<Version>,
+    /// GKE / AKS: the node image judged, and its row for the Kubernetes
+    /// version (none when the data has no row for it).
+    node_image: Option<NodeImage>,
+    node_image_row: Option<&'a NodeImageRow>,
 }
 
 impl<'a> Facts<'a> {
@@ -369,6 +391,7 @@ impl<'a> Facts<'a> {
         sandbox: &'a SandboxRow,
         platform: &'a PlatformRow,
         family: Option<AmiFamily>,
+        node_image: Option<NodeImage>,
     ) -> Facts<'a> {
         let family_allowed = family
             .is_some_and(|f| platform.families.contains(&f) || platform.also_accepts.contains(&f));
@@ -427,6 +450,10 @@ impl<'a> Facts<'a> {
             agent,
             creates_user_namespace,
             kubernetes,
+            node_image,
+            node_image_row: node_image
+                .zip(input.kubernetes_version)
+                .and_then(|(n, k8s)| data.node_image(platform.name, n, k8s)),
         }
     }
 
@@ -459,11 +486,53 @@ impl<'a> Facts<'a> {
             None => self
                 .image
                 .and_then(|i| i.containerd)
+                .or(self.node_image_row.and_then(|r| r.containerd))
                 .map(|v| (RuntimeKind::Containerd, Some(v))),
         }
     }
 
+    /// The input that chooses the node image on this platform.
+    fn node_image_field(&self) -> Field {
+        node_image_field(self.platform)
+    }
+
+    /// The nodes' kernel series: the image's, else the one the user gave.
+    fn kernel(&self) -> Option<Version> {
+        self.image
+            .map(|i| i.kernel)
+            .or(self.node_image_row.map(|r| r.kernel))
+            .or(self.input.kernel_version)
+    }
+
+    /// Landlock is in the node kernel's LSM list: `None` where no source
+    /// says (a GKE/AKS image whose row leaves it open); the user's own
+    /// nodes are taken to have it (a warning says to check).
+    fn landlock_enabled(&self) -> Option<bool> {
+        match (self.image, self.node_image_row) {
+            (Some(i), _) => Some(i.landlock_enabled),
+            (None, Some(r)) => r.landlock_enabled,
+            (None, None) => Some(true),
+        }
+    }
+
+    /// The image's default `user.max_user_namespaces` (`None`: the
+    /// kernel's, non-zero).
+    fn image_max_user_namespaces(&self) -> Option<u64> {
+        self.image
+            .and_then(|i| i.max_user_namespaces)
+            .or(self.node_image_row.and_then(|r| r.max_user_namespaces))
+    }
+
+    /// The nodes are described by an image row (EKS or GKE/AKS), not by
+    /// the user.
+    fn has_image_facts(&self) -> bool {
+        self.image.is_some() || self.node_image_row.is_some()
+    }
+
     fn image_name(&self) -> String {
+        if let Some(n) = self.node_image {
+            return n.to_string();
+        }
         let family = self.family.map_or("node", |f| f.as_str());
         let variant = match self.image_variant {
             ImageVariant::Standard => String::new(),
@@ -473,6 +542,15 @@ impl<'a> Facts<'a> {
             Some(p) => format!("{family}{variant} {}", p.release),
             None => format!("{family}{variant}"),
         }
+    }
+}
+
+/// The input that chooses the node image on `platform`: AKS's `os_sku`,
+/// else GKE's `image_type`.
+fn node_image_field(platform: &PlatformRow) -> Field {
+    match platform.node_image_setting.as_deref() {
+        Some("os_sku") => Field::OsSku,
+        _ => Field::ImageType,
     }
 }
 
@@ -498,6 +576,8 @@ pub(super) struct Contribution {
     capabilities: BTreeSet<String>,
     host_users_false: bool,
     proc_mount_unmasked: bool,
+    /// The container names `appArmorProfile: Unconfined`.
+    apparmor_unconfined: bool,
     allow_privilege_escalation: bool,
     seccomp_profile: Option<&'static str>,
     /// The Localhost profile the pod names (`seccomp_profile` is then
@@ -553,6 +633,7 @@ impl Contribution {
         self.capabilities.extend(other.capabilities);
         self.host_users_false |= other.host_users_false;
         self.proc_mount_unmasked |= other.proc_mount_unmasked;
+        self.apparmor_unconfined |= other.apparmor_unconfined;
         self.allow_privilege_escalation |= other.allow_privilege_escalation;
         self.seccomp_profile = other.seccomp_profile.or(self.seccomp_profile);
         if other.localhost_profile.is_some() {
@@ -584,8 +665,13 @@ fn unknown_name(field: Field, kind: &str, name: &str, known: &[&str]) -> Finding
         summary: format!("Unknown {kind}"),
         detail: match known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
             Some(k) => format!(
-                "{name:?} is not {} {kind} this provider knows: names are lower case; write {k:?}.",
-                article(kind)
+                "{name:?} is not {} {kind} this provider knows: names are {}; write {k:?}.",
+                article(kind),
+                if k.chars().any(|c| c.is_ascii_uppercase()) {
+                    "case-sensitive"
+                } else {
+                    "lower case"
+                }
             ),
             None => format!(
                 "{name:?} is not {} {kind} this provider knows. Use one of: {}.",
@@ -642,38 +728,104 @@ pub fn decide(data: &CapabilityData, input: &Input) -> Result<Decision, Capabili
         None => None,
     };
 
+    let asked_image = match &input.node_image {
+        Some(n) => match NodeImage::parse(n) {
+            Some(k) => Some(k),
+            None => {
+                let field = node_image_field(platform);
+                let known: Vec<&str> = if platform.node_images.is_empty() {
+                    NodeImage::NAMES.to_vec()
+                } else {
+                    platform.node_images.iter().map(|n| n.as_str()).collect()
+                };
+                return refuse(unknown_name(field, field.attribute(), n, &known));
+            }
+        },
+        None => None,
+    };
+    // GKE / AKS: choose the node image (explicit, or the first that works).
+    if !platform.node_images.is_empty() {
+        let candidates = asked_image.map_or_else(|| platform.node_images.clone(), |n| vec![n]);
+        return Ok(first_that_works(
+            &candidates,
+            asked_image.is_some(),
+            |n| {
+                run(Facts::resolve(
+                    data,
+                    input,
+                    sandbox,
+                    platform,
+                    None,
+                    Some(*n),
+                ))
+            },
+            node_image_field(platform).attribute(),
+            sandbox.name,
+        ));
+    }
     // EKS platforms: choose the family (explicit, or the first that works).
     let candidates: Vec<AmiFamily> = match asked {
         Some(f) => vec![f],
         None => platform.families.clone(),
     };
     if candidates.is_empty() {
-        return Ok(run(Facts::resolve(data, input, sandbox, platform, None)));
-    }
-    let mut first: Option<Decision> = None;
-    for family in &candidates {
-        let mut d = run(Facts::resolve(
+        return Ok(run(Facts::resolve(
             data,
             input,
             sandbox,
             platform,
-            Some(*family),
-        ));
+            None,
+            asked_image,
+        )));
+    }
+    Ok(first_that_works(
+        &candidates,
+        asked.is_some(),
+        |family| {
+            run(Facts::resolve(
+                data,
+                input,
+                sandbox,
+                platform,
+                Some(*family),
+                None,
+            ))
+        },
+        "ami_family",
+        sandbox.name,
+    ))
+}
+
+/// The decision for the first candidate (node image or AMI family) that
+/// can run the sandbox, with a reason when it is not the first; else the
+/// first candidate's refusal.
+fn first_that_works<T: std::fmt::Display>(
+    candidates: &[T],
+    asked: bool,
+    decide_for: impl Fn(&T) -> Decision,
+    attribute: &str,
+    sandbox: SandboxKind,
+) -> Decision {
+    let mut first: Option<Decision> = None;
+    for candidate in candidates {
+        let mut d = decide_for(candidate);
         if !d.has_errors() {
-            if asked.is_none() && family != &candidates[0] {
+            if let Some(preferred) = candidates
+                .first()
+                .filter(|p| !asked && p.to_string() != candidate.to_string())
+            {
                 d.reasons.insert(
                     0,
                     format!(
-                        "ami_family {family} was chosen because {} cannot run {} here",
-                        candidates[0], sandbox.name
+                        "{attribute} {candidate} was chosen because {preferred} cannot run {sandbox} here"
                     ),
                 );
             }
-            return Ok(d);
+            return d;
         }
         first.get_or_insert(d);
     }
-    Ok(first.unwrap_or_default())
+    first.unwrap_or_default()
 }
 
 fn run(facts: Facts<'_>) -> Decision {
@@ -704,6 +856,9 @@ const CHECKS: &[Check] = &[
     platform::check_variant,
     pod::check_mode,
     platform::check_capabilities_allowed,
+    managed::check_node_image,
+    managed::check_capability_allowlist,
+    managed::check_apparmor,
     node::check_user_namespaces,
     node::check_host_users,
     node::check_landlock,
@@ -736,6 +891,9 @@ fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
     if all.proc_mount_unmasked {
         container.insert("procMount".into(), json!("Unmasked"));
     }
+    if all.apparmor_unconfined {
+        container.insert("appArmorProfile".into(), json!({ "type": "Unconfined" }));
+    }
     match f.agent {
         Agent::NonRoot => container.insert("runAsNonRoot".into(), Json::Bool(true)),
         Agent::Root => container.insert("runAsUser".into(), json!(0)),
@@ -762,14 +920,11 @@ fn finish(f: &Facts<'_>, mut all: Contribution) -> Decision {
             .cloned(),
         _ => None,
     };
-    let kernel_version = if f.platform.node_facts_from_inputs {
-        f.input.kernel_version
-    } else {
-        f.image.map(|i| i.kernel)
-    };
+    let kernel_version = f.kernel();
     Decision {
         ami_family: f.family.filter(|_| f.family_allowed),
         ami_type,
+        node_image: f.node_image,
         kernel_floor: f.data.kernel_floor(f.sandbox),
         kernel_version,
         image: image::judged(f),

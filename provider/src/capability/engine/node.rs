@@ -2,6 +2,7 @@
 //! sysctl that allows them), pod user namespaces (kernel, runtime,
 //! Kubernetes), Landlock, ids per pod and the OpenShift feature gates.
 
+use super::managed::node_image_fix;
 use super::{Contribution, Facts, Field};
 use crate::capability::Version;
 use crate::capability::data::{GateState, ImageRow};
@@ -11,7 +12,7 @@ pub(super) fn check_user_namespaces(f: &Facts<'_>) -> Contribution {
     let mut c = Contribution::default();
     let s = f.sandbox;
     let needs = s.needs_user_namespaces && f.creates_user_namespace;
-    let image_default = f.image.and_then(|i| i.max_user_namespaces);
+    let image_default = f.image_max_user_namespaces();
     if needs && !f.input.user_namespaces {
         let alt = s.without_user_namespaces.clone().unwrap_or_default();
         c.error(
@@ -92,11 +93,11 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
         ),
         &sources,
     );
-    let kernel = f.image.map(|i| i.kernel).or(f.input.kernel_version);
+    let kernel = f.kernel();
     if let Some(k) = kernel
         && k < hu.kernel_floor
     {
-        let (field, fix) = kernel_fix(f, hu.kernel_floor, |_| true);
+        let (field, fix) = kernel_fix(f, hu.kernel_floor, false);
         c.error(
             field,
             "Kernel too old for pod user namespaces",
@@ -168,7 +169,7 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
             } else {
                 containerd_fix(f, hu.containerd_floor)
             };
-            let runs = if f.image.is_some() && f.input.container_runtime.is_none() {
+            let runs = if f.has_image_facts() && f.input.container_runtime.is_none() {
                 format!("{} runs containerd {v}", f.image_name())
             } else {
                 format!("containerd {v}")
@@ -203,8 +204,8 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
                 hu.crio_floor
             ),
         ),
-        None if f.input.container_runtime.is_none() && f.image.is_some() => c.warn(
-            Field::AmiFamily,
+        None if f.input.container_runtime.is_none() && f.has_image_facts() => c.warn(
+            if f.node_image.is_some() { f.node_image_field() } else { Field::AmiFamily },
             "containerd version not confirmed",
             format!("The containerd version of this image is not confirmed by a source; hostUsers: false needs containerd ≥ {}.", hu.containerd_floor),
         ),
@@ -254,7 +255,7 @@ pub(super) fn check_host_users(f: &Facts<'_>) -> Contribution {
 /// Kubernetes 1.33 has Linux 6.12" or "this node has Linux 5.15".
 fn node_kernel(f: &Facts<'_>, k: Version) -> String {
     match f.input.kubernetes_version {
-        Some(v) if f.image.is_some() => {
+        Some(v) if f.has_image_facts() => {
             format!("{} on Kubernetes {v} has Linux {k}", f.image_name())
         }
         _ => format!("this node has Linux {k}"),
@@ -285,7 +286,18 @@ fn later_release_fix(f: &Facts<'_>, meets: impl Fn(&ImageRow) -> bool) -> Option
 /// Where to point a "kernel too old" finding and how to fix it: a later
 /// release of the pinned image, else the lowest Kubernetes version of the
 /// family whose image meets `floor`.
-fn kernel_fix(f: &Facts<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) -> (Field, String) {
+fn kernel_fix(f: &Facts<'_>, floor: Version, landlock: bool) -> (Field, String) {
+    let what = if landlock {
+        format!("Linux ≥ {floor} with Landlock")
+    } else {
+        format!("Linux ≥ {floor}")
+    };
+    if let Some(fix) = node_image_fix(f, &what, |r| {
+        r.kernel >= floor && (!landlock || r.landlock_enabled != Some(false))
+    }) {
+        return fix;
+    }
+    let extra = |i: &ImageRow| !landlock || i.landlock_enabled;
     let Some(family) = f.family else {
         return (
             Field::KernelVersion,
@@ -332,6 +344,11 @@ fn kernel_fix(f: &Facts<'_>, floor: Version, extra: impl Fn(&ImageRow) -> bool) 
 /// The lowest Kubernetes version of the family whose image has containerd
 /// ≥ `floor`, as a fix sentence.
 fn containerd_fix(f: &Facts<'_>, floor: Version) -> (Field, String) {
+    if let Some(fix) = node_image_fix(f, &format!("containerd ≥ {floor}"), |r| {
+        r.containerd.is_some_and(|v| v >= floor)
+    }) {
+        return fix;
+    }
     let Some(family) = f.family else {
         return (
             Field::KubernetesVersion,
@@ -388,12 +405,26 @@ pub(super) fn check_landlock(f: &Facts<'_>) -> Contribution {
         );
         return c;
     }
-    let kernel = f.image.map(|i| i.kernel).or(f.input.kernel_version);
-    let enabled = f.image.is_none_or(|i| i.landlock_enabled);
+    let kernel = f.kernel();
+    let known = f.landlock_enabled();
+    let enabled = known.unwrap_or(true);
+    if known.is_none() && kernel.is_none_or(|k| k >= floor) {
+        c.warn(
+            f.node_image_field(),
+            "Landlock support unknown",
+            format!(
+                "{} needs Landlock ABI v{abi}: Linux ≥ {floor} with Landlock enabled. {} runs Linux {}, and no source this provider knows says whether Landlock is in its LSM list; check /sys/kernel/security/lsm on a node (or run probe_manifest) before relying on it.",
+                f.sandbox.name,
+                f.image_name(),
+                kernel.map_or_else(|| "?".to_string(), |k| k.to_string())
+            ),
+        );
+        return c;
+    }
     if let Some(k) = kernel
         && (k < floor || !enabled)
     {
-        let (field, fix) = kernel_fix(f, floor, |i| i.landlock_enabled);
+        let (field, fix) = kernel_fix(f, floor, true);
         let why = if k < floor {
             node_kernel(f, k)
         } else {

@@ -101,7 +101,22 @@ pub(super) fn check_inputs_fit_the_platform(f: &Facts<'_>) -> Contribution {
             ),
         );
     }
-    if (f.is_eks() || f.platform.node_facts_from_inputs) && f.input.kubernetes_version.is_none() {
+    if f.input.node_image.is_some() && f.platform.node_images.is_empty() {
+        c.error(
+            f.node_image_field(),
+            &format!(
+                "{} needs a GKE or AKS platform",
+                f.node_image_field().attribute()
+            ),
+            format!(
+                "{} applies to {}, not {p:?}; remove it.",
+                f.node_image_field().attribute(),
+                platforms_with(f, |p| !p.node_images.is_empty())
+            ),
+        );
+    }
+    let has_images = f.is_eks() || !f.platform.node_images.is_empty();
+    if (has_images || f.platform.node_facts_from_inputs) && f.input.kubernetes_version.is_none() {
         c.error(
             Field::KubernetesVersion,
             "kubernetes_version is required",

@@ -72,6 +72,9 @@ pub(super) fn pod_security_level(f: &Facts<'_>, n: &Contribution) -> (&'static s
     if n.seccomp_profile == Some("Unconfined") {
         privileged.push("seccompProfile Unconfined".into());
     }
+    if n.apparmor_unconfined {
+        privileged.push("appArmorProfile Unconfined".into());
+    }
     if n.proc_mount_unmasked && !unmasked_ok_in_baseline {
         privileged.push(format!(
             "procMount Unmasked (baseline allows it for hostUsers: false pods from policy version {})",

@@ -28,6 +28,17 @@ pub(super) fn check_seccomp(f: &Facts<'_>) -> Contribution {
     if !mode.runtime_default_blocks {
         return c;
     }
+    if f.input.seccomp_localhost && !f.platform.localhost_seccomp_allowed {
+        c.error(
+            Field::SeccompProfile,
+            "No Localhost seccomp profile here",
+            format!(
+                "{} does not let pods name a Localhost seccomp profile (its file cannot be put on the nodes), and {} fails under RuntimeDefault.",
+                f.platform.title, f.sandbox.name
+            ),
+        );
+        return c;
+    }
     if f.input.seccomp_localhost {
         match localhost_offer(f, mode) {
             Ok(profile) => {
@@ -52,8 +63,8 @@ pub(super) fn check_seccomp(f: &Facts<'_>) -> Contribution {
         }
         return c;
     }
-    let (default_on, whose) = match (f.image, f.input.seccomp_default) {
-        (Some(img), _) => (
+    let (default_on, whose) = match (f.image, f.node_image_row, f.input.seccomp_default) {
+        (Some(img), _, _) => (
             img.seccomp_default,
             format!(
                 "{} on Kubernetes {} runs pods without a profile under RuntimeDefault",
@@ -61,13 +72,31 @@ pub(super) fn check_seccomp(f: &Facts<'_>) -> Contribution {
                 img.kubernetes[0]
             ),
         ),
-        (None, Some(on)) => (
+        (None, Some(row), _) => (
+            row.seccomp_default,
+            format!(
+                "{} on {} runs pods without a profile under RuntimeDefault",
+                row.title, f.platform.title
+            ),
+        ),
+        (None, None, Some(on)) => (
             on,
             "seccomp_default = true: the kubelet runs pods without a profile under RuntimeDefault"
                 .to_string(),
         ),
-        (None, None) => (false, String::new()),
+        (None, None, None) => (false, String::new()),
     };
+    if default_on && !f.platform.unconfined_seccomp_allowed {
+        c.error(
+            Field::Platform,
+            &format!("{} cannot run on {}", f.sandbox.name, f.platform.title),
+            format!(
+                "{whose} and does not admit seccompProfile Unconfined, and {} fails under RuntimeDefault (namespace-creating clone/unshare without SYS_ADMIN, and pivot_root on containerd). Use a platform with node pools you configure (e.g. \"gke\").",
+                f.sandbox.name
+            ),
+        );
+        return c;
+    }
     if default_on {
         c.seccomp_profile = Some("Unconfined");
         c.note(format!(

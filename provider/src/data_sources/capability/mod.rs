@@ -4,6 +4,7 @@
 
 mod bootstrap;
 mod model;
+mod node_pool;
 mod schema;
 
 use async_trait::async_trait;
@@ -34,6 +35,29 @@ fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
     }
     if answer.kernel_version.is_null() {
         answer.kernel_version = d.kernel_version.map(|v| v.to_string()).into();
+    }
+    // The node image judged, in the input its platform takes.
+    if let Some(image) = d.node_image {
+        let setting = answer
+            .platform
+            .as_deref()
+            .and_then(PlatformKind::parse)
+            .and_then(|k| {
+                CapabilityData::embedded()
+                    .ok()?
+                    .platform(k)?
+                    .node_image_setting
+                    .clone()
+            });
+        match setting.as_deref() {
+            Some("os_sku") if answer.os_sku.is_null() => {
+                answer.os_sku = Attr::Known(image.to_string())
+            }
+            Some("image_type") if answer.image_type.is_null() => {
+                answer.image_type = Attr::Known(image.to_string());
+            }
+            _ => {}
+        }
     }
     let sandbox = m.sandbox.as_deref().unwrap_or_default();
     let scc = openshift_scc(m, d);
@@ -97,6 +121,15 @@ fn decision_state(m: &CapabilityModel, d: &Decision, b: Bootstrap) -> Value {
         })
         .into();
     answer.ami_type = d.ami_type.clone().into();
+    let pools = CapabilityData::embedded().ok().map(|data| {
+        let input = input_from(m, &mut crate::framework::Diagnostics::new());
+        node_pool::node_pool_outputs(data, &input, d, namespace)
+    });
+    if let Some(p) = pools {
+        answer.gke_node_pool = p.gke;
+        answer.aks_node_pool = p.aks;
+        answer.node_prep_manifest = p.node_prep_manifest;
+    }
     answer.decision = DecisionOutputs::of(d);
     answer.details = DecisionDetails::of(d);
     answer.to_value()

@@ -2,10 +2,11 @@
 //! input it stands for (bad values become diagnostics at their attribute).
 
 use crate::capability::engine::DEFAULT_MAX_USER_NAMESPACES;
-use crate::capability::{Architecture, Input, Runtime, Version};
+use crate::capability::{Architecture, CapabilityData, Input, Runtime, Version};
 use crate::framework::{Attr, AttributePath, Diagnostics, List, Model, Number, Value};
 use crate::outputs::{DecisionDetails, DecisionOutputs};
 
+use super::node_pool::{AksNodePoolModel, GkeNodePoolModel};
 use super::schema::schema;
 
 crate::model! {
@@ -18,6 +19,8 @@ crate::model! {
         ami_family: Attr<String>,
         ami_variant: Attr<String>,
         ami_release: Attr<String>,
+        image_type: Attr<String>,
+        os_sku: Attr<String>,
         architecture: Attr<String>,
         run_as_root: Attr<bool>,
         ids_per_pod: Attr<Number>,
@@ -29,6 +32,9 @@ crate::model! {
         seccomp_profile: Attr<String>,
         bootstrap_extra_settings: Attr<String>,
         cluster: Attr<ClusterModel>,
+        gke_node_pool: Attr<GkeNodePoolModel>,
+        aks_node_pool: Attr<AksNodePoolModel>,
+        node_prep_manifest: Attr<String>,
         ami_type: Attr<String>,
         seccomp_profile_json: Attr<String>,
         seccomp_profile_manifest: Attr<String>,
@@ -111,6 +117,7 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
     input.ami_family = m.ami_family.known().cloned();
     input.ami_variant = m.ami_variant.known().cloned();
     input.ami_release = m.ami_release.known().cloned();
+    input.node_image = node_image_input(m, diags);
     // Defaults come from the schema (model_of).
     input.architecture = m
         .architecture
@@ -156,4 +163,39 @@ pub(super) fn input_from(m: &CapabilityModel, diags: &mut Diagnostics) -> Input 
         }
     }
     input
+}
+
+/// `image_type` (GKE) or `os_sku` (AKS) as the engine's node image; each
+/// only on the platforms whose node pools take it.
+fn node_image_input(m: &CapabilityModel, diags: &mut Diagnostics) -> Option<String> {
+    let platform = m.platform.as_deref().unwrap_or_default();
+    let setting = crate::capability::PlatformKind::parse(platform)
+        .and_then(|k| CapabilityData::embedded().ok()?.platform(k))
+        .and_then(|p| p.node_image_setting.clone());
+    let mut chosen = None;
+    for (name, path, value) in [
+        (
+            "image_type",
+            CapabilityModel::image_type(),
+            m.image_type.known(),
+        ),
+        ("os_sku", CapabilityModel::os_sku(), m.os_sku.known()),
+    ] {
+        let Some(value) = value else { continue };
+        if setting.as_deref() == Some(name) {
+            chosen = Some(value.clone());
+        } else {
+            let owner = if name == "image_type" {
+                "\"gke\" or \"gke_autopilot\""
+            } else {
+                "\"aks\""
+            };
+            diags.error_at(
+                path,
+                format!("{name} needs platform {owner}"),
+                format!("{name} chooses the node image of a node pool on platform {owner}; remove it for platform {platform:?}."),
+            );
+        }
+    }
+    chosen
 }

@@ -1,6 +1,8 @@
 //! The schema of `data "nested_capability"`.
 
-use crate::capability::{AmiFamily, Architecture, ImageVariant, PlatformKind, SANDBOXES};
+use crate::capability::{
+    AmiFamily, Architecture, CapabilityData, ImageVariant, PlatformKind, SANDBOXES,
+};
 use crate::framework::{Attribute, Nesting, Schema, Type};
 use crate::outputs::{DecisionDetails, DecisionOutputs};
 use crate::validate::declared;
@@ -27,13 +29,15 @@ pub(super) fn schema() -> Schema {
             .one_of(PlatformKind::NAMES)
             .description(
                 "Where the pods run: `eks` (managed node group), `eks_auto_mode`, \
-                 `eks_fargate`, `openshift`, or `kubernetes` (your own nodes, described by \
-                 `kernel_version`, `container_runtime` and `seccomp_default`).",
+                 `eks_fargate`, `openshift`, `gke` (a GKE Standard node pool; `image_type`), \
+                 `gke_autopilot`, `aks` (an AKS node pool; `os_sku`), or `kubernetes` (your \
+                 own nodes, described by `kernel_version`, `container_runtime` and \
+                 `seccomp_default`).",
             ),
     )
     .attribute(Attribute::string("kubernetes_version").optional().validate(declared::KUBERNETES_VERSION).description(
-        "Kubernetes minor version, e.g. `\"1.33\"`. Required for `eks`, `eks_auto_mode` and \
-         `kubernetes`.",
+        "Kubernetes minor version, e.g. `\"1.33\"`. Required for `eks`, `eks_auto_mode`, \
+         `gke`, `gke_autopilot`, `aks` and `kubernetes`.",
     ))
     .attribute(Attribute::string("openshift_version").optional().validate(declared::OPENSHIFT_VERSION).description(
         "OpenShift minor version, e.g. `\"4.20\"`. Required for (and only for) `openshift`.",
@@ -72,6 +76,32 @@ pub(super) fn schema() -> Schema {
          provider's data is judged on the newest facts, with a warning; an older one than \
          it knows is an error.",
     ))
+    .attribute(
+        Attribute::string("image_type")
+            .optional()
+            .computed()
+            .one_of(&gke_images())
+            .description(
+                "For `gke` and `gke_autopilot`: the node pool's `node_config.image_type`. \
+                 `COS_CONTAINERD` (Container-Optimized OS, the only image Autopilot runs) is the \
+                 one the provider has data for; when omitted, it is chosen. Other GKE images \
+                 (`UBUNTU_CONTAINERD`) are not judged: describe such nodes with platform \
+                 `kubernetes`.",
+            ),
+    )
+    .attribute(
+        Attribute::string("os_sku")
+            .optional()
+            .computed()
+            .one_of(&aks_images())
+            .description(
+                "For `aks`: the node pool's `os_sku` (`AzureLinux`, `AzureLinux3`, `Ubuntu`, \
+                 `Ubuntu2204`, `Ubuntu2404`). When omitted, the provider picks the first of \
+                 `AzureLinux`, `Ubuntu2404`, `Ubuntu`, `Ubuntu2204` that can run the sandbox \
+                 (`reasons` says why when it is not the first). `Ubuntu` is Ubuntu 22.04 up to \
+                 Kubernetes 1.34 and 24.04 from 1.35, as AKS defines it.",
+            ),
+    )
     .attribute(
         Attribute::string("architecture")
             .default_value(Architecture::default().as_str())
@@ -190,6 +220,7 @@ pub(super) fn schema() -> Schema {
              unset for an EKS-provided AMI (`ami_type`), where EKS adds them.",
         ),
     )
+    .attributes(super::node_pool::schema_attributes())
     .attribute(Attribute::string("ami_type").computed().description(
         "The EKS `amiType` for a managed node group, e.g. `BOTTLEROCKET_x86_64` or \
          `AL2023_ARM_64_STANDARD`. Null off EKS managed node groups. hashicorp/aws's \
@@ -274,4 +305,33 @@ pub(super) fn schema() -> Schema {
              `user_data` keeps it.",
         ),
     )
+}
+
+/// The node images a platform whose node pools choose them with `setting`
+/// runs, from the platform rows (`image_type` on GKE, `os_sku` on AKS).
+fn images_of(setting: &str) -> Vec<&'static str> {
+    let Ok(data) = CapabilityData::embedded() else {
+        return Vec::new();
+    };
+    let mut names: Vec<&'static str> = Vec::new();
+    for p in data
+        .platform
+        .iter()
+        .filter(|p| p.node_image_setting.as_deref() == Some(setting))
+    {
+        for n in &p.node_images {
+            if !names.contains(&n.as_str()) {
+                names.push(n.as_str());
+            }
+        }
+    }
+    names
+}
+
+fn gke_images() -> Vec<&'static str> {
+    images_of("image_type")
+}
+
+fn aks_images() -> Vec<&'static str> {
+    images_of("os_sku")
 }

@@ -26,11 +26,11 @@ use super::model::{DisruptionModel, PoolModel, string_map, strings};
 /// The taint every sandbox pool gets unless `taints` says otherwise.
 pub(super) const SANDBOX_TAINT_KEY: &str = "nested.dev/sandbox";
 /// The startup taint the sysctl DaemonSet removes.
-pub(super) const PENDING_TAINT_KEY: &str = "nested.dev/user-namespaces-pending";
+pub(super) use crate::render::node_prep::PENDING_TAINT_KEY;
 /// The family of a Karpenter pool without `ami_family`.
 pub(super) const DEFAULT_FAMILY: &str = "bottlerocket";
 
-const DEFAULT_DAEMONSET_IMAGE: &str = "docker.io/alpine/k8s:1.33.4";
+use crate::render::node_prep::DEFAULT_IMAGE as DEFAULT_DAEMONSET_IMAGE;
 
 /// The answer for one configuration.
 pub(super) struct Answer {

@@ -178,86 +178,15 @@ pub fn sysctl_daemonset(
     image: &str,
     namespace: &str,
 ) -> String {
-    let name = format!("{}-sysctl", p.name);
-    let writes: Vec<String> = sysctls
-        .iter()
-        .map(|(k, v)| format!("echo {v} > /proc/sys/{}", k.replace('.', "/")))
-        .collect();
-    let untaint: Vec<String> = p
-        .startup_taints
-        .iter()
-        .map(|t| {
-            // Retried until the taint is gone; "not found" means it already is.
-            format!(
-                "until kubectl taint node \"$NODE_NAME\" {k}:{e}- 2>/tmp/taint.err || grep -q 'not found' /tmp/taint.err; do sleep 5; done",
-                k = t.key,
-                e = t.effect
-            )
-        })
-        .collect();
-    let script = format!(
-        "set -eu\n{}\n{}\nexec sleep infinity\n",
-        writes.join("\n"),
-        untaint.join("\n")
-    );
-    let mut tolerations: Vec<Json> = p
-        .taints
-        .iter()
-        .chain(p.startup_taints.iter())
-        .map(|t| json!({ "key": t.key, "operator": "Exists", "effect": t.effect }))
-        .collect();
-    tolerations.dedup();
-    let labels = json!({
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-    });
-    let docs = [
-        json!({
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": { "name": name, "namespace": namespace },
-        }),
-        json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": { "name": name },
-            "rules": [{ "apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"] }],
-        }),
-        json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": { "name": name },
-            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name },
-            "subjects": [{ "kind": "ServiceAccount", "name": name, "namespace": namespace }],
-        }),
-        json!({
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": { "name": name, "namespace": namespace, "labels": labels },
-            "spec": {
-                "selector": { "matchLabels": { "app.kubernetes.io/name": name } },
-                "template": {
-                    "metadata": { "labels": labels },
-                    "spec": {
-                        "serviceAccountName": name,
-                        "nodeSelector": { "karpenter.sh/nodepool": p.name },
-                        "tolerations": tolerations,
-                        "containers": [{
-                            "name": "sysctl",
-                            "image": image,
-                            "command": ["/bin/sh", "-c", script],
-                            "env": [{
-                                "name": "NODE_NAME",
-                                "valueFrom": { "fieldRef": { "fieldPath": "spec.nodeName" } },
-                            }],
-                            "securityContext": { "privileged": true },
-                        }],
-                    },
-                },
-            },
-        }),
-    ];
-    docs.iter().map(to_yaml).collect::<Vec<_>>().join("---\n")
+    crate::render::node_prep::daemonset(&crate::render::node_prep::NodePrep {
+        name: &format!("{}-sysctl", p.name),
+        node_selector: &BTreeMap::from([("karpenter.sh/nodepool".to_string(), p.name.clone())]),
+        taints: &p.taints,
+        startup_taints: &p.startup_taints,
+        sysctls,
+        image,
+        namespace,
+    })
 }
 
 #[cfg(test)]
