@@ -86,6 +86,8 @@ pub fn context(schema: &Schema, path: &str) -> Body {
             ("sandbox".into(), s("podman")),
             ("ami_family".into(), s("al2023")),
         ],
+        "image_type" if ds("nested_capability") => vec![("platform".into(), s("gke"))],
+        "os_sku" if ds("nested_capability") => vec![("platform".into(), s("aks"))],
         "bootstrap_extra_settings" if ds("nested_capability") => {
             vec![("ami_family".into(), s("bottlerocket"))]
         }
@@ -140,6 +142,8 @@ pub fn good(schema: &Schema, path: &str) -> (&'static str, &'static str) {
         "profile" => "default",
         "eks" | "ec2" | "ssm" | "sts" => "http://127.0.0.1:5000",
         "ami_family" => "bottlerocket",
+        "image_type" => "COS_CONTAINERD",
+        "os_sku" => "Ubuntu2404",
         "architecture" => "x86_64",
         "seccomp_profile" => "localhost",
         "device_name" => "/dev/xvdb",
