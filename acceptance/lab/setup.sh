@@ -54,6 +54,7 @@ declare -A PROVIDES=(
   [xz-utils]=/usr/bin/xz
   [mmdebstrap]=/usr/bin/mmdebstrap
   [patchelf]=/usr/bin/patchelf
+  [apparmor]=/usr/sbin/apparmor_parser
 )
 
 missing=()

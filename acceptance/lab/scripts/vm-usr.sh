@@ -11,7 +11,8 @@ set -eu
 cache=$1
 PKGS="crun bubblewrap podman conmon catatonit uidmap golang-github-containers-common sudo
 util-linux mount iptables iproute2 procps libcap2-bin busybox-static coreutils tar dash bash grep
-sed findutils libc6 libgcc-s1 libpam-modules libpam-modules-bin libpam-runtime libpam0g libxtables12"
+sed findutils libc6 libgcc-s1 libpam-modules libpam-modules-bin libpam-runtime libpam0g libxtables12
+apparmor"
 key=$(cat "$0" /var/lib/dpkg/status | sha256sum | cut -c1-16)
 img=$cache/usr-$key.img
 if [ -f "$img" ]; then

@@ -20,6 +20,7 @@
 //! Everything needs root and the tools `acceptance/lab/setup.sh` installs,
 //! except the translation itself.
 
+pub mod apparmor;
 mod assets;
 mod caps;
 pub mod cri;
@@ -44,7 +45,7 @@ pub use node::{Node, RuntimeDefaults, SeccompProfileSource};
 pub use oci::{
     KUBELET_TOKEN_DIR, Mount, OciOptions, SERVICE_ACCOUNT_DIR, oci_config, oci_config_with,
 };
-pub use pod::{Pod, Seccomp};
+pub use pod::{AppArmor, Pod, Seccomp};
 pub use rootfs::subid_lines;
 pub use seccomp::{moby_cache_dir, profile_path};
 pub use workload::{PodmanOptions, Workload};

@@ -44,6 +44,10 @@ pub struct Node {
     /// sysctl with an outer user namespace whose limit is `n`
     /// (at most 2147483647, the kernel's maximum).
     pub max_user_namespaces: Option<u64>,
+    /// The node enforces AppArmor and its runtime's default profile is
+    /// loaded under this name (containerd: `cri-containerd.apparmor.d`,
+    /// [`crate::apparmor`]); `None`: the node has no AppArmor.
+    pub apparmor_default: Option<String>,
 }
 
 /// The runtime rows of the provider's capability data: the lab builds
@@ -108,6 +112,7 @@ impl Node {
             runtime,
             seccomp_default: false,
             max_user_namespaces: None,
+            apparmor_default: None,
         }
     }
 }

@@ -37,6 +37,9 @@ pub struct Pod {
     /// `localhostProfile` when [`Pod::seccomp`] is [`Seccomp::Localhost`]:
     /// a descending path relative to the kubelet's `<root-dir>/seccomp`.
     pub localhost_profile: Option<String>,
+    /// `appArmorProfile` after the kubelet's container/pod fallback
+    /// (Kubernetes ≥ 1.30).
+    pub app_armor: AppArmor,
     /// Character devices the container gets (what a device plugin or
     /// CRI-O's `io.kubernetes.cri-o.Devices` adds), e.g. `/dev/net/tun`.
     pub devices: Vec<String>,
@@ -64,6 +67,21 @@ pub enum Seccomp {
     Localhost,
 }
 
+/// A pod's AppArmor profile after the kubelet's container/pod fallback
+/// (`pkg/api/pod` / kubelet `getAppArmorProfile`: no field sends no profile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppArmor {
+    /// No field: containerd applies its default profile where the node
+    /// has AppArmor ([`Node::apparmor_default`](crate::Node::apparmor_default)).
+    Unset,
+    /// `appArmorProfile: {type: RuntimeDefault}`: the runtime's profile.
+    RuntimeDefault,
+    /// `appArmorProfile: {type: Unconfined}`: no profile.
+    Unconfined,
+    /// `appArmorProfile: {type: Localhost, localhostProfile: NAME}`.
+    Localhost(String),
+}
+
 impl Default for Pod {
     /// A pod with every field at its Kubernetes default, running as root.
     fn default() -> Self {
@@ -79,6 +97,7 @@ impl Default for Pod {
             proc_mount_unmasked: false,
             seccomp: Seccomp::Unset,
             localhost_profile: None,
+            app_armor: AppArmor::Unset,
             devices: Vec::new(),
             service_account_token: false,
         }
@@ -105,7 +124,13 @@ impl Pod {
         known(
             "pod_security_context",
             &psc,
-            &["runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"],
+            &[
+                "runAsUser",
+                "runAsGroup",
+                "runAsNonRoot",
+                "seccompProfile",
+                "appArmorProfile",
+            ],
         )?;
         known(
             "container_security_context",
@@ -115,6 +140,7 @@ impl Pod {
                 "runAsGroup",
                 "runAsNonRoot",
                 "seccompProfile",
+                "appArmorProfile",
                 "capabilities",
                 "privileged",
                 "allowPrivilegeEscalation",
@@ -132,12 +158,14 @@ impl Pod {
             ("pod_security_context", &psc),
             ("container_security_context", &csc),
         ] {
-            if let Some(Value::Object(p)) = m.get("seccompProfile") {
-                known(
-                    &format!("{name}.seccompProfile"),
-                    p,
-                    &["type", "localhostProfile"],
-                )?;
+            for profile in ["seccompProfile", "appArmorProfile"] {
+                if let Some(Value::Object(p)) = m.get(profile) {
+                    known(
+                        &format!("{name}.{profile}"),
+                        p,
+                        &["type", "localhostProfile"],
+                    )?;
+                }
             }
         }
         let field = |name: &str| csc.get(name).or_else(|| psc.get(name));
@@ -172,6 +200,18 @@ impl Pod {
                 _ => return Err(bad("seccompProfile", &format!("unknown type in {p}"))),
             },
         };
+        let app_armor = match field("appArmorProfile") {
+            None => AppArmor::Unset,
+            Some(p) => match p.get("type").and_then(Value::as_str) {
+                Some("Unconfined") => AppArmor::Unconfined,
+                Some("RuntimeDefault") => AppArmor::RuntimeDefault,
+                Some("Localhost") => match p.get("localhostProfile").and_then(Value::as_str) {
+                    Some(name) if !name.trim().is_empty() => AppArmor::Localhost(name.into()),
+                    _ => return Err(bad("appArmorProfile", "Localhost without localhostProfile")),
+                },
+                _ => return Err(bad("appArmorProfile", &format!("unknown type in {p}"))),
+            },
+        };
         Ok(Pod {
             run_as_user,
             run_as_group,
@@ -188,6 +228,7 @@ impl Pod {
             },
             seccomp,
             localhost_profile,
+            app_armor,
             devices: Vec::new(),
             service_account_token: false,
         })
@@ -327,6 +368,23 @@ mod tests {
             Pod::from_provider_outputs("{}", "", r#"{"capabilities":{"add":[],"ambient":[]}}"#, 0)
                 .unwrap_err();
         assert!(e.to_string().contains("capabilities.ambient"), "{e}");
+    }
+
+    #[test]
+    fn the_containers_apparmor_profile_wins_over_the_pods() {
+        let pod = Pod::from_provider_outputs(
+            "{}",
+            r#"{"appArmorProfile":{"type":"RuntimeDefault"}}"#,
+            r#"{"appArmorProfile":{"type":"Unconfined"}}"#,
+            1000,
+        )
+        .unwrap();
+        assert_eq!(pod.app_armor, AppArmor::Unconfined);
+        let pod = Pod::from_provider_outputs("{}", "{}", "{}", 1000).unwrap();
+        assert_eq!(pod.app_armor, AppArmor::Unset);
+        let e = Pod::from_provider_outputs("{}", "", r#"{"appArmorProfile":{"type":"x"}}"#, 0)
+            .unwrap_err();
+        assert!(e.to_string().contains("appArmorProfile"), "{e}");
     }
 
     #[test]

@@ -13,6 +13,11 @@
 //! landjail; the idmapped tmpfs for `hostUsers: false`, shown by the same
 //! pod without the token volume, which must then run.
 //!
+//! On the 6.12 kernel, whose AppArmor is active, the AppArmor cells
+//! (`kernels/apparmor.rs`) run the provider's `appArmorProfile: Unconfined`
+//! answer under containerd's own default profile, taken from the containerd
+//! binary the CRI lab runs.
+//!
 //! The results are `schemas/lab-kernels.json`; the test fails when that
 //! file is not what it observed (`UPDATE_LAB_RESULTS=1` rewrites it). The
 //! exact kernel releases and package versions are recorded but not
@@ -20,6 +25,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "kernels/apparmor.rs"]
+mod apparmor;
 #[path = "kernels/cells.rs"]
 mod cells;
 mod common;
@@ -28,6 +35,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use node_lab::apparmor::{CONTAINERD_DEFAULT_PROFILE, containerd_default_profile};
 use node_lab::record::check_recorded;
 use node_lab::vm::{Kernel, ScenarioResult, VmOptions, boot, config_value, run_scenario};
 use node_lab::{Lab, LabVersions};
@@ -55,18 +63,41 @@ struct KernelRun {
     source: Json,
     versions: LabVersions,
     results: BTreeMap<String, ScenarioResult>,
+    /// The AppArmor profile loads the VM printed.
+    apparmor_loads: Vec<String>,
 }
 
 fn by_name(results: Vec<ScenarioResult>) -> BTreeMap<String, ScenarioResult> {
     results.into_iter().map(|r| (r.name.clone(), r)).collect()
 }
 
-/// Boots one Debian kernel with its cells' scenarios.
-fn vm_run(series: &str, cells: &[Cell]) -> KernelRun {
+/// containerd's default AppArmor profile, from the CRI lab's containerd 2.x.
+fn containerd_profile() -> String {
+    let binary = node_lab::cri::containerd::cache_dir().join("containerd/2/containerd");
+    containerd_default_profile(&binary).unwrap_or_else(|e| {
+        panic!("{e} (acceptance/lab/cri/setup.sh fetches containerd into that cache)")
+    })
+}
+
+/// Boots one Debian kernel with its cells' scenarios (and the AppArmor
+/// cells' on [`apparmor::SERIES`]).
+fn vm_run(series: &str, cells: &[Cell], apparmor_cells: &[apparmor::AppArmorCell]) -> KernelRun {
     let kernel = Kernel::cached(series).unwrap_or_else(|e| panic!("kernel {series}: {e}"));
-    let scenarios: Vec<_> = cells.iter().flat_map(Cell::scenarios).collect();
-    let run = boot(&kernel, &scenarios, &VmOptions::default())
-        .unwrap_or_else(|e| panic!("kernel {series}: {e}"));
+    let mut scenarios: Vec<_> = cells.iter().flat_map(Cell::scenarios).collect();
+    let mut options = VmOptions::default();
+    if !apparmor_cells.is_empty() {
+        scenarios.extend(
+            apparmor_cells
+                .iter()
+                .flat_map(apparmor::AppArmorCell::scenarios),
+        );
+        options.apparmor_profiles = vec![(CONTAINERD_DEFAULT_PROFILE.into(), containerd_profile())];
+    }
+    let run =
+        boot(&kernel, &scenarios, &options).unwrap_or_else(|e| panic!("kernel {series}: {e}"));
+    for l in &run.apparmor_loads {
+        eprintln!("kernel {series}: AppArmor profile loaded: {l}");
+    }
     eprintln!(
         "kernel {series} ({}): images+job {:.1?}, boot {:.1?}, QEMU run {:.1?}",
         kernel.release, run.prepare, run.boot, run.run
@@ -90,6 +121,7 @@ fn vm_run(series: &str, cells: &[Cell]) -> KernelRun {
         }),
         versions: run.versions,
         results: by_name(run.results),
+        apparmor_loads: run.apparmor_loads,
     }
 }
 
@@ -119,6 +151,7 @@ fn host_run(lab: &Lab, series: &str, cells: &[Cell]) -> KernelRun {
         source: json!({ "kind": "this-machine", "release": versions.kernel, "config": config }),
         versions,
         results: by_name(results),
+        apparmor_loads: Vec::new(),
     }
 }
 
@@ -130,11 +163,19 @@ fn kernel_rules_hold_on_the_kernels_eks_nodes_run() {
         .with_probe(probe_binary());
     let host_series = lab.versions().kernel_series();
     let vm_plans: Vec<(&str, Vec<Cell>)> = SERIES.iter().map(|s| (*s, cells_for(s))).collect();
+    let apparmor_cells = apparmor::cells();
     let host_cells = cells_for(&host_series);
     let mut runs: Vec<(KernelRun, &[Cell])> = std::thread::scope(|scope| {
         let vms: Vec<_> = vm_plans
             .iter()
-            .map(|(s, c)| scope.spawn(move || (vm_run(s, c), c.as_slice())))
+            .map(|(s, c)| {
+                let aa: &[apparmor::AppArmorCell] = if *s == apparmor::SERIES {
+                    &apparmor_cells
+                } else {
+                    &[]
+                };
+                scope.spawn(move || (vm_run(s, c, aa), c.as_slice()))
+            })
             .collect();
         let host = host_run(&lab, &host_series, &host_cells);
         let mut runs: Vec<_> = vms.into_iter().map(|h| h.join().unwrap()).collect();
@@ -163,7 +204,7 @@ fn kernel_rules_hold_on_the_kernels_eks_nodes_run() {
             );
             records.push(record);
         }
-        kernels.push(json!({
+        let mut kernel = json!({
             "series": run.series,
             "proven_on": run.proven_on,
             "source": run.source,
@@ -171,9 +212,49 @@ fn kernel_rules_hold_on_the_kernels_eks_nodes_run() {
             "landlock_abi_expected": expected,
             "active_lsms": run.versions.lsms,
             "cells": records,
-        }));
+        });
+        if run.series == apparmor::SERIES {
+            if !run.versions.lsms.iter().any(|l| l == "apparmor") {
+                failures.push(format!(
+                    "kernel {}: AppArmor is not active ({:?}): the AppArmor cells cannot run",
+                    run.series, run.versions.lsms
+                ));
+            }
+            let mut records = Vec::new();
+            for cell in &apparmor_cells {
+                let (record, problems) = cell.evaluate(&run.results);
+                failures.extend(
+                    problems
+                        .into_iter()
+                        .map(|p| format!("kernel {}: {p}", run.series)),
+                );
+                records.push(record);
+            }
+            kernel["apparmor"] = json!({
+                "inputs": apparmor::inputs(),
+                // Name and exit status; the parser's own words are environment.
+                "profile_loaded": run
+                    .apparmor_loads
+                    .iter()
+                    .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+                    .collect::<Vec<_>>(),
+                "cells": records,
+            });
+        }
+        kernels.push(kernel);
     }
     for k in &kernels {
+        for c in k["apparmor"]["cells"].as_array().into_iter().flatten() {
+            eprintln!(
+                "{:<5} apparmor {:<10} outputs={:<7} without-unconfined={:<7} probe_agrees={} proven={}",
+                k["series"].as_str().unwrap(),
+                c["sandbox"].as_str().unwrap(),
+                c["observed"]["result"].as_str().unwrap(),
+                c["without_unconfined"]["result"].as_str().unwrap(),
+                c["probe_agrees"],
+                c["proven"],
+            );
+        }
         for c in k["cells"].as_array().unwrap() {
             eprintln!(
                 "{:<5} {:<10} provider={:<7} observed={:<7} probe_agrees={} proven={}",

@@ -3,7 +3,7 @@
 //! files `acceptance/lab/setup.sh` installs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use node_lab::{Mount, Node, Pod, RuntimeDefaults, Seccomp, oci_config};
+use node_lab::{AppArmor, Mount, Node, Pod, RuntimeDefaults, Seccomp, oci_config};
 use serde_json::{Value, json};
 
 fn args() -> Vec<String> {
@@ -261,4 +261,38 @@ fn the_token_volume_is_idmapped_only_in_a_pod_user_namespace() {
             .iter()
             .any(|m| m["destination"] == node_lab::SERVICE_ACCOUNT_DIR)
     );
+}
+
+/// containerd's CRI `generateApparmorSpecOpts`: on a node with AppArmor a
+/// pod without a profile (or RuntimeDefault) gets the default profile,
+/// Unconfined none; without AppArmor only Unconfined or nothing is taken.
+#[test]
+fn apparmor_profiles_as_containerds_cri_applies_them() {
+    let mut node = containerd();
+    node.apparmor_default = Some("cri-containerd.apparmor.d".into());
+    let mut pod = Pod::default();
+    assert_eq!(
+        config(&pod, &node)["process"]["apparmorProfile"],
+        "cri-containerd.apparmor.d"
+    );
+    pod.app_armor = AppArmor::RuntimeDefault;
+    assert_eq!(
+        config(&pod, &node)["process"]["apparmorProfile"],
+        "cri-containerd.apparmor.d"
+    );
+    pod.app_armor = AppArmor::Unconfined;
+    assert!(
+        config(&pod, &node)["process"]
+            .get("apparmorProfile")
+            .is_none()
+    );
+    let plain = containerd();
+    assert!(
+        config(&pod, &plain)["process"]
+            .get("apparmorProfile")
+            .is_none()
+    );
+    pod.app_armor = AppArmor::RuntimeDefault;
+    let e = oci_config(&pod, &plain, &args(), &[]).unwrap_err();
+    assert!(e.to_string().contains("apparmor is not supported"), "{e}");
 }

@@ -92,6 +92,7 @@ fn real_main() -> Result<ExitCode, String> {
         runtime,
         seccomp_default: args.seccomp_default,
         max_user_namespaces: args.max_user_namespaces,
+        apparmor_default: None,
     };
     match args.command.as_str() {
         "config" => {
@@ -156,6 +157,7 @@ fn run_in_vm(args: &Args) -> Result<ExitCode, String> {
         service_account_token: args.service_account_token,
         devices: args.devices.clone(),
         seccomp_default: args.seccomp_default,
+        apparmor_default: None,
         timeout_secs: None,
     };
     let series = args.kernel.as_deref().unwrap_or_default();

@@ -28,7 +28,7 @@
 //!   devices (from a device plugin) with their permissions.
 
 use super::api;
-use crate::{Pod, Seccomp};
+use crate::{AppArmor, Pod, Seccomp};
 
 /// pkg/securitycontext/util.go `defaultMaskedPaths` (release-1.34).
 pub const KUBELET_MASKED_PATHS: [&str; 11] = [
@@ -172,6 +172,7 @@ pub fn translate(
         masked_paths: masked,
         readonly_paths: readonly,
         seccomp: Some(seccomp),
+        apparmor: apparmor_profile(pod),
         ..Default::default()
     };
     let devices = pod
@@ -268,6 +269,23 @@ fn seccomp_profile(pod: &Pod, kubelet: &Kubelet) -> api::SecurityProfile {
     }
 }
 
+/// `getAppArmorProfile` (Kubernetes ≥ 1.30): no field sends none (the
+/// runtime then applies its default where the node has AppArmor);
+/// `Localhost` names `localhost/<name>`.
+fn apparmor_profile(pod: &Pod) -> Option<api::SecurityProfile> {
+    use api::security_profile::ProfileType;
+    let (profile_type, localhost_ref) = match &pod.app_armor {
+        AppArmor::Unset => return None,
+        AppArmor::RuntimeDefault => (ProfileType::RuntimeDefault, String::new()),
+        AppArmor::Unconfined => (ProfileType::Unconfined, String::new()),
+        AppArmor::Localhost(name) => (ProfileType::Localhost, format!("localhost/{name}")),
+    };
+    Some(api::SecurityProfile {
+        profile_type: profile_type as i32,
+        localhost_ref,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -293,6 +311,39 @@ mod tests {
             .security_context
             .as_ref()
             .unwrap()
+    }
+
+    #[test]
+    fn an_apparmor_profile_is_sent_only_when_the_pod_names_one() {
+        // kubelet getAppArmorProfile: no field, no SecurityProfile (the
+        // runtime picks its default); Unconfined and Localhost sent as such.
+        let off = translate(
+            &Pod::default(),
+            &Kubelet::default(),
+            &id(),
+            "i",
+            &[],
+            vec![],
+        );
+        assert_eq!(sc(&off).apparmor, None);
+        let pod = Pod {
+            app_armor: AppArmor::Unconfined,
+            ..Pod::default()
+        };
+        let r = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+        assert_eq!(
+            sc(&r).apparmor.as_ref().unwrap().profile_type,
+            ProfileType::Unconfined as i32
+        );
+        let pod = Pod {
+            app_armor: AppArmor::Localhost("k8s-x".into()),
+            ..Pod::default()
+        };
+        let r = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+        assert_eq!(
+            sc(&r).apparmor.as_ref().unwrap().localhost_ref,
+            "localhost/k8s-x"
+        );
     }
 
     #[test]

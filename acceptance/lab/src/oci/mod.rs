@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::caps;
 use crate::seccomp;
-use crate::{LabError, Node, Pod, Seccomp};
+use crate::{AppArmor, LabError, Node, Pod, Seccomp};
 use spec::*;
 
 /// The host id the pod's user namespace maps container id 0 to.
@@ -230,6 +230,8 @@ pub(crate) fn build_spec(
         }
     }
 
+    let apparmor_profile = apparmor_profile(pod, node)?;
+
     let home = if pod.run_as_user == 0 {
         "/root"
     } else {
@@ -263,6 +265,7 @@ pub(crate) fn build_spec(
                 permitted: caps,
             },
             no_new_privileges: pod.allow_privilege_escalation == Some(false),
+            apparmor_profile,
         },
         root: Root {
             path: "rootfs".into(),
@@ -289,4 +292,22 @@ pub(crate) fn build_spec(
             seccomp: filter,
         },
     })
+}
+
+/// containerd's CRI (`generateApparmorSpecOpts`): without AppArmor on the
+/// node only `Unconfined` or no profile is accepted ("apparmor is not
+/// supported"); with it, no profile or `RuntimeDefault` is the default
+/// profile and `Unconfined` none.
+fn apparmor_profile(pod: &Pod, node: &Node) -> Result<Option<String>, LabError> {
+    match (&pod.app_armor, &node.apparmor_default) {
+        (AppArmor::Unconfined, _) | (AppArmor::Unset, None) => Ok(None),
+        (AppArmor::Unset | AppArmor::RuntimeDefault, Some(p)) => Ok(Some(p.clone())),
+        (AppArmor::RuntimeDefault, None) => Err(LabError::BadInput {
+            field: "appArmorProfile".into(),
+            detail: "RuntimeDefault on a node without AppArmor: containerd refuses the container (apparmor is not supported)".into(),
+        }),
+        (AppArmor::Localhost(name), _) => Err(LabError::Unsupported(format!(
+            "appArmorProfile Localhost {name:?}: the lab loads only the runtime's default profile"
+        ))),
+    }
 }

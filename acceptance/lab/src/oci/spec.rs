@@ -27,6 +27,8 @@ pub struct Process {
     pub cwd: String,
     pub capabilities: Capabilities,
     pub no_new_privileges: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apparmor_profile: Option<String>,
 }
 
 /// `process.user`.

@@ -32,6 +32,9 @@ use crate::{Lab, LabError, LabVersions, Node, Pod, RunOptions, RuntimeDefaults, 
 
 /// Prefix of the console line with the guest's [`LabVersions`].
 pub const VERSIONS_LINE: &str = "NODE-LAB-VERSIONS ";
+/// Prefix of the console line of one AppArmor profile loaded at boot
+/// (`NAME rc=N OUTPUT`).
+pub const APPARMOR_LINE: &str = "NODE-LAB-APPARMOR ";
 /// Prefix of the console line with one [`ScenarioResult`].
 pub const RESULT_LINE: &str = "NODE-LAB-RESULT ";
 /// The console line before the batch runs (boot done).
@@ -70,6 +73,10 @@ pub struct Scenario {
     /// The kubelet's `seccompDefault`.
     #[serde(default)]
     pub seccomp_default: bool,
+    /// The node enforces AppArmor with the runtime's default profile of
+    /// this name, loaded at boot ([`VmOptions::apparmor_profiles`]).
+    #[serde(default)]
+    pub apparmor_default: Option<String>,
     /// How long the container may run, in seconds (default: the lab's).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
@@ -113,6 +120,7 @@ impl Scenario {
         pod.devices = self.devices.clone();
         let mut node = Node::new(RuntimeDefaults::containerd()?);
         node.seccomp_default = self.seccomp_default;
+        node.apparmor_default = self.apparmor_default.clone();
         Ok((pod, node))
     }
 }
@@ -180,6 +188,8 @@ pub struct Console {
     pub begin_uptime: Option<f64>,
     /// `NODE-LAB-END` was seen.
     pub ended: bool,
+    /// The AppArmor profile loads, as printed (`NAME rc=N OUTPUT`).
+    pub apparmor_loads: Vec<String>,
 }
 
 /// Reads the console protocol out of the VM's serial output.
@@ -197,6 +207,8 @@ pub fn parse_console(text: &str) -> Result<Console, LabError> {
                 serde_json::from_str(j)
                     .map_err(|e| LabError::Harness(format!("result line: {e}: {j}")))?,
             );
+        } else if let Some(rest) = line.strip_prefix(APPARMOR_LINE) {
+            c.apparmor_loads.push(rest.to_string());
         } else if let Some(rest) = line.strip_prefix(BEGIN_LINE) {
             c.begin_uptime = rest.split_whitespace().next().and_then(|u| u.parse().ok());
         } else if line.starts_with(END_LINE) {

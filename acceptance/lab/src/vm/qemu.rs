@@ -46,6 +46,9 @@ pub struct VmOptions {
     pub cpus: u32,
     /// The whole VM run is killed after this.
     pub timeout: Duration,
+    /// AppArmor profiles (name, text) the guest loads at boot with
+    /// `apparmor_parser -Kr`, as containerd loads its default profile.
+    pub apparmor_profiles: Vec<(String, String)>,
 }
 
 impl Default for VmOptions {
@@ -55,6 +58,7 @@ impl Default for VmOptions {
             memory_mib: 1024,
             cpus: 1,
             timeout: Duration::from_secs(600),
+            apparmor_profiles: Vec::new(),
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct VmRun {
     pub run: Duration,
     /// The serial console, as printed.
     pub console: String,
+    /// The AppArmor profile loads (`NAME rc=0 …`), in order.
+    pub apparmor_loads: Vec<String>,
 }
 
 /// Boots `kernel` and runs `scenarios` inside; see the module doc.
@@ -114,7 +120,13 @@ pub fn boot(
     let usr = script_output(&scripts.join("vm-usr.sh"), &kernels_dir())?;
     let initramfs = script_output(&scripts.join("vm-initramfs.sh"), &kernel.dir)?;
     let initrd = tmp.path().join("initrd");
-    job_archive(tmp.path(), &scripts, scenarios, &moby, &initramfs, &initrd)?;
+    let job = Job {
+        scripts: &scripts,
+        scenarios,
+        moby: &moby,
+        apparmor_profiles: &options.apparmor_profiles,
+    };
+    job_archive(tmp.path(), &job, &initramfs, &initrd)?;
     let prepare = started.elapsed();
 
     let qemu_started = Instant::now();
@@ -142,9 +154,29 @@ pub fn boot(
             tail()
         )));
     }
+    if let Some(failed) = parsed
+        .apparmor_loads
+        .iter()
+        .find(|l| l.split_whitespace().nth(1).is_none_or(|rc| rc != "rc=0"))
+    {
+        return Err(LabError::Harness(format!(
+            "the VM ({}) could not load an AppArmor profile: {failed}",
+            kernel.release
+        )));
+    }
+    if parsed.apparmor_loads.len() != options.apparmor_profiles.len() {
+        return Err(LabError::Harness(format!(
+            "the VM ({}) loaded {} of {} AppArmor profiles; console:\n{}",
+            kernel.release,
+            parsed.apparmor_loads.len(),
+            options.apparmor_profiles.len(),
+            tail()
+        )));
+    }
     Ok(VmRun {
         versions,
         results: parsed.results,
+        apparmor_loads: parsed.apparmor_loads,
         prepare,
         boot: begin.map_or(run, |b| b.duration_since(qemu_started)),
         run,
@@ -175,17 +207,25 @@ fn script_output(script: &Path, arg: &Path) -> Result<PathBuf, LabError> {
     }
 }
 
+/// What the guest gets besides the binaries and /etc.
+struct Job<'a> {
+    scripts: &'a Path,
+    scenarios: &'a [Scenario],
+    moby: &'a Path,
+    apparmor_profiles: &'a [(String, String)],
+}
+
 /// Writes `initrd`: the kernel's cached initramfs followed by the job's
 /// cpio archive (`/job/init.sh`, `/job/etc` = the host's /etc, `/job/lab`
-/// = stage2.sh, scenarios.json, moby.json and the binaries).
-fn job_archive(
-    tmp: &Path,
-    scripts: &Path,
-    scenarios: &[Scenario],
-    moby: &Path,
-    initramfs: &Path,
-    initrd: &Path,
-) -> Result<(), LabError> {
+/// = stage2.sh, scenarios.json, moby.json, `apparmor/<name>` and the
+/// binaries).
+fn job_archive(tmp: &Path, job_in: &Job, initramfs: &Path, initrd: &Path) -> Result<(), LabError> {
+    let Job {
+        scripts,
+        scenarios,
+        moby,
+        apparmor_profiles,
+    } = *job_in;
     let root = tmp.join("job-root");
     let job = root.join("job");
     let lab_dir = job.join("lab");
@@ -203,6 +243,16 @@ fn job_archive(
     let text = serde_json::to_string_pretty(scenarios)
         .map_err(|e| LabError::Harness(format!("scenarios.json: {e}")))?;
     std::fs::write(lab_dir.join("scenarios.json"), text).map_err(io("write scenarios.json"))?;
+    if !apparmor_profiles.is_empty() {
+        mkdir(&lab_dir.join("apparmor"), 0o755)?;
+    }
+    for (name, text) in apparmor_profiles {
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return Err(LabError::Harness(format!("AppArmor profile name {name:?}")));
+        }
+        std::fs::write(lab_dir.join("apparmor").join(name), text)
+            .map_err(io(format!("write the AppArmor profile {name}")))?;
+    }
     let dirs = lab::binary_dirs();
     for name in BINARIES {
         let found = match name {

@@ -118,6 +118,7 @@ impl Cell {
             service_account_token: token,
             devices: self.runs.devices.clone(),
             seccomp_default: false,
+            apparmor_default: None,
             timeout_secs: Some(120),
         }
     }
@@ -156,8 +157,9 @@ impl Cell {
 /// The line that shows what happened, with run-specific parts (bundle
 /// paths, ports, pids) blanked.
 pub fn evidence(output: &str) -> String {
-    const MARKERS: [&str; 10] = [
+    const MARKERS: [&str; 11] = [
         "Got Landlock ABI",
+        "Failed to make / slave",
         "mount_setattr",
         "landjail: PASS",
         "PASS:",
