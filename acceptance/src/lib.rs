@@ -234,6 +234,27 @@ impl Run {
             self.code, self.stdout, self.stderr
         )
     }
+
+    /// What Terraform printed (errors on stderr, warnings on stdout)
+    /// without its box drawing, on one line.
+    pub fn flat(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Whether Terraform quoted a source line starting with `attr` under
+    /// an error (`  12:   probe_image = …`).
+    pub fn quotes_line_of(&self, attr: &str) -> bool {
+        self.stderr.lines().any(|l| {
+            let l = l.trim_start_matches(['│', ' ']);
+            l.split_once(':').is_some_and(|(n, rest)| {
+                n.trim().parse::<u32>().is_ok() && rest.trim_start().starts_with(attr)
+            })
+        })
+    }
 }
 
 /// A temporary Terraform working directory wired to the local provider.

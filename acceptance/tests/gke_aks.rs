@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance::{Run, Workspace, repo_root, terraforms};
+use acceptance::{Workspace, repo_root, terraforms};
 
 /// What a combination gets.
 #[derive(Clone, Copy)]
@@ -157,25 +157,6 @@ output "{name}" {{
 
 fn header() -> String {
     format!("{}\n", acceptance::required_providers!())
-}
-
-/// Terraform's output on one line, without its box drawing.
-fn flat(r: &Run) -> String {
-    format!("{}\n{}", r.stdout, r.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Terraform quoted a source line starting with `attr` under the error.
-fn at_line(r: &Run, attr: &str) -> bool {
-    r.stderr.lines().any(|l| {
-        let l = l.trim_start_matches(['│', ' ']);
-        l.split_once(':').is_some_and(|(n, rest)| {
-            n.trim().parse::<u32>().is_ok() && rest.trim_start().starts_with(attr)
-        })
-    })
 }
 
 fn name_of(platform: &str, image: &str, sandbox: &str) -> String {
@@ -346,7 +327,7 @@ fn every_sandbox_on_every_gke_and_aks_node_image_plans_with_its_answer() {
             "{platform} {image} {sandbox} planned:\n{}",
             r.text()
         );
-        let text = flat(&r);
+        let text = r.flat();
         for s in *says {
             assert!(
                 text.contains(s),
@@ -354,7 +335,7 @@ fn every_sandbox_on_every_gke_and_aks_node_image_plans_with_its_answer() {
             );
         }
         assert!(
-            at_line(&r, attr),
+            r.quotes_line_of(attr),
             "{platform} {image} {sandbox}: not at {attr}:\n{}",
             r.stderr
         );
@@ -376,12 +357,12 @@ data "nested_capability" "x" {
     let ws = Workspace::new(tf, &config).unwrap();
     let r = ws.run(&["plan", "-no-color"]).unwrap();
     assert_ne!(r.code, 0, "{}", r.text());
-    let text = flat(&r);
+    let text = r.flat();
     assert!(
         text.contains("image_type needs platform \"gke\" or \"gke_autopilot\""),
         "{text}"
     );
-    assert!(at_line(&r, "image_type"), "{}", r.stderr);
+    assert!(r.quotes_line_of("image_type"), "{}", r.stderr);
 }
 
 #[test]

@@ -20,27 +20,6 @@ const HEADER: &str = concat!(
 "#
 );
 
-/// What Terraform printed (errors on stderr, warnings on stdout) without
-/// its box drawing, on one line.
-fn flat(r: &Run) -> String {
-    format!("{}\n{}", r.stdout, r.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Whether Terraform quoted a source line starting with `attr` under an
-/// error (`  12:   probe_image = …`).
-fn at_line(r: &Run, attr: &str) -> bool {
-    r.stderr.lines().any(|l| {
-        let l = l.trim_start_matches(['│', ' ']);
-        l.split_once(':').is_some_and(|(n, rest)| {
-            n.trim().parse::<u32>().is_ok() && rest.trim_start().starts_with(attr)
-        })
-    })
-}
-
 /// `body` (after the offline provider) fails `terraform validate` with
 /// each `(attribute, text)`: the text in the errors, the attribute's line
 /// quoted.
@@ -49,11 +28,11 @@ fn refused(body: &str, expect: &[(&str, &str)]) -> Run {
     let ws = Workspace::new(tf, &format!("{HEADER}{body}")).unwrap();
     let r = ws.run(&["validate", "-no-color"]).unwrap();
     assert_ne!(r.code, 0, "accepted:\n{}", r.text());
-    let text = flat(&r);
+    let text = r.flat();
     for (attr, want) in expect {
         assert!(text.contains(want), "no {want:?} in:\n{}", r.stderr);
         assert!(
-            at_line(&r, attr),
+            r.quotes_line_of(attr),
             "no error at {attr}'s line:\n{}",
             r.stderr
         );
@@ -187,7 +166,7 @@ fn podman_on_your_own_nodes_needs_the_container_runtime() {
         )
     };
     let r = refused(&own("podman", ""), &[]);
-    let text = flat(&r);
+    let text = r.flat();
     assert!(text.contains("container_runtime is required"), "{text}");
     assert!(
         text.contains("containerd below 1.7 silently ignores it"),
@@ -223,7 +202,10 @@ fn karpenter_requirements_that_match_no_node_are_refused_with_the_spelling_meant
         ],
     );
     // The rows' sources are named.
-    assert!(flat(&r).contains("kubernetes-sigs/karpenter:pkg/apis/v1/labels.go"));
+    assert!(
+        r.flat()
+            .contains("kubernetes-sigs/karpenter:pkg/apis/v1/labels.go")
+    );
     accepted(&pool(
         "  requirements = {\n    architectures = [\"amd64\", \"arm64\"]\n    capacity_types = [\"spot\", \"on-demand\"]\n    instance_families = [\"m7i\", \"c7g\"]\n  }",
     ));
@@ -345,7 +327,7 @@ fn a_kubernetes_version_without_images_is_blamed_on_kubernetes_version() {
             "No node image for this Kubernetes version",
         )],
     );
-    assert!(!at_line(&r, "ami_family"), "{}", r.stderr);
+    assert!(!r.quotes_line_of("ami_family"), "{}", r.stderr);
     // nested_karpenter_pool, with the family left to its default: at the
     // attribute, not the whole block.
     let r = refused(
@@ -356,7 +338,7 @@ fn a_kubernetes_version_without_images_is_blamed_on_kubernetes_version() {
         )],
     );
     assert!(
-        !at_line(&r, "data \"nested_karpenter_pool\""),
+        !r.quotes_line_of("data \"nested_karpenter_pool\""),
         "{}",
         r.stderr
     );
@@ -386,8 +368,8 @@ fn list_cluster_names_eks_would_refuse_are_refused_at_validate() {
         .unwrap();
         let r = ws.run(&["validate", "-query", "-no-color"]).unwrap();
         assert_ne!(r.code, 0, "{}", r.text());
-        assert!(flat(&r).contains(why), "{}", r.stderr);
-        assert!(at_line(&r, "cluster_name"), "{}", r.stderr);
+        assert!(r.flat().contains(why), "{}", r.stderr);
+        assert!(r.quotes_line_of("cluster_name"), "{}", r.stderr);
     }
 }
 
@@ -416,7 +398,7 @@ fn a_missing_cluster_is_said_to_be_missing_and_one_in_another_region_is_a_hint()
     // apply); apply says the cluster is missing, at cluster_name.
     let r = ws.run(&["apply", "-auto-approve", "-no-color"]).unwrap();
     assert_ne!(r.code, 0, "{}", r.text());
-    let text = flat(&r);
+    let text = r.flat();
     assert!(text.contains("EKS cluster not found"), "{text}");
     assert!(
         text.contains("There is no EKS cluster \"prod\" in us-east-1"),
@@ -426,7 +408,7 @@ fn a_missing_cluster_is_said_to_be_missing_and_one_in_another_region_is_a_hint()
         !text.contains("Node Group (prod:agents) not found"),
         "{text}"
     );
-    assert!(at_line(&r, "cluster_name"), "{}", r.stderr);
+    assert!(r.quotes_line_of("cluster_name"), "{}", r.stderr);
 
     // The cluster exists in eu-west-1: plan warns, apply names the region.
     moto.boto3(
@@ -436,7 +418,7 @@ fn a_missing_cluster_is_said_to_be_missing_and_one_in_another_region_is_a_hint()
     .unwrap();
     let r = ws.run(&["plan", "-no-color"]).unwrap();
     assert!(r.ok(), "{}", r.text());
-    let text = flat(&r);
+    let text = r.flat();
     assert!(text.contains("EKS cluster in another region"), "{text}");
     assert!(
         text.contains("It exists in eu-west-1: if that is the one, set region = \"eu-west-1\""),
@@ -444,7 +426,7 @@ fn a_missing_cluster_is_said_to_be_missing_and_one_in_another_region_is_a_hint()
     );
     let r = ws.run(&["apply", "-auto-approve", "-no-color"]).unwrap();
     assert_ne!(r.code, 0, "{}", r.text());
-    assert!(flat(&r).contains("It exists in eu-west-1"), "{}", r.text());
+    assert!(r.flat().contains("It exists in eu-west-1"), "{}", r.text());
 }
 
 #[test]
@@ -465,7 +447,8 @@ fn an_endpoint_that_refuses_connections_is_not_retried() {
     let r = ws.run(&["plan", "-no-color"]).unwrap();
     assert_ne!(r.code, 0, "{}", r.text());
     assert!(
-        flat(&r).contains(&format!("could not reach {endpoint} (Connection refused")),
+        r.flat()
+            .contains(&format!("could not reach {endpoint} (Connection refused")),
         "{}",
         r.text()
     );

@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use acceptance::nodegroup::workspace;
-use acceptance::{Moto, Run, Workspace, terraforms};
+use acceptance::{Moto, Workspace, terraforms};
 use serde_json::Value;
 
 const OFFLINE: &str = concat!(
@@ -38,15 +38,6 @@ output "warnings" {{ value = data.nested_capability.x.warnings }}
     )
 }
 
-/// Terraform quotes the attribute's own source line under the error.
-fn at_line(r: &Run, attr: &str) -> bool {
-    r.stderr.lines().any(|l| {
-        l.trim_start().split_once(':').is_some_and(|(n, rest)| {
-            n.trim().parse::<u32>().is_ok() && rest.trim_start().starts_with(attr)
-        })
-    })
-}
-
 /// Plan `body`; it must fail with `expect` at `attr`.
 fn refused(ws: &Workspace, body: &str, attr: &str, expect: &[&str]) {
     ws.write("main.tf", body).unwrap();
@@ -57,7 +48,7 @@ fn refused(ws: &Workspace, body: &str, attr: &str, expect: &[&str]) {
     for e in expect {
         assert!(folded.contains(e), "no {e:?} in\n{}", r.stderr);
     }
-    assert!(at_line(&r, attr), "not at {attr}:\n{}", r.stderr);
+    assert!(r.quotes_line_of(attr), "not at {attr}:\n{}", r.stderr);
 }
 
 /// Apply `body` (data sources only); its outputs.

@@ -35,6 +35,16 @@ pub const PENDING_TAINT_KEY: &str = "nested.dev/user-namespaces-pending";
 /// The DaemonSet's default image: a shell and kubectl.
 pub const DEFAULT_IMAGE: &str = "docker.io/alpine/k8s:1.33.4";
 
+/// The startup taint a pool's nodes carry until the DaemonSet has set the
+/// sysctls and removed it.
+pub fn startup_taint() -> Taint {
+    Taint {
+        key: PENDING_TAINT_KEY.into(),
+        value: "true".into(),
+        effect: "NoSchedule".into(),
+    }
+}
+
 /// The privileged DaemonSet on a pool's nodes that sets the sysctls no
 /// node pool setting can, then removes the startup taint (with the
 /// ServiceAccount and RBAC it needs for that).

@@ -303,6 +303,11 @@ mod tests {
         }
     }
 
+    /// The translation on a kubelet with its defaults.
+    fn with_default_kubelet(pod: &Pod) -> PodRequests {
+        translate(pod, &Kubelet::default(), &id(), "i", &[], vec![])
+    }
+
     fn sc(r: &PodRequests) -> &api::LinuxContainerSecurityContext {
         r.container
             .linux
@@ -317,20 +322,13 @@ mod tests {
     fn an_apparmor_profile_is_sent_only_when_the_pod_names_one() {
         // kubelet getAppArmorProfile: no field, no SecurityProfile (the
         // runtime picks its default); Unconfined and Localhost sent as such.
-        let off = translate(
-            &Pod::default(),
-            &Kubelet::default(),
-            &id(),
-            "i",
-            &[],
-            vec![],
-        );
+        let off = with_default_kubelet(&Pod::default());
         assert_eq!(sc(&off).apparmor, None);
         let pod = Pod {
             app_armor: AppArmor::Unconfined,
             ..Pod::default()
         };
-        let r = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+        let r = with_default_kubelet(&pod);
         assert_eq!(
             sc(&r).apparmor.as_ref().unwrap().profile_type,
             ProfileType::Unconfined as i32
@@ -339,7 +337,7 @@ mod tests {
             app_armor: AppArmor::Localhost("k8s-x".into()),
             ..Pod::default()
         };
-        let r = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+        let r = with_default_kubelet(&pod);
         assert_eq!(
             sc(&r).apparmor.as_ref().unwrap().localhost_ref,
             "localhost/k8s-x"
@@ -349,7 +347,7 @@ mod tests {
     #[test]
     fn an_unprofiled_pod_is_unconfined_unless_the_kubelet_defaults_to_runtime_default() {
         let pod = Pod::default();
-        let off = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+        let off = with_default_kubelet(&pod);
         assert_eq!(
             sc(&off).seccomp.as_ref().unwrap().profile_type,
             ProfileType::Unconfined as i32
@@ -376,7 +374,7 @@ mod tests {
             host_users: false,
             ..Pod::default()
         };
-        let r = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+        let r = with_default_kubelet(&pod);
         let ns = sc(&r).namespace_options.as_ref().unwrap();
         let u = ns.userns_options.as_ref().unwrap();
         assert_eq!(u.mode, api::NamespaceMode::Pod as i32);
@@ -390,14 +388,7 @@ mod tests {
         );
         assert_eq!(u.uids, u.gids);
         assert_eq!(ns.pid, api::NamespaceMode::Container as i32);
-        let node = translate(
-            &Pod::default(),
-            &Kubelet::default(),
-            &id(),
-            "i",
-            &[],
-            vec![],
-        );
+        let node = with_default_kubelet(&Pod::default());
         let u = sc(&node)
             .namespace_options
             .as_ref()
@@ -411,21 +402,14 @@ mod tests {
 
     #[test]
     fn proc_mount_decides_the_masked_and_read_only_lists() {
-        let r = translate(
-            &Pod::default(),
-            &Kubelet::default(),
-            &id(),
-            "i",
-            &[],
-            vec![],
-        );
+        let r = with_default_kubelet(&Pod::default());
         assert_eq!(sc(&r).masked_paths.len(), 11);
         assert!(sc(&r).readonly_paths.contains(&"/proc/sys".to_string()));
         let pod = Pod {
             proc_mount_unmasked: true,
             ..Pod::default()
         };
-        let r = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+        let r = with_default_kubelet(&pod);
         assert!(sc(&r).masked_paths.is_empty() && sc(&r).readonly_paths.is_empty());
     }
 
@@ -436,7 +420,7 @@ mod tests {
                 allow_privilege_escalation: ape,
                 ..Pod::default()
             };
-            let r = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+            let r = with_default_kubelet(&pod);
             assert_eq!(sc(&r).no_new_privs, nnp, "{ape:?}");
         }
     }
@@ -451,7 +435,7 @@ mod tests {
             run_as_group: 1000,
             ..Pod::default()
         };
-        let r = translate(&pod, &Kubelet::default(), &id(), "i", &[], vec![]);
+        let r = with_default_kubelet(&pod);
         assert_eq!(
             r.container.devices,
             vec![api::Device {

@@ -20,7 +20,7 @@ use node_lab::apparmor::CONTAINERD_DEFAULT_PROFILE;
 use node_lab::vm::{Scenario, ScenarioResult};
 use serde_json::{Value as Json, json};
 
-use super::cells::evidence;
+use super::cells::{evidence, outcome, outputs_scenario};
 
 /// The sandboxes the `[apparmor]` row gives `Unconfined`.
 const SANDBOXES: [&str; 2] = ["bubblewrap", "podman"];
@@ -81,20 +81,11 @@ impl AppArmorCell {
         format!("apparmor/{}{what}", self.sandbox)
     }
 
-    fn scenario(&self, name: String, workload: String, context: Json) -> Scenario {
+    fn scenario(&self, name: String, workload: &str, context: Json) -> Scenario {
         Scenario {
-            name,
-            pod_spec: self.decision.pod_spec.clone(),
-            pod_security_context: self.decision.pod_security_context.clone(),
             container_security_context: context,
-            uid: 1000,
-            workload,
-            env: Vec::new(),
-            service_account_token: true,
-            devices: self.decision.devices.clone(),
-            seccomp_default: false,
             apparmor_default: Some(CONTAINERD_DEFAULT_PROFILE.into()),
-            timeout_secs: Some(120),
+            ..outputs_scenario(&self.decision, name, workload)
         }
     }
 
@@ -108,14 +99,14 @@ impl AppArmorCell {
         }
         let probe = format!("probe:{}", self.sandbox);
         vec![
-            self.scenario(self.name(""), self.sandbox.into(), outputs.clone()),
-            self.scenario(self.name("/probe"), probe.clone(), outputs),
+            self.scenario(self.name(""), self.sandbox, outputs.clone()),
+            self.scenario(self.name("/probe"), &probe, outputs),
             self.scenario(
                 self.name("/without-unconfined"),
-                self.sandbox.into(),
+                self.sandbox,
                 without.clone(),
             ),
-            self.scenario(self.name("/without-unconfined/probe"), probe, without),
+            self.scenario(self.name("/without-unconfined/probe"), &probe, without),
         ]
     }
 
@@ -167,14 +158,8 @@ impl AppArmorCell {
                 "container_security_context": self.decision.container_security_context,
                 "devices": self.decision.devices,
             },
-            "observed": {
-                "result": if w.ok { "works" } else { "fails" },
-                "message": evidence(&w.output),
-            },
-            "without_unconfined": {
-                "result": if wo.ok { "works" } else { "fails" },
-                "message": denial(&wo.output),
-            },
+            "observed": outcome(w.ok, evidence(&w.output)),
+            "without_unconfined": outcome(wo.ok, denial(&wo.output)),
             "probe_agrees": p.ok == w.ok && wop.ok == wo.ok,
             "proven": problems.is_empty(),
         });

@@ -108,18 +108,9 @@ impl Cell {
 
     fn scenario(&self, name: String, workload: &str, env: Vec<String>, token: bool) -> Scenario {
         Scenario {
-            name,
-            pod_spec: self.runs.pod_spec.clone(),
-            pod_security_context: self.runs.pod_security_context.clone(),
-            container_security_context: self.runs.container_security_context.clone(),
-            uid: 1000,
-            workload: workload.into(),
             env,
             service_account_token: token,
-            devices: self.runs.devices.clone(),
-            seccomp_default: false,
-            apparmor_default: None,
-            timeout_secs: Some(120),
+            ..outputs_scenario(&self.runs, name, workload)
         }
     }
 
@@ -152,6 +143,31 @@ impl Cell {
         }
         out
     }
+}
+
+/// `decision`'s outputs run by a non-root agent (uid 1000) as `workload`,
+/// with the kubelet's token volume, on a node without `seccompDefault` or
+/// AppArmor.
+pub fn outputs_scenario(decision: &Decision, name: String, workload: &str) -> Scenario {
+    Scenario {
+        name,
+        pod_spec: decision.pod_spec.clone(),
+        pod_security_context: decision.pod_security_context.clone(),
+        container_security_context: decision.container_security_context.clone(),
+        uid: 1000,
+        workload: workload.into(),
+        env: Vec::new(),
+        service_account_token: true,
+        devices: decision.devices.clone(),
+        seccomp_default: false,
+        apparmor_default: None,
+        timeout_secs: Some(120),
+    }
+}
+
+/// A run's result in a record: works or fails, and the line that shows it.
+pub fn outcome(ok: bool, message: String) -> Json {
+    json!({ "result": if ok { "works" } else { "fails" }, "message": message })
 }
 
 /// The line that shows what happened, with run-specific parts (bundle
@@ -281,10 +297,7 @@ pub fn evaluate(
             "container_security_context": cell.runs.container_security_context,
             "runtime_args": cell.runs.runtime_args,
         },
-        "observed": {
-            "result": if w.ok { "works" } else { "fails" },
-            "message": evidence(&w.output),
-        },
+        "observed": outcome(w.ok, evidence(&w.output)),
         "probe": {
             "container_started": p.report.is_some(),
             "runnable": p.ok,
@@ -294,10 +307,7 @@ pub fn evaluate(
         "proven": problems.is_empty(),
     });
     if let Some(c) = control {
-        record["without_token_volume"] = json!({
-            "result": if c.ok { "works" } else { "fails" },
-            "message": evidence(&c.output),
-        });
+        record["without_token_volume"] = outcome(c.ok, evidence(&c.output));
     }
     (record, problems)
 }

@@ -10,7 +10,7 @@ use crate::capability::{CapabilityData, Decision, Input, NodeImage, PlatformKind
 use crate::framework::model::{list_of, map_of};
 use crate::framework::{Attr, Attribute, List, Map, Type};
 use crate::render::Taint;
-use crate::render::node_prep::{self, NodePrep, PENDING_TAINT_KEY};
+use crate::render::node_prep::{self, NodePrep};
 
 crate::model! {
     /// The attributes of a `google_container_node_pool` the answer sets.
@@ -55,11 +55,7 @@ fn node_prep(d: &Decision, pool: &str, namespace: &str) -> (Option<String>, Vec<
     if d.sysctls.is_empty() {
         return (None, Vec::new());
     }
-    let startup = vec![Taint {
-        key: PENDING_TAINT_KEY.into(),
-        value: "true".into(),
-        effect: "NoSchedule".into(),
-    }];
+    let startup = vec![node_prep::startup_taint()];
     let manifest = node_prep::daemonset(&NodePrep {
         name: &format!("{pool}-node-prep"),
         node_selector: &d.node_labels,

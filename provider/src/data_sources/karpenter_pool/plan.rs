@@ -25,8 +25,6 @@ use super::model::{DisruptionModel, PoolModel, string_map, strings};
 
 /// The taint every sandbox pool gets unless `taints` says otherwise.
 pub(super) const SANDBOX_TAINT_KEY: &str = "nested.dev/sandbox";
-/// The startup taint the sysctl DaemonSet removes.
-pub(super) use crate::render::node_prep::PENDING_TAINT_KEY;
 /// The family of a Karpenter pool without `ami_family`.
 pub(super) const DEFAULT_FAMILY: &str = "bottlerocket";
 
@@ -342,11 +340,7 @@ pub(super) fn plan(m: &PoolModel, diags: &mut Diagnostics) -> Option<Answer> {
     let requirements = m.requirements.known();
     let disruption = m.disruption.known();
     let startup_taints = if workaround {
-        vec![Taint {
-            key: PENDING_TAINT_KEY.into(),
-            value: "true".into(),
-            effect: "NoSchedule".into(),
-        }]
+        vec![crate::render::node_prep::startup_taint()]
     } else {
         Vec::new()
     };
